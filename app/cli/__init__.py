@@ -1,0 +1,63 @@
+"""The ``zeroloop`` command. Each module of this package adds its commands through ``register(app)``.
+
+Commands are thin: parse, call one function of the layer below, format. Bad input exits with code 2 and a
+message on stderr; ``--home`` selects the data directory for the command and every process it starts.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from app.core.config import reset_settings
+from app.core.errors import ZeroloopError
+
+app = typer.Typer(
+    name="zeroloop",
+    help="AlphaZero-style self-play training loop: selfplay, training, evaluation, promotion, production.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True)
+
+
+@app.callback()
+def _root(
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home", help="Data directory (default: $ZEROLOOP_HOME, else ./zeroloop-data).", envvar=None
+        ),
+    ] = None,
+) -> None:
+    if home is not None:
+        os.environ["ZEROLOOP_HOME"] = str(home.resolve())
+        reset_settings()
+
+
+def _register_all() -> None:
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=True)
+    except (ZeroloopError, ValueError, LookupError) as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)

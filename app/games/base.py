@@ -1,0 +1,85 @@
+"""The Game protocol: everything the rest of zeroloop knows about a game.
+
+States are immutable from the caller's point of view: ``apply`` returns a new state and never changes the one
+it was given, so a search tree may keep every state it visits. Players are numbered 0..num_players-1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+State = Any  # each game defines its own state type; only the game looks inside it
+
+
+@dataclass(frozen=True)
+class Symmetry:
+    """A board symmetry that maps planes and policies together.
+
+    ``cell_perm``: int64 [H*W]; transformed ``planes.reshape(C, H*W)[:, i] == planes.reshape(C, H*W)[:, cell_perm[i]]``.
+    ``action_perm``: int64 [action_size]; transformed ``policy[i] == policy[action_perm[i]]`` (also the legal mask).
+    """
+
+    name: str
+    cell_perm: np.ndarray
+    action_perm: np.ndarray
+
+    def planes(self, planes: np.ndarray) -> np.ndarray:
+        """Map planes float32 [..., C, H, W] through the symmetry."""
+        shape = planes.shape
+        flat = planes.reshape(*shape[:-2], shape[-2] * shape[-1])
+        return flat[..., self.cell_perm].reshape(shape)
+
+    def policy(self, policy: np.ndarray) -> np.ndarray:
+        """Map a policy (or legal mask) [..., action_size] through the symmetry."""
+        return policy[..., self.action_perm]
+
+
+@runtime_checkable
+class Game(Protocol):
+    """Rules of one board game with a fixed board size and player count."""
+
+    board_type: str  # registry name, e.g. "hex8"
+    num_players: int
+    board_shape: tuple[int, int]  # (H, W) of the encoded planes
+    num_planes: int  # C of the encoded planes
+    action_size: int
+
+    @property
+    def config_key(self) -> str: ...
+
+    def initial_state(self) -> State: ...
+
+    def current_player(self, state: State) -> int:
+        """The player to move (undefined for terminal states)."""
+        ...
+
+    def legal_mask(self, state: State) -> np.ndarray:
+        """bool [action_size]; all False for terminal states."""
+        ...
+
+    def apply(self, state: State, action: int) -> State:
+        """The state after the player to move plays ``action``; an illegal action raises ValueError."""
+        ...
+
+    def is_terminal(self, state: State) -> bool: ...
+
+    def returns(self, state: State) -> np.ndarray:
+        """float32 [num_players] for a terminal state.
+
+        Two players: win +1, loss -1, draw 0. Three or four players: rank-based, summing to zero, ties share
+        the mean of their ranks' values.
+        """
+        ...
+
+    def encode(self, state: State) -> np.ndarray:
+        """float32 [num_planes, H, W] from the point of view of the player to move."""
+        ...
+
+    def symmetries(self) -> list[Symmetry]:
+        """The board's symmetries, identity first."""
+        ...
+
+    def render(self, state: State) -> str: ...
