@@ -83,3 +83,17 @@ class Game(Protocol):
         ...
 
     def render(self, state: State) -> str: ...
+
+    def random_playout(self, state: State, rng: np.random.Generator) -> np.ndarray:
+        """float32 [num_players]: returns of one uniformly random continuation of ``state`` (for rollouts).
+
+        Built-in games run this in numba; a game of your own may delegate to ``play_randomly``.
+        """
+        ...
+
+
+def play_randomly(game: Game, state: State, rng: np.random.Generator) -> np.ndarray:
+    """Reference ``random_playout`` through the protocol alone: float32 [num_players]."""
+    while not game.is_terminal(state):
+        state = game.apply(state, int(rng.choice(np.flatnonzero(game.legal_mask(state)))))
+    return game.returns(state)
