@@ -1,0 +1,36 @@
+"""The size of a policy/value network: a pydantic model so that stage configs can embed it."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class NetConfig(BaseModel):
+    """Architecture hyperparameters of ``PolicyValueNet`` (everything except the game's shapes)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    blocks: int = Field(default=4, ge=0, le=64, description="Residual blocks in the tower.")
+    channels: int = Field(default=32, ge=1, le=1024, description="Convolution channels of the tower.")
+    policy_channels: int = Field(default=2, ge=1, le=64, description="1x1 conv channels of the policy head.")
+    value_channels: int = Field(default=1, ge=1, le=64, description="1x1 conv channels of the value head.")
+    value_hidden: int = Field(default=64, ge=1, le=4096, description="Hidden units of the value head's MLP.")
+
+    @classmethod
+    def cpu(cls) -> NetConfig:
+        """Small enough that CPU selfplay stays search-bound: 4 blocks x 32 channels."""
+        return cls(blocks=4, channels=32, value_hidden=64)
+
+    @classmethod
+    def gpu(cls) -> NetConfig:
+        """A tower that keeps a GPU busy: 10 blocks x 128 channels."""
+        return cls(blocks=10, channels=128, policy_channels=4, value_channels=2, value_hidden=256)
+
+    @classmethod
+    def preset(cls, name: str) -> NetConfig:
+        presets = {"cpu": cls.cpu, "gpu": cls.gpu}
+        if name not in presets:
+            from app.core.errors import InvalidConfig
+
+            raise InvalidConfig(f"unknown network preset {name!r}; valid presets: {sorted(presets)}")
+        return presets[name]()

@@ -1,0 +1,109 @@
+import numpy as np
+import pytest
+import torch
+
+from app.core.errors import InvalidConfig
+from app.nn import NetworkEvaluator, configure_threads, uniform_evaluator
+
+
+def _batch(rng, b=6, a=25):
+    planes = rng.integers(0, 2, size=(b, 3, 5, 5)).astype(np.float32)
+    legal = rng.random((b, a)) < 0.5
+    legal[0] = False  # a terminal state: no legal move
+    legal[1] = False
+    legal[1, 7] = True  # exactly one legal move
+    return planes, legal
+
+
+def test_priors_are_a_softmax_over_legal_moves_only(net):
+    planes, legal = _batch(np.random.default_rng(0))
+    priors, values = NetworkEvaluator(net, "cpu", mode="eager")(planes, legal)
+    assert priors.dtype == values.dtype == np.float32
+    assert priors.shape == (6, 25) and values.shape == (6, 2)
+    assert np.all(priors[~legal] == 0)
+    assert np.all(priors[0] == 0)
+    assert priors[1, 7] == pytest.approx(1.0)
+    np.testing.assert_allclose(priors[2:].sum(axis=1), 1.0, rtol=1e-5)
+    # Same ratios as the raw logits among legal moves.
+    with torch.no_grad():
+        logits, raw_values = net(torch.from_numpy(planes))
+    row = 3
+    idx = np.flatnonzero(legal[row])
+    expected = torch.softmax(logits[row, idx], dim=0).numpy()
+    np.testing.assert_allclose(priors[row, idx], expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(values, raw_values.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_frozen_jit_matches_eager(net):
+    planes, legal = _batch(np.random.default_rng(1), b=33)
+    p_eager, v_eager = NetworkEvaluator(net, "cpu", mode="eager")(planes, legal)
+    jit = NetworkEvaluator(net, "cpu", mode="jit")
+    assert jit.mode == "jit"
+    for b in (33, 1, 7):  # traced once, then called at other batch sizes
+        p, v = jit(planes[:b], legal[:b])
+        np.testing.assert_allclose(p, p_eager[:b], atol=1e-5)
+        np.testing.assert_allclose(v, v_eager[:b], atol=1e-5)
+
+
+def test_auto_mode_on_cpu_is_the_measured_default(net):
+    from app.nn.evaluator import CPU_DEFAULT_MODE
+
+    assert NetworkEvaluator(net, "cpu").mode == CPU_DEFAULT_MODE
+
+
+@pytest.mark.slow
+def test_torch_compile_matches_eager(net):
+    planes, legal = _batch(np.random.default_rng(2), b=16)
+    p_eager, v_eager = NetworkEvaluator(net, "cpu", mode="eager")(planes, legal)
+    p, v = NetworkEvaluator(net, "cpu", mode="compile")(planes, legal)
+    np.testing.assert_allclose(p, p_eager, atol=1e-5)
+    np.testing.assert_allclose(v, v_eager, atol=1e-5)
+
+
+def test_evaluator_keeps_its_own_copy_of_the_weights(net):
+    planes, legal = _batch(np.random.default_rng(3))
+    ev = NetworkEvaluator(net, "cpu", mode="eager")
+    before = ev(planes, legal)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(1.0)
+    after = ev(planes, legal)
+    np.testing.assert_array_equal(before[0], after[0])
+
+
+def test_bad_shapes_say_what_was_expected(net):
+    ev = NetworkEvaluator(net, "cpu", mode="eager")
+    with pytest.raises(ValueError, match=r"planes must be float32 \[B, 3, 5, 5\]"):
+        ev(np.zeros((2, 3, 4, 4), np.float32), np.ones((2, 25), bool))
+    with pytest.raises(ValueError, match=r"legal must be bool \[B=2, A=25\]"):
+        ev(np.zeros((2, 3, 5, 5), np.float32), np.ones((2, 24), bool))
+    with pytest.raises(InvalidConfig, match="valid modes"):
+        NetworkEvaluator(net, "cpu", mode="fast")
+    empty = ev(np.zeros((0, 3, 5, 5), np.float32), np.zeros((0, 25), bool))
+    assert empty[0].shape == (0, 25) and empty[1].shape == (0, 2)
+
+
+def test_uniform_evaluator_is_generation_zero():
+    ev = uniform_evaluator(4, 3)
+    legal = np.array([[True, False, True, True], [False] * 4, [False, True, False, False]])
+    priors, values = ev(np.zeros((3, 2, 2, 2), np.float32), legal)
+    np.testing.assert_allclose(priors[0], [1 / 3, 0, 1 / 3, 1 / 3])
+    assert np.all(priors[1] == 0)
+    np.testing.assert_array_equal(priors[2], [0, 1, 0, 0])
+    assert priors.dtype == values.dtype == np.float32
+    np.testing.assert_array_equal(values, np.zeros((3, 3), np.float32))
+    with pytest.raises(ValueError, match="A=4"):
+        ev(np.zeros((1, 2, 2, 2), np.float32), np.ones((1, 5), bool))
+
+
+def test_threads_follow_argument_then_environment(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        assert configure_threads(1) == 1
+        monkeypatch.setenv("ZEROLOOP_TORCH_THREADS", "2")
+        assert configure_threads() == 2
+        monkeypatch.setenv("ZEROLOOP_TORCH_THREADS", "many")
+        with pytest.raises(InvalidConfig, match="ZEROLOOP_TORCH_THREADS"):
+            configure_threads()
+    finally:
+        torch.set_num_threads(before)
