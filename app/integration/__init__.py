@@ -15,6 +15,7 @@ _EXPORTS: dict[str, str] = {
     "Recommendation": "app.integration.feedback",
     "ModelLifecycle": "app.integration.lifecycle",
     "ModelStage": "app.integration.lifecycle",
+    "PromotionPolicy": "app.integration.policy",
     "P2PIntegration": "app.integration.p2p_client",
     "JobStatus": "app.integration.p2p_client",
 }

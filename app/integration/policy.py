@@ -5,8 +5,8 @@ against the evidence of one promotion and returns every rule that failed, with t
 
 Evidence keys understood here (the same names the feedback metrics use):
 ``games`` (int), ``elo_ci_low`` / ``elo_ci_high`` (Elo confidence interval), ``llr`` (SPRT log-likelihood
-ratio), ``sprt`` (the SPRT decision: ``"accept"`` when the new model is accepted as stronger, ``"reject"``,
-``"continue"``).
+ratio), ``sprt`` (the SPRT decision as ``app.evaluation.sprt`` writes it: ``"accept"`` when the new model is
+accepted as stronger, ``"reject"``, ``"inconclusive"``).
 """
 
 from __future__ import annotations

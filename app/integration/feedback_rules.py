@@ -1,0 +1,476 @@
+"""The rules that turn recorded pipeline events into recommendations, and their thresholds.
+
+Each rule looks at the events of one config key (oldest first) and returns zero or more ``Recommendation``s
+citing the events it rests on. A rule only fires on *fresh* evidence: events newer than the newest event cited
+by an applied recommendation of the same rule (``RuleInput.applied_through``), so an applied change gets time to
+show its effect before the rule speaks again. Rules are pure functions of their input: same history, same
+answer.
+
+Metric names understood: ``loss``/``policy_loss``/``value_loss`` and ``val_loss``/``val_policy_loss``/
+``val_value_loss`` (TRAINING_COMPLETE); ``elo_delta``, ``elo_ci_low``, ``elo_ci_high``, ``games``, ``llr``,
+``win_rate`` or ``score`` with the opponent in the event's context (EVALUATION_RESULT); ``promoted`` 1/0
+(PROMOTION_DECISION); ``oom`` 1 or an error text mentioning out-of-memory (PIPELINE_ERROR).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.integration.feedback_types import (
+    Action,
+    ChangeKind,
+    FeedbackEvent,
+    FeedbackType,
+    Priority,
+    Recommendation,
+)
+
+F = FeedbackType
+
+
+class FeedbackThresholds(BaseSettings):
+    """Every threshold and step size of the feedback rules (environment: ``ZEROLOOP_FEEDBACK_<NAME>``)."""
+
+    model_config = SettingsConfigDict(env_prefix="ZEROLOOP_FEEDBACK_", extra="forbid", frozen=True)
+
+    loss_plateau_runs: int = Field(default=4, ge=2, description="Training runs in the loss-plateau window.")
+    loss_plateau_tolerance: float = Field(
+        default=0.02,
+        ge=0,
+        description="Losses of the window all within this fraction of the first: a plateau.",
+    )
+    lr_decay_factor: float = Field(
+        default=0.5, gt=0, lt=1, description="Learning-rate multiplier on a plateau."
+    )
+    overfit_runs: int = Field(default=3, ge=2, description="Training runs in the overfitting window.")
+    overfit_min_val_rise: float = Field(
+        default=0.02,
+        ge=0,
+        description="Relative validation-loss rise (with falling train loss) that is overfitting.",
+    )
+    overfit_epochs_factor: float = Field(
+        default=0.5, gt=0, lt=1, description="Epochs multiplier on overfitting."
+    )
+    overfit_replay_window_factor: float = Field(
+        default=1.5, gt=1, description="Replay-window multiplier on overfitting."
+    )
+    elo_plateau_evals: int = Field(default=3, ge=2, description="Evaluations in the Elo-plateau window.")
+    elo_plateau_max_gain: float = Field(
+        default=10.0, description="An evaluation gaining less Elo than this shows no progress."
+    )
+    selfplay_growth: float = Field(
+        default=1.5, gt=1, description="Selfplay-games multiplier on an Elo plateau."
+    )
+    search_growth: float = Field(default=1.25, gt=1, description="Simulations multiplier on an Elo plateau.")
+    min_win_rate: float = Field(
+        default=0.5, ge=0, le=1, description="A win rate (or score) below this against an opponent is weak."
+    )
+    win_rate_min_games: int = Field(
+        default=20, ge=1, description="Fewer games than this are too noisy to judge."
+    )
+    weak_search_growth: float = Field(
+        default=1.5, gt=1, description="Simulations multiplier on a weak matchup."
+    )
+    rejection_streak: int = Field(
+        default=3, ge=1, description="Consecutive promotion rejections that need action."
+    )
+    rejection_selfplay_factor: float = Field(
+        default=2.0, gt=1, description="Selfplay-games multiplier after repeated rejections."
+    )
+    regression_elo_drop: float = Field(
+        default=30.0,
+        gt=0,
+        description="Production losing this much Elo (and surely negative) is a regression.",
+    )
+    retry_base_delay_s: float = Field(default=30.0, gt=0, description="Backoff before the first retry.")
+    retry_max_delay_s: float = Field(default=3600.0, gt=0, description="Backoff never exceeds this.")
+    oom_batch_factor: float = Field(
+        default=0.5, gt=0, lt=1, description="Batch-size multiplier after an OOM."
+    )
+    pause_after_failures: int = Field(
+        default=3, ge=1, description="Consecutive failures that pause a config."
+    )
+
+
+@dataclass(frozen=True)
+class RuleInput:
+    """The events of one config key, oldest first, and what was already acted upon (rule → newest event id)."""
+
+    rule: str
+    config_key: str
+    events: Sequence[FeedbackEvent]
+    applied: Mapping[str, int]
+
+    @property
+    def applied_through(self) -> int:
+        return self.applied.get(self.rule, 0)
+
+    def fresh(self, event: FeedbackEvent) -> bool:
+        return event.id > self.applied_through
+
+    def of_type(self, feedback_type: FeedbackType) -> list[FeedbackEvent]:
+        return [e for e in self.events if e.feedback_type is feedback_type]
+
+    def as_rule(self, rule: str) -> RuleInput:
+        return RuleInput(rule, self.config_key, self.events, self.applied)
+
+    def recommend(
+        self,
+        action: Action,
+        changes: Mapping[str, float],
+        kind: ChangeKind,
+        priority: Priority,
+        reason: str,
+        evidence: Sequence[FeedbackEvent],
+        model_id: str | None = None,
+    ) -> Recommendation:
+        return Recommendation(
+            action=action,
+            config_key=self.config_key,
+            changes=dict(changes),
+            kind=kind,
+            reason=reason,
+            priority=priority,
+            rule=self.rule,
+            evidence_ids=tuple(e.id for e in evidence),
+            model_id=model_id,
+        )
+
+
+Rule = Callable[[RuleInput, FeedbackThresholds], list[Recommendation]]
+
+
+def _cite(events: Sequence[FeedbackEvent], metric: str) -> str:
+    return ", ".join(f"{e.metric(metric):.4g} (#{e.id})" for e in events)
+
+
+def _ids(events: Sequence[FeedbackEvent]) -> str:
+    return ", ".join(f"#{e.id}" for e in events)
+
+
+# -- training -----------------------------------------------------------------------------------------------
+
+_LOSS_PAIRS = (("loss", "val_loss"), ("policy_loss", "val_policy_loss"), ("value_loss", "val_value_loss"))
+
+
+def train_loss(event: FeedbackEvent) -> float | None:
+    """``loss``, else ``policy_loss + value_loss``, else None."""
+    if "loss" in event.metrics:
+        return event.metric("loss")
+    if "policy_loss" in event.metrics and "value_loss" in event.metrics:
+        return event.metric("policy_loss") + event.metric("value_loss")
+    return None
+
+
+def loss_plateau(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
+    """The last runs' training losses all stay within ``loss_plateau_tolerance`` of the first: flat."""
+    runs = [e for e in inp.of_type(F.TRAINING_COMPLETE) if train_loss(e) is not None]
+    window = runs[-t.loss_plateau_runs :]
+    if len(window) < t.loss_plateau_runs or not inp.fresh(window[0]):
+        return []
+    losses = [train_loss(e) for e in window]
+    first = losses[0]
+    if first <= 0:
+        return []
+    spread = max(abs(loss - first) for loss in losses) / first
+    if spread > t.loss_plateau_tolerance:
+        return []
+    listed = ", ".join(f"{loss:.4g} (#{e.id})" for loss, e in zip(losses, window, strict=True))
+    reason = (
+        f"training loss has plateaued over the last {len(window)} runs: {listed}, all within "
+        f"{spread:.2%} of the first (tolerance {t.loss_plateau_tolerance:.2%})"
+    )
+    return [
+        inp.recommend(
+            Action.DECAY_LEARNING_RATE,
+            {"learning_rate": t.lr_decay_factor},
+            ChangeKind.MULTIPLY,
+            Priority.MEDIUM,
+            reason,
+            window,
+        )
+    ]
+
+
+def overfitting(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
+    training = inp.of_type(F.TRAINING_COMPLETE)
+    for train_name, val_name in _LOSS_PAIRS:
+        runs = [e for e in training if train_name in e.metrics and val_name in e.metrics]
+        window = runs[-t.overfit_runs :]
+        if len(window) < t.overfit_runs or not inp.fresh(window[0]):
+            continue
+        train_first, train_last = window[0].metric(train_name), window[-1].metric(train_name)
+        val_first, val_last = window[0].metric(val_name), window[-1].metric(val_name)
+        if not (train_last < train_first and val_last > val_first * (1 + t.overfit_min_val_rise)):
+            continue
+        reason = (
+            f"overfitting: {train_name} fell {_cite(window, train_name)} while {val_name} rose "
+            f"{_cite(window, val_name)} (rise {val_last / val_first - 1:.1%} > {t.overfit_min_val_rise:.1%})"
+        )
+        changes = {"epochs": t.overfit_epochs_factor, "replay_window": t.overfit_replay_window_factor}
+        return [
+            inp.recommend(
+                Action.REDUCE_OVERFITTING, changes, ChangeKind.MULTIPLY, Priority.HIGH, reason, window
+            )
+        ]
+    return []
+
+
+# -- evaluation ---------------------------------------------------------------------------------------------
+
+
+def _with_ci(e: FeedbackEvent) -> str:
+    text = f"{e.metric('elo_delta'):+.1f}"
+    if "elo_ci_low" in e.metrics and "elo_ci_high" in e.metrics:
+        text += f" [{e.metric('elo_ci_low'):+.1f}, {e.metric('elo_ci_high'):+.1f}]"
+    if "games" in e.metrics:
+        text += f" over {e.metric('games'):g} games"
+    return f"{e.model_id or '?'} {text} (#{e.id})"
+
+
+def elo_plateau(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
+    evals = [e for e in inp.of_type(F.EVALUATION_RESULT) if "elo_delta" in e.metrics]
+    window = evals[-t.elo_plateau_evals :]
+    if len(window) < t.elo_plateau_evals or not inp.fresh(window[0]):
+        return []
+    if any(e.metric("elo_delta") >= t.elo_plateau_max_gain for e in window):
+        return []
+    reason = (
+        f"Elo has plateaued: the last {len(window)} evaluations gained less than "
+        f"{t.elo_plateau_max_gain:g} Elo each: " + "; ".join(_with_ci(e) for e in window)
+    )
+    changes = {"selfplay_games": t.selfplay_growth, "num_simulations": t.search_growth}
+    return [
+        inp.recommend(Action.INCREASE_SELFPLAY, changes, ChangeKind.MULTIPLY, Priority.MEDIUM, reason, window)
+    ]
+
+
+def _win_rate(e: FeedbackEvent) -> float | None:
+    for name in ("win_rate", "score"):
+        if name in e.metrics:
+            return e.metric(name)
+    return None
+
+
+def weak_win_rate(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
+    latest: dict[str, FeedbackEvent] = {}
+    for e in inp.of_type(F.EVALUATION_RESULT):
+        if "opponent" in e.context and _win_rate(e) is not None:
+            latest[e.context["opponent"]] = e
+    weak = [
+        e
+        for _, e in sorted(latest.items())
+        if inp.fresh(e)
+        and _win_rate(e) < t.min_win_rate
+        and (e.metric("games") is None or e.metric("games") >= t.win_rate_min_games)
+    ]
+    if not weak:
+        return []
+    parts = []
+    for e in weak:
+        games = f" over {e.metric('games'):g} games" if "games" in e.metrics else ""
+        parts.append(
+            f"{e.model_id or '?'} scored {_win_rate(e):.2f}{games} against {e.context['opponent']} (#{e.id})"
+        )
+    reason = f"weak against an opponent (below {t.min_win_rate:.2f}): " + "; ".join(parts)
+    return [
+        inp.recommend(
+            Action.INCREASE_SEARCH,
+            {"num_simulations": t.weak_search_growth},
+            ChangeKind.MULTIPLY,
+            Priority.LOW,
+            reason,
+            weak,
+            model_id=weak[-1].model_id,
+        )
+    ]
+
+
+# -- promotion ----------------------------------------------------------------------------------------------
+
+
+def _trailing(events: Sequence[FeedbackEvent], pred: Callable[[FeedbackEvent], bool]) -> list[FeedbackEvent]:
+    out: list[FeedbackEvent] = []
+    for e in reversed(events):
+        if not pred(e):
+            break
+        out.append(e)
+    return out[::-1]
+
+
+def promotion_rejections(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
+    decisions = inp.of_type(F.PROMOTION_DECISION)
+    streak = [e for e in _trailing(decisions, lambda e: e.metric("promoted") == 0) if inp.fresh(e)]
+    if len(streak) < t.rejection_streak:
+        return []
+    models = ", ".join(f"{e.model_id or '?'} (#{e.id})" for e in streak)
+    reason = f"{len(streak)} promotions rejected in a row: {models}; candidates are not getting stronger"
+    return [
+        inp.recommend(
+            Action.INCREASE_SELFPLAY,
+            {"selfplay_games": t.rejection_selfplay_factor},
+            ChangeKind.MULTIPLY,
+            Priority.HIGH,
+            reason,
+            streak,
+        )
+    ]
+
+
+def production_regression(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
+    """The model of the latest accepted promotion, evaluated after it, lost Elo: roll back."""
+    promotions = [e for e in inp.of_type(F.PROMOTION_DECISION) if e.metric("promoted") == 1]
+    if not promotions or promotions[-1].model_id is None:
+        return []
+    promo = promotions[-1]
+    evals = [
+        e
+        for e in inp.of_type(F.EVALUATION_RESULT)
+        if e.id > promo.id and e.model_id == promo.model_id and "elo_delta" in e.metrics
+    ]
+    if not evals or not inp.fresh(evals[-1]):
+        return []
+    last = evals[-1]
+    surely_worse = "elo_ci_high" not in last.metrics or last.metric("elo_ci_high") < 0
+    if last.metric("elo_delta") > -t.regression_elo_drop or not surely_worse:
+        return []
+    reason = (
+        f"production model {promo.model_id} (promoted #{promo.id}) regressed: {_with_ci(last)}, "
+        f"a drop beyond {t.regression_elo_drop:g} Elo; roll back to the previous production model"
+    )
+    return [
+        inp.recommend(
+            Action.ROLLBACK,
+            {},
+            ChangeKind.SET,
+            Priority.CRITICAL,
+            reason,
+            [promo, last],
+            model_id=promo.model_id,
+        )
+    ]
+
+
+# -- pipeline errors ----------------------------------------------------------------------------------------
+
+_OOM_RE = re.compile(r"out of memory|\bOOM\b|MemoryError|CUDA_ERROR_OUT_OF_MEMORY", re.IGNORECASE)
+
+
+def is_oom(e: FeedbackEvent) -> bool:
+    return (e.metric("oom") or 0) >= 1 or bool(e.error and _OOM_RE.search(e.error))
+
+
+def failure_streak(events: Sequence[FeedbackEvent]) -> list[FeedbackEvent]:
+    """The errors since the config's last successful event."""
+    return _trailing(events, lambda e: e.feedback_type is F.PIPELINE_ERROR)
+
+
+def _describe(e: FeedbackEvent) -> str:
+    where = f" in {e.context['stage']}" if "stage" in e.context else ""
+    text = f": {e.error[:120]!r}" if e.error else ""
+    return f"#{e.id}{where}{text}"
+
+
+def _pausing(inp: RuleInput, t: FeedbackThresholds) -> list[FeedbackEvent]:
+    fresh = [e for e in failure_streak(inp.events) if inp.fresh(e)]
+    return fresh if len(fresh) >= t.pause_after_failures else []
+
+
+def pipeline_pause(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
+    streak = _pausing(inp, t)
+    if not streak:
+        return []
+    reason = (
+        f"{len(streak)} consecutive pipeline failures (>= {t.pause_after_failures}): "
+        + "; ".join(_describe(e) for e in streak)
+        + "; pause this config until the cause is fixed"
+    )
+    return [inp.recommend(Action.PAUSE_CONFIG, {}, ChangeKind.SET, Priority.CRITICAL, reason, streak)]
+
+
+def pipeline_oom(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
+    streak = failure_streak(inp.events)
+    if not streak or not inp.fresh(streak[-1]) or not is_oom(streak[-1]):
+        return []
+    if _pausing(inp.as_rule("pipeline_pause"), t):
+        return []
+    last = streak[-1]
+    reason = f"out of memory {_describe(last)}; halve the batch and retry"
+    return [
+        inp.recommend(
+            Action.REDUCE_BATCH_SIZE,
+            {"batch_size": t.oom_batch_factor},
+            ChangeKind.MULTIPLY,
+            Priority.HIGH,
+            reason,
+            [last],
+            model_id=last.model_id,
+        )
+    ]
+
+
+def pipeline_retry(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
+    streak = failure_streak(inp.events)
+    if not streak or not inp.fresh(streak[-1]) or is_oom(streak[-1]):
+        return []
+    if _pausing(inp.as_rule("pipeline_pause"), t):
+        return []
+    delay = min(t.retry_base_delay_s * 2 ** (len(streak) - 1), t.retry_max_delay_s)
+    last = streak[-1]
+    reason = (
+        f"pipeline error {_describe(last)}, failure {len(streak)} in a row ({_ids(streak)}); "
+        f"retry after {delay:g} s (exponential backoff)"
+    )
+    return [
+        inp.recommend(
+            Action.RETRY,
+            {"retry_delay_s": delay},
+            ChangeKind.SET,
+            Priority.HIGH,
+            reason,
+            [last],
+            model_id=last.model_id,
+        )  # fmt: skip
+    ]
+
+
+# In this order, so recommendations of equal priority come out in a fixed order.
+RULES: tuple[tuple[str, Rule], ...] = (
+    ("production_regression", production_regression),
+    ("pipeline_pause", pipeline_pause),
+    ("pipeline_oom", pipeline_oom),
+    ("pipeline_retry", pipeline_retry),
+    ("overfitting", overfitting),
+    ("promotion_rejections", promotion_rejections),
+    ("loss_plateau", loss_plateau),
+    ("elo_plateau", elo_plateau),
+    ("weak_win_rate", weak_win_rate),
+)
+_RULE_ORDER = {name: i for i, (name, _) in enumerate(RULES)}
+
+
+def evaluate(
+    events_by_config: Mapping[str, Sequence[FeedbackEvent]],
+    applied: Mapping[tuple[str, str], int],
+    applied_identities: frozenset[str] | set[str],
+    thresholds: FeedbackThresholds,
+) -> list[Recommendation]:
+    """Run every rule over every config key; most urgent first, ties in rule order, then config key.
+
+    ``applied`` maps (config key, rule) to the newest event id an applied recommendation cited.
+    """
+    out: list[Recommendation] = []
+    for key in sorted(events_by_config):
+        per_rule = {rule: through for (k, rule), through in applied.items() if k == key}
+        events = events_by_config[key]
+        for name, rule in RULES:
+            for rec in rule(RuleInput(name, key, events, per_rule), thresholds):
+                if rec.identity not in applied_identities:
+                    out.append(rec)
+    out.sort(key=lambda r: (-r.priority, _RULE_ORDER[r.rule], r.config_key, r.identity))
+    return out

@@ -1,0 +1,136 @@
+"""What the feedback loop records (``FeedbackEvent``) and what it answers (``Recommendation``).
+
+A recommendation's ``changes`` name the parameters the pipeline uses (``selfplay_games``, ``epochs``,
+``learning_rate``, ``num_simulations``, ``replay_window``, ``batch_size``, ``retry_delay_s``); ``kind`` says
+how to read the numbers: MULTIPLY the current value (``{"selfplay_games": 1.5}`` = 50% more games) or SET it
+(``{"retry_delay_s": 60}``). ``Recommendation.apply`` does exactly that to a config mapping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum, StrEnum
+from typing import Any
+
+
+class FeedbackType(StrEnum):
+    TRAINING_COMPLETE = "TRAINING_COMPLETE"
+    EVALUATION_RESULT = "EVALUATION_RESULT"
+    PROMOTION_DECISION = "PROMOTION_DECISION"
+    PIPELINE_ERROR = "PIPELINE_ERROR"
+
+    @classmethod
+    def parse(cls, value: str | FeedbackType) -> FeedbackType:
+        if isinstance(value, FeedbackType):
+            return value
+        try:
+            return cls(str(value).upper())
+        except ValueError:
+            valid = ", ".join(t.value for t in cls)
+            raise ValueError(f"unknown feedback type {value!r}; valid types: {valid}") from None
+
+
+class Action(StrEnum):
+    ROLLBACK = "ROLLBACK"
+    PAUSE_CONFIG = "PAUSE_CONFIG"
+    REDUCE_BATCH_SIZE = "REDUCE_BATCH_SIZE"
+    RETRY = "RETRY"
+    REDUCE_OVERFITTING = "REDUCE_OVERFITTING"
+    INCREASE_SELFPLAY = "INCREASE_SELFPLAY"
+    DECAY_LEARNING_RATE = "DECAY_LEARNING_RATE"
+    INCREASE_SEARCH = "INCREASE_SEARCH"
+
+
+class ChangeKind(StrEnum):
+    MULTIPLY = "MULTIPLY"
+    SET = "SET"
+
+
+class Priority(IntEnum):
+    """Higher is more urgent."""
+
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+
+# Parameters counted in whole units; a multiplied value is rounded and kept at least 1.
+INTEGER_PARAMETERS = frozenset({"selfplay_games", "epochs", "num_simulations", "replay_window", "batch_size"})
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackEvent:
+    id: int
+    at: datetime
+    feedback_type: FeedbackType
+    model_id: str | None
+    config_key: str
+    metrics: dict[str, float] = field(default_factory=dict)
+    context: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+    def metric(self, name: str) -> float | None:
+        value = self.metrics.get(name)
+        return None if value is None else float(value)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    action: Action
+    config_key: str
+    changes: Mapping[str, float]
+    kind: ChangeKind
+    reason: str
+    priority: Priority
+    rule: str
+    evidence_ids: tuple[int, ...]
+    model_id: str | None = None
+
+    @property
+    def identity(self) -> str:
+        """Stable id of this recommendation: the rule, the config key and the events it rests on."""
+        ids = ",".join(str(i) for i in sorted(self.evidence_ids))
+        return hashlib.sha256(f"{self.rule}|{self.config_key}|{ids}".encode()).hexdigest()[:16]
+
+    def __hash__(self) -> int:
+        return hash(self.identity)
+
+    def apply(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """``config`` with the changes applied (a new dict). MULTIPLY needs the parameter to be present."""
+        out = dict(config)
+        for name, value in self.changes.items():
+            if self.kind is ChangeKind.SET:
+                new = value
+            else:
+                if name not in out:
+                    raise ValueError(
+                        f"cannot multiply {name!r}: the config has no such parameter "
+                        f"(it has {', '.join(sorted(out)) or 'nothing'})"
+                    )
+                new = out[name] * value
+            if name in INTEGER_PARAMETERS:
+                new = max(1, round(new))
+            out[name] = new
+        return out
+
+    def describe_changes(self) -> str:
+        sign = "×" if self.kind is ChangeKind.MULTIPLY else "="
+        return ", ".join(f"{k} {sign}{v:g}" for k, v in self.changes.items()) or "-"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "identity": self.identity,
+            "action": self.action.value,
+            "config_key": self.config_key,
+            "changes": dict(self.changes),
+            "kind": self.kind.value,
+            "reason": self.reason,
+            "priority": self.priority.name,
+            "rule": self.rule,
+            "evidence_ids": list(self.evidence_ids),
+            "model_id": self.model_id,
+        }
