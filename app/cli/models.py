@@ -1,0 +1,266 @@
+"""``zeroloop models``: the model registry — list, show, history, register, promote, rollback."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from app.cli._common import console
+from app.cli._pairs import compact, parse_pairs, when
+from app.core.names import parse_config_key
+from app.integration.lifecycle import ModelLifecycle, ModelRecord, ModelStage, Transition
+from app.integration.policy import PromotionPolicy
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _dump(data: Any) -> None:
+    typer.echo(json.dumps(data, default=str, indent=2))
+
+
+def _record_dict(m: ModelRecord) -> dict[str, Any]:
+    d = asdict(m)
+    d["stage"] = m.stage.value
+    return d
+
+
+def _transition_dict(t: Transition) -> dict[str, Any]:
+    d = asdict(t)
+    d["from_stage"] = None if t.from_stage is None else t.from_stage.value
+    d["to_stage"] = t.to_stage.value
+    return d
+
+
+def list_models(
+    config: Annotated[
+        str | None, typer.Option("--config", "-c", help="Only this config key (hex8_2p).")
+    ] = None,
+    stage: Annotated[str | None, typer.Option("--stage", "-s", help="Only this stage.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List registered models."""
+    models = ModelLifecycle().list_models(config_key=config, stage=stage)
+    if as_json:
+        _dump([_record_dict(m) for m in models])
+        return
+    if not models:
+        console.print("no models registered" + (f" for {config}" if config else ""))
+        return
+    table = Table(title="models")
+    for col in ("model", "config", "version", "stage", "parent", "sha256", "updated"):
+        table.add_column(col, no_wrap=col in ("model", "config", "version", "stage", "updated"))
+    for m in models:
+        style = "bold green" if m.stage is ModelStage.PRODUCTION else None
+        table.add_row(
+            m.model_id,
+            m.config_key,
+            str(m.version),
+            m.stage.value,
+            m.parent_model_id or "-",
+            (m.sha256 or "-")[:12],
+            when(m.updated_at),
+            style=style,
+        )
+    console.print(table)
+
+
+def show(
+    model_id: Annotated[str, typer.Argument(help="Model id, e.g. hex8_2p_v3.")], as_json: JsonOpt = False
+) -> None:
+    """Show one model: stage, lineage, artifact, metrics."""
+    lifecycle = ModelLifecycle()
+    m = lifecycle.get_model(model_id)
+    lineage = [a.model_id for a in lifecycle.lineage(model_id)[1:]]
+    if as_json:
+        _dump({**_record_dict(m), "lineage": lineage})
+        return
+    table = Table(title=m.model_id, show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    rows = [
+        ("config", m.config_key),
+        ("version", str(m.version)),
+        ("stage", m.stage.value),
+        ("parent", m.parent_model_id or "-"),
+        ("lineage", " ← ".join([m.model_id, *lineage])),
+        ("artifact", m.artifact_path or "-"),
+        ("sha256", m.sha256 or "-"),
+        ("metrics", compact(m.metrics)),
+        ("training config", compact(m.training_config)),
+        ("metadata", compact(m.metadata)),
+        ("created", when(m.created_at)),
+        ("updated", when(m.updated_at)),
+    ]
+    for field, value in rows:
+        table.add_row(field, value)
+    console.print(table)
+
+
+def history(
+    target: Annotated[str, typer.Argument(help="A model id (hex8_2p_v3) or a config key (hex8_2p).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Stage changes of a model, or of every model of a config key."""
+    lifecycle = ModelLifecycle()
+    rows = lifecycle.config_history(target) if _is_config_key(target) else lifecycle.history(target)
+    if as_json:
+        _dump([_transition_dict(t) for t in rows])
+        return
+    table = Table(title=f"history of {target}")
+    for col in ("#", "model", "from", "to", "time", "elo Δ"):
+        table.add_column(col, no_wrap=True)
+    for col in ("reason", "evidence"):
+        table.add_column(col, overflow="fold")
+    for t in rows:
+        table.add_row(
+            str(t.id),
+            t.model_id,
+            t.from_stage.value if t.from_stage else "(registered)",
+            t.to_stage.value,
+            when(t.at),
+            "-" if t.elo_delta is None else f"{t.elo_delta:+g}",
+            t.reason or "-",
+            compact(t.evidence),
+        )
+    console.print(table)
+
+
+def _is_config_key(text: str) -> bool:
+    try:
+        parse_config_key(text)
+    except ValueError:
+        return False
+    return True
+
+
+def register_model(
+    model_id: Annotated[str, typer.Argument(help="New model id, e.g. hex8_2p_v4.")],
+    stage: Annotated[
+        str, typer.Option("--stage", help="Entry stage: training, evaluation or staging.")
+    ] = "training",
+    parent: Annotated[str | None, typer.Option("--parent", help="Parent model id.")] = None,
+    artifact: Annotated[str | None, typer.Option("--artifact", help="Checkpoint path.")] = None,
+    sha256: Annotated[str | None, typer.Option("--sha256", help="Checkpoint sha256.")] = None,
+    metric: Annotated[
+        list[str] | None, typer.Option("--metric", "-m", help="KEY=NUMBER, repeatable.")
+    ] = None,
+) -> None:
+    """Register a new model."""
+    m = ModelLifecycle().register_model(
+        model_id,
+        stage,
+        parent_model_id=parent,
+        artifact_path=artifact,
+        sha256=sha256,
+        metrics=parse_pairs(metric, "metric", numbers=True),
+    )
+    console.print(f"registered [bold]{m.model_id}[/] ({m.config_key} v{m.version}) at {m.stage.value}")
+
+
+def _policy(
+    path: Path | None,
+    min_elo_delta: float | None,
+    min_games: int | None,
+    require_sprt_accept: bool,
+    min_elo_ci_low: float | None,
+) -> PromotionPolicy | None:
+    data: dict[str, Any] = {}
+    if path is not None:
+        text = path.read_text()
+        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError(f"policy file {path} must hold an object of rules, got {type(data).__name__}")
+    flags = {
+        "min_elo_delta": min_elo_delta,
+        "min_games": min_games,
+        "require_sprt_accept": require_sprt_accept or None,
+        "min_elo_ci_low": min_elo_ci_low,
+    }
+    data.update({k: v for k, v in flags.items() if v is not None})
+    if not data:
+        return None
+    try:
+        return PromotionPolicy(**data)
+    except Exception as exc:  # pydantic's ValidationError names the field; keep its text, make it bad input
+        raise ValueError(f"invalid promotion policy: {exc}") from None
+
+
+def promote(
+    model_id: Annotated[str, typer.Argument(help="Model id, e.g. hex8_2p_v3.")],
+    stage: Annotated[str, typer.Argument(help="Target stage: evaluation, staging, production or retired.")],
+    elo_delta: Annotated[
+        float | None, typer.Option("--elo-delta", help="Elo gain over the reference.")
+    ] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (kept in the history).")] = None,
+    evidence: Annotated[
+        list[str] | None,
+        typer.Option("--evidence", "-e", help="KEY=VALUE, repeatable: games=400, elo_ci_low=3, sprt=accept."),
+    ] = None,
+    policy_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy", exists=True, dir_okay=False, help="Promotion policy file (JSON, or TOML by suffix)."
+        ),
+    ] = None,
+    min_elo_delta: Annotated[
+        float | None, typer.Option("--min-elo-delta", help="Policy: minimum Elo gain.")
+    ] = None,
+    min_games: Annotated[
+        int | None, typer.Option("--min-games", help="Policy: minimum evaluation games.")
+    ] = None,
+    require_sprt_accept: Annotated[
+        bool, typer.Option("--require-sprt-accept", help="Policy: the SPRT must have accepted.")
+    ] = False,
+    min_elo_ci_low: Annotated[
+        float | None, typer.Option("--min-elo-ci-low", help="Policy: minimum lower Elo CI bound.")
+    ] = None,
+) -> None:
+    """Move a model to another stage (production retires the current production model)."""
+    lifecycle = ModelLifecycle()
+    target = ModelStage.parse(stage)
+    policy = _policy(policy_file, min_elo_delta, min_games, require_sprt_accept, min_elo_ci_low)
+    before = lifecycle.get_model(model_id)
+    previous = lifecycle.get_production(before.config_key) if target is ModelStage.PRODUCTION else None
+    m = lifecycle.promote_model(
+        model_id,
+        target,
+        elo_delta=elo_delta,
+        reason=reason,
+        evidence=parse_pairs(evidence, "evidence", numbers=False),
+        policy=policy,
+    )
+    console.print(f"[bold]{m.model_id}[/]: {before.stage.value} → {m.stage.value}")
+    if previous is not None and previous.model_id != m.model_id:
+        console.print(f"[bold]{previous.model_id}[/]: PRODUCTION → RETIRED (superseded)")
+
+
+def rollback(
+    config: Annotated[str, typer.Argument(help="Config key, e.g. hex8_2p.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the history).")],
+) -> None:
+    """Restore the previous production model of a config key; retire the current one."""
+    lifecycle = ModelLifecycle()
+    current = lifecycle.get_production(config)
+    restored = lifecycle.rollback(config, reason=reason)
+    if current is not None:
+        console.print(f"[bold]{current.model_id}[/]: PRODUCTION → RETIRED (rolled back)")
+    console.print(f"[bold]{restored.model_id}[/]: RETIRED → PRODUCTION")
+
+
+def register(app: typer.Typer) -> None:
+    models = typer.Typer(
+        help="The model registry: stages, lineage, history, promotion and rollback.", no_args_is_help=True
+    )
+    models.command("list")(list_models)
+    models.command("show")(show)
+    models.command("history")(history)
+    models.command("register")(register_model)
+    models.command("promote")(promote)
+    models.command("rollback")(rollback)
+    app.add_typer(models, name="models")
