@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import socket
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from app.p2p import nodes
+from app.p2p.api.deps import NodeDep, SettingsDep
+from app.p2p.schemas import ClusterStatus
+
+router = APIRouter(tags=["cluster"])
+health_router = APIRouter(tags=["cluster"])
+
+
+@health_router.get("/api/health")
+def health(request: Request, node: NodeDep) -> dict[str, str | int | None]:
+    """Liveness without authentication: enough for a client to know a node answers here."""
+    return {
+        "status": "ok",
+        "node_id": node.node_id if node else None,
+        "slots": node.slots if node else 0,
+        "executor": node.executor.name if node else None,
+        "version": request.app.version,
+    }
+
+
+@router.get("/api/cluster")
+def cluster(settings: SettingsDep, node: NodeDep) -> ClusterStatus:
+    return nodes.cluster_status(settings, hostname=node.hostname if node else socket.gethostname())
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+def metrics(request: Request) -> Response:
+    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+from fastapi.responses import PlainTextResponse
+
+from app.p2p import jobtypes, paths, store
+from app.p2p.api.deps import NodeDep, SettingsDep
+from app.p2p.schemas import JOB_TYPE_PATTERN, JobCreate, JobPublic, JobsPublic, JobState, JobTypePublic
+
+router = APIRouter(tags=["jobs"])
+
+JobId = Annotated[str, Path(min_length=1, max_length=64, description="The job's id, as submit returned it.")]
+CONFIG_KEY_PATTERN = r"^[a-z][a-z0-9]*_[1-9][0-9]*p$"
+
+
+@router.post("/jobs", status_code=status.HTTP_201_CREATED)
+def submit_job(create: JobCreate, settings: SettingsDep, node: NodeDep) -> JobPublic:
+    job = store.submit(settings, create)
+    if node is not None:
+        node.wake()
+    return job
+
+
+@router.get("/jobs")
+def list_jobs(
+    settings: SettingsDep,
+    state: JobState | None = None,
+    type: Annotated[str | None, Query(pattern=JOB_TYPE_PATTERN)] = None,
+    config_key: Annotated[str | None, Query(pattern=CONFIG_KEY_PATTERN, description="e.g. hex8_2p")] = None,
+    limit: Annotated[int, Query(ge=1, le=store.MAX_LIST)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JobsPublic:
+    return store.list_jobs(
+        settings, state=state, job_type=type, config_key=config_key, limit=limit, offset=offset
+    )
+
+
+@router.get("/jobs/{job_id}")
+def get_job(job_id: JobId, settings: SettingsDep) -> JobPublic:
+    return store.get_job(settings, job_id)
+
+
+@router.post("/jobs/{job_id}/cancel")
+def cancel_job(job_id: JobId, settings: SettingsDep, node: NodeDep) -> JobPublic:
+    job = store.cancel(settings, job_id)
+    if node is not None:
+        node.wake()
+    return job
+
+
+@router.get("/jobs/{job_id}/log", response_class=PlainTextResponse)
+def job_log(
+    job_id: JobId, settings: SettingsDep, max_chars: Annotated[int, Query(ge=1, le=1_000_000)] = 20_000
+) -> str:
+    store.get_job(settings, job_id)  # 404 for an unknown id rather than an empty log
+    return paths.log_tail(settings, job_id, max_chars)
+
+
+@router.get("/jobtypes")
+def list_job_types() -> list[JobTypePublic]:
+    out = []
+    for jt in jobtypes.job_types():
+        try:
+            schema, available, reason = jt.config_model().model_json_schema(), True, None
+        except jobtypes.JobTypeUnavailable as exc:
+            schema, available, reason = None, False, str(exc)
+        out.append(
+            JobTypePublic(
+                name=jt.name,
+                description=jt.description,
+                config_schema=schema,
+                available=available,
+                unavailable_reason=reason,
+                resources=jt.resources,
+            )
+        )
+    return out

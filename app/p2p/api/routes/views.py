@@ -1,0 +1,69 @@
+"""Read-only views of the model registry, ratings and feedback, for dashboards and scripts.
+
+The modules behind them are imported inside each route: the node starts (and runs jobs) without them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from app.p2p.api.deps import SettingsDep
+
+router = APIRouter(tags=["views"])
+
+CONFIG_KEY_PATTERN = r"^[a-z][a-z0-9]*_[1-9][0-9]*p$"
+MODEL_ID_PATTERN = r"^[a-z][a-z0-9]*_[1-9][0-9]*p_v[0-9]+$"
+ConfigKeyQuery = Annotated[str | None, Query(pattern=CONFIG_KEY_PATTERN, description="e.g. hex8_2p")]
+ModelIdPath = Annotated[str, Path(pattern=MODEL_ID_PATTERN, description="e.g. hex8_2p_v3")]
+
+
+@router.get("/models")
+def list_models(
+    settings: SettingsDep,
+    config_key: ConfigKeyQuery = None,
+    stage: Annotated[
+        str | None, Query(description="TRAINING, EVALUATION, STAGING, PRODUCTION or RETIRED")
+    ] = None,
+) -> dict[str, Any]:
+    from app.integration.lifecycle import ModelLifecycle
+
+    models = ModelLifecycle(settings).list_models(config_key=config_key, stage=stage)
+    return {"data": models, "count": len(models)}
+
+
+@router.get("/models/{model_id}")
+def get_model(model_id: ModelIdPath, settings: SettingsDep) -> dict[str, Any]:
+    from app.integration.lifecycle import ModelLifecycle
+
+    lifecycle = ModelLifecycle(settings)
+    return {"model": lifecycle.get_model(model_id), "lineage": lifecycle.lineage(model_id)[1:]}
+
+
+@router.get("/models/{model_id}/history")
+def model_history(model_id: ModelIdPath, settings: SettingsDep) -> list[Any]:
+    from app.integration.lifecycle import ModelLifecycle
+
+    return ModelLifecycle(settings).history(model_id)
+
+
+@router.get("/feedback")
+def feedback_events(
+    settings: SettingsDep,
+    config_key: ConfigKeyQuery = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
+) -> dict[str, Any]:
+    from app.integration.feedback import PipelineFeedback
+
+    events = PipelineFeedback(settings).history(config_key, limit=limit)
+    return {"data": events, "count": len(events)}
+
+
+@router.get("/feedback/recommendations")
+def feedback_recommendations(
+    settings: SettingsDep, config_key: ConfigKeyQuery = None
+) -> list[dict[str, Any]]:
+    from app.integration.feedback import PipelineFeedback
+
+    return [r.to_dict() for r in PipelineFeedback(settings).get_recommendations(config_key)]

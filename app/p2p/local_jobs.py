@@ -1,0 +1,105 @@
+"""``LocalJobs``: the in-process ``JobClient``. Same job table, same local executor, no HTTP server.
+
+It starts a node inside this process (unless ``run_jobs=False``), so the pipeline's default mode runs each
+stage in its own subprocess, recorded in the job table like any other job, and survives nothing more than
+the process that started it. Another node sharing the data directory may run the jobs just as well.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from typing import Any
+
+from app.core.config import Settings, get_settings
+from app.p2p import store
+from app.p2p.executors.local import LocalExecutor
+from app.p2p.node import Node
+from app.p2p.schemas import JobCreate, JobPublic, JobsPublic, JobState, Resources
+
+WAIT_POLL_S = 0.2
+
+
+def wait_for(status: Any, job_id: str, timeout: float | None, poll_s: float = WAIT_POLL_S) -> JobPublic:
+    """Poll ``status(job_id)`` until the job is done; ``TimeoutError`` (naming its state) after ``timeout`` s."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        job = status(job_id)
+        if job.done:
+            return job
+        if deadline is not None and time.monotonic() >= deadline:
+            raise TimeoutError(
+                f"job {job_id} is still {job.state.value} ({job.progress:.0%}: {job.message}) after {timeout:g}s"
+            )
+        time.sleep(poll_s if deadline is None else max(0.0, min(poll_s, deadline - time.monotonic())))
+
+
+class LocalJobs:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        slots: int = 1,
+        run_jobs: bool = True,
+        node_id: str | None = None,
+    ):
+        self.settings = settings or get_settings()
+        self.node: Node | None = None
+        if run_jobs:
+            node_id = node_id or f"{socket.gethostname()}:local-{os.getpid()}"
+            self.node = Node(self.settings, LocalExecutor(self.settings), node_id=node_id, slots=slots)
+            self.node.start()
+
+    def submit(
+        self,
+        job_type: str,
+        config: dict[str, Any],
+        *,
+        priority: int = 0,
+        max_attempts: int = 3,
+        resources: Resources | dict[str, Any] | None = None,
+    ) -> str:
+        create = JobCreate(
+            type=job_type, config=config, priority=priority, max_attempts=max_attempts, resources=resources
+        )
+        job = store.submit(self.settings, create)
+        if self.node is not None:
+            self.node.wake()
+        return job.id
+
+    def status(self, job_id: str) -> JobPublic:
+        return store.get_job(self.settings, job_id)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> JobPublic:
+        return wait_for(self.status, job_id, timeout)
+
+    def cancel(self, job_id: str) -> JobPublic:
+        job = store.cancel(self.settings, job_id)
+        if self.node is not None:
+            self.node.wake()
+        return job
+
+    def list(
+        self,
+        *,
+        state: JobState | str | None = None,
+        job_type: str | None = None,
+        config_key: str | None = None,
+        limit: int = 100,
+    ) -> JobsPublic:
+        return store.list_jobs(
+            self.settings, state=state, job_type=job_type, config_key=config_key, limit=limit
+        )
+
+    def close(self) -> None:
+        """Stop the in-process node: its running jobs are stopped and queued again for the next node."""
+        if self.node is not None:
+            self.node.stop()
+            self.node = None
+
+    def __enter__(self) -> LocalJobs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

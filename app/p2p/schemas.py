@@ -1,0 +1,160 @@
+"""The shapes jobs take on the wire and in Python, shared by the node, its HTTP client and the in-process client.
+
+``JobCreate`` is what a caller submits, ``JobPublic`` what it gets back (the seed calls it ``JobStatus``),
+``JobsPublic`` a page of them, ``ClusterStatus`` the nodes sharing one database. ``JobClient`` is the protocol
+both clients implement (``LocalJobs`` in-process, ``P2PIntegration`` over HTTP).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def done(self) -> bool:
+        return self in TERMINAL
+
+
+TERMINAL = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED})
+
+JOB_TYPE_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+RESOURCE_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$"
+
+
+class Resources(BaseModel):
+    """What one job asks of the machine that runs it (Ray schedules on it; the local executor counts slots)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cpus: float = Field(default=1.0, ge=0, le=1024, description="CPU cores the job uses.")
+    gpus: float = Field(default=0.0, ge=0, le=64, description="GPUs the job uses (fractions share one GPU).")
+    custom: dict[str, float] = Field(
+        default_factory=dict,
+        description="Custom Ray resources, e.g. {'selfplay_slot': 1}.",
+        max_length=16,
+    )
+
+    @field_validator("custom")
+    @classmethod
+    def _custom_names_and_amounts(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, amount in value.items():
+            if not re.match(RESOURCE_NAME_PATTERN, name):
+                raise ValueError(
+                    f"custom resource name {name!r} must match {RESOURCE_NAME_PATTERN} (letters, digits, _ and -)"
+                )
+            if not 0 <= amount <= 1e6:
+                raise ValueError(f"custom resource {name!r} amount {amount} must be between 0 and 1e6")
+        return value
+
+
+class JobCreate(BaseModel):
+    """A job submission: its type, its stage config (validated by the type's config model) and how to run it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(pattern=JOB_TYPE_PATTERN, description="Job type, e.g. 'selfplay' (GET /api/jobtypes).")
+    config: dict[str, Any] = Field(default_factory=dict, description="The stage config of that job type.")
+    priority: int = Field(
+        default=0, ge=-1000, le=1000, description="Higher runs first; ties run oldest first."
+    )
+    max_attempts: int = Field(
+        default=3, ge=1, le=20, description="Starts allowed when a node running the job dies."
+    )
+    resources: Resources | None = Field(default=None, description="Default: the job type's request.")
+
+
+class JobPublic(BaseModel):
+    """One job as the job table holds it."""
+
+    id: str
+    type: str
+    state: JobState
+    config: dict[str, Any]
+    config_key: str | None = None
+    priority: int = 0
+    progress: float = Field(ge=0, le=1, description="Fraction done, in [0, 1].")
+    message: str = ""
+    result: Any | None = None
+    error: str | None = Field(default=None, description="Error and traceback summary when the job failed.")
+    attempts: int = 0
+    max_attempts: int = 3
+    resources: Resources = Field(default_factory=Resources)
+    node_id: str | None = None
+    executor: str | None = None
+    worker_host: str | None = None
+    pid: int | None = None
+    ray_task: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def done(self) -> bool:
+        """True once the job can change no more (succeeded, failed or cancelled)."""
+        return self.state.done
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state is JobState.SUCCEEDED
+
+
+class JobsPublic(BaseModel):
+    data: list[JobPublic]
+    count: int = Field(description="Jobs matching the filters, all pages together.")
+
+
+class JobTypePublic(BaseModel):
+    name: str
+    description: str
+    config_schema: dict[str, Any] | None = Field(
+        description="JSON schema of the config; None if unavailable."
+    )
+    available: bool
+    unavailable_reason: str | None = None
+    resources: Resources
+
+
+class NodePublic(BaseModel):
+    id: str
+    hostname: str
+    address: str | None
+    pid: int
+    slots: int
+    executor: str
+    alive: bool
+    running: int = Field(description="Jobs this node is running now.")
+    started_at: datetime
+    last_seen: datetime
+
+
+class ClusterStatus(BaseModel):
+    nodes: list[NodePublic]
+    slots: int = Field(description="Slots of the live nodes together.")
+    running: int
+    queued: int
+    jobs_by_state: dict[str, int]
+
+
+class JobClient(Protocol):
+    """How the pipeline runs a stage as a job, with or without a node server."""
+
+    def submit(self, job_type: str, config: dict[str, Any], **options: Any) -> str: ...
+
+    def status(self, job_id: str) -> JobPublic: ...
+
+    def wait(self, job_id: str, timeout: float | None = None) -> JobPublic: ...
+
+    def cancel(self, job_id: str) -> JobPublic: ...

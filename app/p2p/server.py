@@ -1,0 +1,73 @@
+"""Start a node: bind the socket, build the executor and the node, and serve the API under uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from typing import Any
+
+import uvicorn
+
+from app.core.config import Settings
+from app.p2p.api.main import create_app
+from app.p2p.executors.base import Executor
+from app.p2p.executors.local import LocalExecutor
+from app.p2p.node import Node
+
+
+def default_slots() -> int:
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+def build_executor(settings: Settings, ray_address: str | None = None, **ray_init: Any) -> Executor:
+    if ray_address:
+        from app.p2p.executors.ray_executor import RayExecutor
+
+        return RayExecutor(settings, ray_address, **ray_init)
+    return LocalExecutor(settings)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket; port 0 picks a free one (read it back with ``getsockname``)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def serve(
+    settings: Settings,
+    sock: socket.socket,
+    *,
+    slots: int,
+    ray_address: str | None = None,
+    log_level: str = "warning",
+    announce=print,
+) -> None:
+    """Serve until interrupted (SIGINT/SIGTERM); the node's jobs are stopped and re-queued on the way out."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    host, port = sock.getsockname()[:2]
+    node_id = settings.node_id or f"{socket.gethostname()}:{port}"
+    executor = build_executor(settings, ray_address)
+    node = Node(settings, executor, node_id=node_id, slots=slots, address=url_of(host, port))
+    app = create_app(settings, node)
+    config = uvicorn.Config(
+        app, log_level=log_level, lifespan="on", access_log=False, timeout_graceful_shutdown=10
+    )
+    announce(
+        f"zeroloop node {node_id} listening on {url_of(host, port)} "
+        f"(slots {slots}, {executor.name} executor, data {settings.home.resolve()})"
+    )
+    uvicorn.Server(config).run(sockets=[sock])
