@@ -1,0 +1,60 @@
+"""Writing a step's evaluations into the trees and backing values up to the roots."""
+
+from __future__ import annotations
+
+from numba import njit
+
+from app.search.tree import LEAF_NEW, NO_PARENT
+
+
+@njit(cache=True)
+def backup_leaves(
+    count,
+    out_tree,
+    out_node,
+    out_kind,
+    leaf_prior,
+    leaf_legal,
+    leaf_to_move,
+    leaf_value,
+    leaf_terminal,
+    prior,
+    legal,
+    visits,
+    virtual,
+    value_sum,
+    raw_value,
+    to_move,
+    expanded,
+    terminal,
+    parent,
+):
+    """Store the evaluations of a step's new leaves, then add each leaf's value (absolute player order) to every
+    node on its path, turning the descent's virtual visits into real ones.
+
+    Row j of ``leaf_*`` belongs to leaf j of ``out_*`` (the first ``count`` rows of ``select_leaves``' output):
+    ``leaf_prior`` float32 [K, A], ``leaf_legal`` bool [K, A], ``leaf_to_move`` int32 [K], ``leaf_value`` float32
+    [K, P] (for a terminal state: its returns), ``leaf_terminal`` bool [K]. Rows of LEAF_TERMINAL revisits are not
+    read: the node's stored returns are backed up again.
+    """
+    num_players = value_sum.shape[2]
+    for j in range(count):
+        t = out_tree[j]
+        node = out_node[j]
+        if out_kind[j] == LEAF_NEW:
+            expanded[t, node] = True
+            for p in range(num_players):
+                raw_value[t, node, p] = leaf_value[j, p]
+            if leaf_terminal[j]:
+                terminal[t, node] = True
+            else:
+                prior[t, node, :] = leaf_prior[j]
+                legal[t, node, :] = leaf_legal[j]
+                to_move[t, node] = leaf_to_move[j]
+        n = node
+        while n != NO_PARENT:
+            visits[t, n] += 1
+            virtual[t, n] -= 1
+            for p in range(num_players):
+                value_sum[t, n, p] += raw_value[t, node, p]
+            n = parent[t, n]

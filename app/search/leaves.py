@@ -1,0 +1,108 @@
+"""How a search values the new leaves of a step: with a network (batched) or with random rollouts.
+
+A leaf evaluator works in two halves so the search can overlap them: ``prepare`` (Python work on game states, on
+the search's thread) and ``compute`` (the expensive part; for a network it releases the GIL, so the search runs it
+on a worker thread while it prepares the next batch).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from app.games.base import Game, State
+from app.search.types import EvaluateFn
+
+
+@runtime_checkable
+class LeafEvaluator(Protocol):
+    """Priors and values for a batch of non-terminal states.
+
+    ``threaded``: True when ``compute`` may run on a worker thread (it must then not use ``rng``).
+    """
+
+    threaded: bool
+
+    def prepare(self, states: list[State], to_move: np.ndarray, legal: np.ndarray) -> Any:
+        """Everything ``compute`` needs. ``to_move``: int32 [n]; ``legal``: bool [n, A]."""
+        ...
+
+    def compute(self, prepared: Any, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(priors float32 [n, A], zero on illegal moves; values float32 [n, P] in absolute player order)."""
+        ...
+
+
+def rotate_to_absolute(values: np.ndarray, to_move: np.ndarray) -> np.ndarray:
+    """Mover-relative values [n, P] (index i = player (to_move + i) % P) → absolute order [n, P].
+
+    ``to_move``: int [n].
+    """
+    num_players = values.shape[1]
+    index = (np.arange(num_players)[None, :] - to_move[:, None]) % num_players
+    return np.take_along_axis(values, index, axis=1)
+
+
+class NetworkLeaves:
+    """Encodes states for ``evaluate_fn`` and rotates its mover-relative values to absolute order."""
+
+    threaded = True
+
+    def __init__(self, game: Game, evaluate_fn: EvaluateFn) -> None:
+        if not callable(evaluate_fn):
+            raise TypeError(
+                f"evaluate_fn must be callable (planes, legal) -> (priors, values), got {evaluate_fn!r}"
+            )
+        self.game = game
+        self.evaluate_fn = evaluate_fn
+
+    def prepare(self, states: list[State], to_move: np.ndarray, legal: np.ndarray) -> Any:
+        encode = self.game.encode
+        planes = np.stack([encode(s) for s in states]).astype(np.float32, copy=False)
+        return planes, legal, to_move
+
+    def compute(self, prepared: Any, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        planes, legal, to_move = prepared
+        priors, values = self.evaluate_fn(planes, legal)
+        n = planes.shape[0]
+        game = self.game
+        if np.shape(priors) != (n, game.action_size) or np.shape(values) != (n, game.num_players):
+            raise ValueError(
+                f"evaluate_fn returned priors of shape {np.shape(priors)} and values of shape {np.shape(values)} "
+                f"for {n} positions; expected ({n}, {game.action_size}) and ({n}, {game.num_players})"
+            )
+        priors = np.where(legal, priors, 0.0).astype(np.float32, copy=False)
+        return priors, rotate_to_absolute(np.asarray(values, dtype=np.float32), to_move)
+
+
+class RolloutLeaves:
+    """Uniform priors over legal moves and the returns of one random playout per leaf (network-free MCTS).
+
+    Uses the game's fast ``random_playout(state, rng) -> float32 [P]`` when it has one, else plays uniformly
+    random legal moves through the Game protocol.
+    """
+
+    threaded = False
+
+    def __init__(self, game: Game) -> None:
+        self.game = game
+        fast = getattr(game, "random_playout", None)
+        self._playout = fast if callable(fast) else self._protocol_playout
+
+    def prepare(self, states: list[State], to_move: np.ndarray, legal: np.ndarray) -> Any:
+        return states, legal
+
+    def compute(self, prepared: Any, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        states, legal = prepared
+        priors = (legal / legal.sum(axis=1, keepdims=True)).astype(np.float32)
+        values = np.empty((len(states), self.game.num_players), dtype=np.float32)
+        for i, state in enumerate(states):
+            values[i] = self._playout(state, rng)
+        return priors, values
+
+    def _protocol_playout(self, state: State, rng: np.random.Generator) -> np.ndarray:
+        game = self.game
+        while not game.is_terminal(state):
+            moves = np.flatnonzero(game.legal_mask(state))
+            state = game.apply(state, int(moves[rng.integers(moves.size)]))
+        return game.returns(state)

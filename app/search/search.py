@@ -1,0 +1,312 @@
+"""Batched MCTS: many independent trees advance together and their pending leaves share one evaluation call.
+
+Each step, a numba kernel descends every tree of a group to a leaf (``selection.select_leaves``), the game makes
+the new leaves' states (``game.apply`` runs only here, once per created node), one evaluator call values all of
+them, and a second kernel backs the values up (``backup.backup_leaves``). With a network, the trees are split in
+two groups and the network call of one group runs on a worker thread while the other group is descended and
+encoded (torch releases the GIL), so the Python and numba work hides behind the network's.
+
+Values are vectors over players in absolute order; the player to move at a node maximises their own component,
+which makes the same search correct for 2, 3 and 4 players.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.games.base import Game, State
+from app.search.backup import backup_leaves
+from app.search.config import MCTSConfig
+from app.search.gumbel import considered_visits_table, gumbel_root_outputs
+from app.search.leaves import LeafEvaluator, NetworkLeaves
+from app.search.selection import RULE_GUMBEL, RULES, select_leaves
+from app.search.tree import LEAF_NEW, ROOT, Tree
+from app.search.types import EvaluateFn, SearchOutput
+
+
+@dataclass
+class _Step:
+    """One group's pending leaves between selection and backup (K = leaves kept this step)."""
+
+    count: int
+    out_tree: np.ndarray  # int32 [K]
+    out_node: np.ndarray  # int32 [K]
+    out_kind: np.ndarray  # int32 [K]
+    leaf_prior: np.ndarray  # float32 [K, A]
+    leaf_legal: np.ndarray  # bool [K, A]
+    leaf_to_move: np.ndarray  # int32 [K]
+    leaf_value: np.ndarray  # float32 [K, P]
+    leaf_terminal: np.ndarray  # bool [K]
+    eval_rows: np.ndarray  # int64 [E], rows of the leaves that need the evaluator
+    prepared: Any  # the evaluator's input for those rows, or None when E == 0
+
+
+class BatchedMCTS:
+    """``BatchedMCTS(game, evaluate_fn, config).run(states, rng, add_noise=...)``.
+
+    ``evaluate_fn`` is an ``EvaluateFn`` (network contract, see ``app.search.types``) or a ``LeafEvaluator``
+    (``app.search.leaves``; e.g. ``RolloutLeaves`` for network-free search). ``overlap=False`` keeps every
+    evaluator call on the calling thread (same results, no pipelining).
+
+    Memory: B trees of ``num_simulations + 1`` nodes × A actions (about 9 bytes per edge).
+    """
+
+    def __init__(
+        self,
+        game: Game,
+        evaluate_fn: EvaluateFn | LeafEvaluator,
+        config: MCTSConfig,
+        *,
+        overlap: bool = True,
+    ) -> None:
+        if not isinstance(config, MCTSConfig):
+            raise TypeError(f"config must be an MCTSConfig, got {type(config).__name__}")
+        self.game = game
+        self.config = config
+        self.leaves: LeafEvaluator = (
+            evaluate_fn if isinstance(evaluate_fn, LeafEvaluator) else NetworkLeaves(game, evaluate_fn)
+        )
+        self.overlap = overlap
+        self._rule = RULE_GUMBEL if config.gumbel else RULES[config.selection]
+        self._c_explore = config.c_uct if config.selection == "ucb1" else config.c_puct
+        self._table = considered_visits_table(
+            config.max_considered_actions if config.gumbel else 0, config.num_simulations
+        )
+
+    def run(self, states: list[State], rng: np.random.Generator, *, add_noise: bool) -> SearchOutput:
+        """Search from each of B non-terminal ``states``.
+
+        ``add_noise``: PUCT mixes Dirichlet noise into the root priors; Gumbel samples its root Gumbel noise
+        (without it the noise is zero, so the search is greedy and deterministic given the evaluator).
+        All randomness comes from ``rng``, drawn in a fixed order, so a seeded run is reproducible.
+        """
+        game = self.game
+        states = list(states)
+        if not states:
+            raise ValueError("run() needs at least one state to search from, got an empty list")
+        for i, state in enumerate(states):
+            if game.is_terminal(state):
+                raise ValueError(
+                    f"states[{i}] is terminal: search needs positions where a player has a move to make "
+                    f"(check game.is_terminal before searching)"
+                )
+        cfg = self.config
+        tree = Tree.empty(len(states), cfg.num_simulations + 1, game.action_size, game.num_players)
+        self._expand_roots(tree, states, rng)
+        root_gumbel = np.zeros((tree.batch_size, game.action_size), dtype=np.float64)
+        if cfg.gumbel:
+            if add_noise and cfg.gumbel_scale > 0:
+                root_gumbel = cfg.gumbel_scale * rng.gumbel(size=root_gumbel.shape)
+        elif add_noise and cfg.dirichlet_epsilon > 0:
+            self._add_dirichlet_noise(tree, rng)
+        num_considered = np.minimum(cfg.max_considered_actions, tree.legal[:, ROOT].sum(axis=1)).astype(
+            np.int32
+        )
+        self._search(tree, rng, root_gumbel, num_considered)
+        return self._outputs(tree, root_gumbel)
+
+    def _expand_roots(self, tree: Tree, states: list[State], rng: np.random.Generator) -> None:
+        game = self.game
+        to_move = np.array([game.current_player(s) for s in states], dtype=np.int32)
+        legal = np.stack([game.legal_mask(s) for s in states]).astype(np.bool_)
+        priors, values = self.leaves.compute(self.leaves.prepare(states, to_move, legal), rng)
+        tree.prior[:, ROOT] = priors
+        tree.legal[:, ROOT] = legal
+        tree.to_move[:, ROOT] = to_move
+        tree.raw_value[:, ROOT] = values
+        tree.value_sum[:, ROOT] = values
+        tree.visits[:, ROOT] = 1
+        tree.expanded[:, ROOT] = True
+        tree.num_nodes[:] = 1
+        for b, state in enumerate(states):
+            tree.states[b].append(state)
+
+    def _add_dirichlet_noise(self, tree: Tree, rng: np.random.Generator) -> None:
+        cfg = self.config
+        legal = tree.legal[:, ROOT]
+        noise = np.where(legal, rng.gamma(cfg.dirichlet_alpha, size=legal.shape), 0.0)
+        noise /= np.maximum(noise.sum(axis=1, keepdims=True), np.finfo(np.float64).tiny)
+        mixed = (1.0 - cfg.dirichlet_epsilon) * tree.prior[:, ROOT] + cfg.dirichlet_epsilon * noise
+        tree.prior[:, ROOT] = np.where(legal, mixed, 0.0)
+
+    def _search(
+        self, tree: Tree, rng: np.random.Generator, root_gumbel: np.ndarray, num_considered: np.ndarray
+    ):
+        ids = np.arange(tree.batch_size, dtype=np.int64)
+        if not (self.overlap and self.leaves.threaded and tree.batch_size >= 2):
+            while (step := self._select(tree, ids, root_gumbel, num_considered)) is not None:
+                self._finish(tree, step, self._compute(step, rng))
+            return
+        groups = np.array_split(ids, 2)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mcts-eval") as pool:
+
+            def start(group: np.ndarray) -> tuple[_Step, Future | None] | None:
+                step = self._select(tree, group, root_gumbel, num_considered)
+                if step is None:
+                    return None
+                future = (
+                    None if step.prepared is None else pool.submit(self.leaves.compute, step.prepared, rng)
+                )
+                return step, future
+
+            pending = [start(g) for g in groups]
+            while any(p is not None for p in pending):
+                for i, group in enumerate(groups):
+                    if pending[i] is None:
+                        continue
+                    step, future = pending[i]
+                    self._finish(tree, step, None if future is None else future.result())
+                    pending[i] = start(group)
+
+    def _select(
+        self, tree: Tree, ids: np.ndarray, root_gumbel: np.ndarray, num_considered: np.ndarray
+    ) -> _Step | None:
+        """Descend the trees ``ids``, create the new leaves' states and prepare the evaluator's batch; None when
+        every tree of ``ids`` has spent its budget."""
+        cfg = self.config
+        game = self.game
+        capacity = ids.size * cfg.leaves_per_step
+        out_tree = np.empty(capacity, dtype=np.int32)
+        out_node = np.empty(capacity, dtype=np.int32)
+        out_parent = np.empty(capacity, dtype=np.int32)
+        out_action = np.empty(capacity, dtype=np.int32)
+        out_kind = np.empty(capacity, dtype=np.int32)
+        count, _ = select_leaves(
+            ids,
+            cfg.leaves_per_step,
+            cfg.num_simulations,
+            tree.children,
+            tree.prior,
+            tree.legal,
+            tree.visits,
+            tree.virtual,
+            tree.value_sum,
+            tree.raw_value,
+            tree.to_move,
+            tree.expanded,
+            tree.terminal,
+            tree.parent,
+            tree.num_nodes,
+            self._rule,
+            self._c_explore,
+            cfg.c_puct_base,
+            cfg.fpu,
+            cfg.c_visit,
+            cfg.c_scale,
+            root_gumbel,
+            self._table,
+            num_considered,
+            out_tree,
+            out_node,
+            out_parent,
+            out_action,
+            out_kind,
+        )
+        if count == 0:
+            return None
+        num_actions, num_players = game.action_size, game.num_players
+        leaf_legal = np.zeros((count, num_actions), dtype=np.bool_)
+        leaf_to_move = np.full(count, -1, dtype=np.int32)
+        leaf_value = np.zeros((count, num_players), dtype=np.float32)
+        leaf_terminal = np.zeros(count, dtype=np.bool_)
+        eval_rows: list[int] = []
+        eval_states: list[State] = []
+        apply, is_terminal = game.apply, game.is_terminal
+        current_player, legal_mask, returns = game.current_player, game.legal_mask, game.returns
+        node_states = tree.states
+        kinds = out_kind[:count].tolist()
+        trees = out_tree[:count].tolist()
+        parents = out_parent[:count].tolist()
+        actions = out_action[:count].tolist()
+        for j in range(count):
+            if kinds[j] != LEAF_NEW:
+                continue
+            states_of_tree = node_states[trees[j]]
+            # Nodes are numbered in creation order and listed in that order, so the new node is the next index.
+            state = apply(states_of_tree[parents[j]], actions[j])
+            states_of_tree.append(state)
+            if is_terminal(state):
+                leaf_terminal[j] = True
+                leaf_value[j] = returns(state)
+            else:
+                leaf_to_move[j] = current_player(state)
+                leaf_legal[j] = legal_mask(state)
+                eval_rows.append(j)
+                eval_states.append(state)
+        rows = np.array(eval_rows, dtype=np.int64)
+        prepared = (
+            self.leaves.prepare(eval_states, leaf_to_move[rows], leaf_legal[rows]) if eval_states else None
+        )
+        return _Step(
+            count=count,
+            out_tree=out_tree,
+            out_node=out_node,
+            out_kind=out_kind,
+            leaf_prior=np.zeros((count, num_actions), dtype=np.float32),
+            leaf_legal=leaf_legal,
+            leaf_to_move=leaf_to_move,
+            leaf_value=leaf_value,
+            leaf_terminal=leaf_terminal,
+            eval_rows=rows,
+            prepared=prepared,
+        )
+
+    def _compute(self, step: _Step, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray] | None:
+        return None if step.prepared is None else self.leaves.compute(step.prepared, rng)
+
+    def _finish(self, tree: Tree, step: _Step, result: tuple[np.ndarray, np.ndarray] | None) -> None:
+        if result is not None:
+            priors, values = result
+            step.leaf_prior[step.eval_rows] = priors
+            step.leaf_value[step.eval_rows] = values
+        backup_leaves(
+            step.count,
+            step.out_tree,
+            step.out_node,
+            step.out_kind,
+            step.leaf_prior,
+            step.leaf_legal,
+            step.leaf_to_move,
+            step.leaf_value,
+            step.leaf_terminal,
+            tree.prior,
+            tree.legal,
+            tree.visits,
+            tree.virtual,
+            tree.value_sum,
+            tree.raw_value,
+            tree.to_move,
+            tree.expanded,
+            tree.terminal,
+            tree.parent,
+        )
+
+    def _outputs(self, tree: Tree, root_gumbel: np.ndarray) -> SearchOutput:
+        visit_counts = tree.root_child_visits().astype(np.float32)
+        if not self.config.gumbel:
+            policy = visit_counts / visit_counts.sum(axis=1, keepdims=True)
+            return SearchOutput(visit_counts=visit_counts, policy=policy, root_values=tree.root_values())
+        policy = np.zeros(visit_counts.shape, dtype=np.float32)
+        action = np.zeros(tree.batch_size, dtype=np.int64)
+        gumbel_root_outputs(
+            tree.children,
+            tree.prior,
+            tree.legal,
+            tree.visits,
+            tree.virtual,
+            tree.value_sum,
+            tree.raw_value,
+            tree.to_move,
+            self.config.c_visit,
+            self.config.c_scale,
+            root_gumbel,
+            policy,
+            action,
+        )
+        return SearchOutput(
+            visit_counts=visit_counts, policy=policy, root_values=tree.root_values(), action=action
+        )
