@@ -118,7 +118,7 @@ class Recommendation:
         return out
 
     def describe_changes(self) -> str:
-        sign = "×" if self.kind is ChangeKind.MULTIPLY else "="
+        sign = "×" if self.kind is ChangeKind.MULTIPLY else "→ "
         return ", ".join(f"{k} {sign}{v:g}" for k, v in self.changes.items()) or "-"
 
     def to_dict(self) -> dict[str, Any]:
