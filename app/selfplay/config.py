@@ -1,0 +1,94 @@
+"""Typed configuration and result of the selfplay stage."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.core.errors import InvalidConfig
+from app.core.names import config_key
+
+
+class SelfplayConfig(BaseModel):
+    """What to play: N games of one config key with one model (or the uniform-prior agent)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    board_type: str = Field(description="Board type from the games registry, e.g. 'hex8'.")
+    num_players: int = Field(default=2, ge=2, le=4, description="Players per game.")
+    games: int = Field(default=64, ge=1, le=1_000_000, description="Games to play.")
+    model_id: str | None = Field(
+        default=None,
+        description="Model to play with; None = the production model of the config key, 'uniform' = generation 0.",
+    )
+    num_simulations: int = Field(default=64, ge=1, le=100_000, description="MCTS simulations per move.")
+    parallel_games: int = Field(
+        default=64, ge=1, le=4096, description="Games advanced together in one batch."
+    )
+    gumbel: bool = Field(
+        default=False, description="Gumbel root with sequential halving instead of PUCT+noise."
+    )
+    c_puct: float = Field(default=1.25, gt=0, le=100, description="PUCT exploration constant.")
+    dirichlet_alpha: float | None = Field(
+        default=None, gt=0, le=10, description="Root noise concentration; None = 10 / average legal moves."
+    )
+    dirichlet_epsilon: float = Field(default=0.25, ge=0, le=1, description="Weight of the root noise.")
+    temperature: float = Field(default=1.0, ge=0, le=10, description="Move temperature in the opening.")
+    temperature_moves: int = Field(
+        default=8, ge=0, le=10_000, description="Moves played at `temperature`; greedy afterwards."
+    )
+    resign_threshold: float | None = Field(
+        default=None,
+        gt=-1,
+        lt=0,
+        description="Resign when the mover's root value stays below this; None = never.",
+    )
+    resign_consecutive: int = Field(
+        default=3, ge=1, le=100, description="Moves in a row below the threshold."
+    )
+    resign_disabled_fraction: float = Field(
+        default=0.1, ge=0, le=1, description="Games that never resign, to measure false resignations."
+    )
+    seed: int = Field(
+        default=0, ge=0, description="Seed of every random choice; game i of the run is seed-derived."
+    )
+    shard_name: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.-]{1,120}$",
+        description="Name of the shard to write; default derived from model and seed. A name is written once.",
+    )
+
+    @model_validator(mode="after")
+    def _known_game(self) -> SelfplayConfig:
+        from app.games.registry import make_game
+
+        make_game(self.board_type, self.num_players)
+        if self.resign_threshold is not None and self.num_players != 2:
+            raise InvalidConfig(
+                "resignation is only defined for two-player games; leave resign_threshold unset"
+            )
+        return self
+
+    @property
+    def config_key(self) -> str:
+        return config_key(self.board_type, self.num_players)
+
+
+class SelfplayResult(BaseModel):
+    """What a selfplay run produced (stored in the job table)."""
+
+    config_key: str
+    model_id: str
+    shard_name: str
+    shard_path: str
+    games: int
+    positions: int
+    reused: bool = Field(description="True when the shard already existed and nothing was replayed.")
+    seconds: float
+    games_per_s: float
+    positions_per_s: float
+    mean_length: float
+    wins_by_seat: list[int] = Field(description="Games won by each seat (ties for first counted for each).")
+    draws: int
+    resignations: int
+    false_resignations: int = Field(description="Resign-disabled games the would-be resigner did not lose.")
+    resign_checks: int = Field(description="Resign-disabled games in which resignation would have happened.")

@@ -1,0 +1,163 @@
+"""Playing many selfplay games at once through one batched search.
+
+Pure: no files, no database. ``play_games`` returns the training positions and a record of every game.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.core.progress import ProgressFn, no_progress
+from app.games.base import Game, State
+from app.search import BatchedMCTS, MCTSConfig, select_action
+from app.search.types import EvaluateFn
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaySettings:
+    """Move choice and resignation (the search's own knobs are in ``MCTSConfig``)."""
+
+    temperature: float = 1.0
+    temperature_moves: int = 8
+    resign_threshold: float | None = None
+    resign_consecutive: int = 3
+    resign_disabled_fraction: float = 0.1
+
+
+@dataclass
+class GameRecord:
+    index: int
+    moves: list[int] = field(default_factory=list)
+    returns: list[float] = field(default_factory=list)
+    resigned_by: int | None = None
+    resign_disabled: bool = False
+    would_resign: int | None = None  # first player who would have resigned in a resign-disabled game
+
+    @property
+    def length(self) -> int:
+        return len(self.moves)
+
+
+@dataclass
+class Positions:
+    """Training positions. planes float32 [N,C,H,W]; policy float32 [N,A]; value float32 [N,P] mover-relative;
+    game_id int64 [N] (index of the game within the run)."""
+
+    planes: np.ndarray
+    policy: np.ndarray
+    value: np.ndarray
+    game_id: np.ndarray
+
+
+@dataclass
+class _Live:
+    record: GameRecord
+    state: State
+    planes: list[np.ndarray] = field(default_factory=list)
+    policies: list[np.ndarray] = field(default_factory=list)
+    movers: list[int] = field(default_factory=list)
+    low_streak: np.ndarray | None = None
+
+
+def play_games(
+    game: Game,
+    evaluate_fn: EvaluateFn,
+    mcts_config: MCTSConfig,
+    *,
+    games: int,
+    parallel_games: int,
+    play: PlaySettings,
+    rng: np.random.Generator,
+    progress: ProgressFn = no_progress,
+) -> tuple[Positions, list[GameRecord]]:
+    """Play ``games`` games, ``parallel_games`` at a time, every move chosen by one batched search call."""
+    mcts = BatchedMCTS(game, evaluate_fn, mcts_config)
+    P = game.num_players
+    started = 0
+    live: list[_Live] = []
+    done: list[_Live] = []
+
+    def start_game() -> _Live:
+        nonlocal started
+        record = GameRecord(index=started, resign_disabled=bool(rng.random() < play.resign_disabled_fraction))
+        started += 1
+        return _Live(record=record, state=game.initial_state(), low_streak=np.zeros(P, dtype=np.int64))
+
+    while len(live) < parallel_games and started < games:
+        live.append(start_game())
+
+    while live:
+        out = mcts.run([g.state for g in live], rng, add_noise=True)
+        still: list[_Live] = []
+        for i, g in enumerate(live):
+            mover = game.current_player(g.state)
+            g.planes.append(game.encode(g.state))
+            g.policies.append(out.policy[i].astype(np.float32))
+            g.movers.append(mover)
+            if _resigns(g, mover, out.root_values[i], play):
+                g.record.resigned_by = mover
+                returns = np.full(P, 1.0, dtype=np.float32)
+                returns[mover] = -1.0
+                g.record.returns = returns.tolist()
+                done.append(g)
+                continue
+            action = _choose(out, i, len(g.record.moves), play, rng)
+            g.record.moves.append(action)
+            g.state = game.apply(g.state, action)
+            if game.is_terminal(g.state):
+                g.record.returns = game.returns(g.state).astype(np.float32).tolist()
+                done.append(g)
+            else:
+                still.append(g)
+        while len(still) < parallel_games and started < games:
+            still.append(start_game())
+        live = still
+        progress(len(done) / games, f"{len(done)}/{games} games")
+
+    done.sort(key=lambda g: g.record.index)
+    return _positions(done, P), [g.record for g in done]
+
+
+def _choose(out, i: int, move_number: int, play: PlaySettings, rng: np.random.Generator) -> int:
+    if out.action is not None:
+        # The Gumbel root already sampled (noise at the root) and halved down to one action.
+        return int(out.action[i])
+    temperature = play.temperature if move_number < play.temperature_moves else 0.0
+    return int(select_action(out.visit_counts[i], temperature, rng))
+
+
+def _resigns(g: _Live, mover: int, root_values: np.ndarray, play: PlaySettings) -> bool:
+    """Two-player resignation on the mover's own root value; resign-disabled games only note it."""
+    if play.resign_threshold is None:
+        return False
+    if root_values[mover] < play.resign_threshold:
+        g.low_streak[mover] += 1
+    else:
+        g.low_streak[mover] = 0
+    if g.low_streak[mover] < play.resign_consecutive:
+        return False
+    if g.record.resign_disabled:
+        if g.record.would_resign is None:
+            g.record.would_resign = mover
+        return False
+    return True
+
+
+def _positions(done: list[_Live], num_players: int) -> Positions:
+    planes, policy, value, game_id = [], [], [], []
+    for g in done:
+        returns = np.asarray(g.record.returns, dtype=np.float32)
+        for p, pol, mover in zip(g.planes, g.policies, g.movers, strict=True):
+            planes.append(p)
+            policy.append(pol)
+            # Mover-relative: index j is player (mover + j) % P, the order the network answers in.
+            value.append(np.roll(returns, -mover))
+            game_id.append(g.record.index)
+    return Positions(
+        planes=np.stack(planes).astype(np.float32),
+        policy=np.stack(policy).astype(np.float32),
+        value=np.stack(value).astype(np.float32),
+        game_id=np.asarray(game_id, dtype=np.int64),
+    )

@@ -1,0 +1,183 @@
+"""The selfplay stage: resolve the model, play, write one shard and the game records.
+
+A shard name is written once: running the same config again finds the shard and returns its record without
+playing, so a job that is retried or re-run after a crash never duplicates data.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+from sqlalchemy import select
+
+from app.core.config import Settings, get_settings
+from app.core.progress import ProgressFn, no_progress
+from app.games.base import Game
+from app.games.registry import make_game
+from app.nn import NetworkEvaluator, load_checkpoint, uniform_evaluator
+from app.search import MCTSConfig
+from app.search.types import EvaluateFn
+from app.selfplay.config import SelfplayConfig, SelfplayResult
+from app.selfplay.play import GameRecord, PlaySettings, play_games
+from app.storage.base import utcnow
+from app.storage.db import session_scope
+from app.storage.models.selfplay import SelfplayGameRow
+from app.storage.registry import model_artifact, production_model_id
+from app.storage.shards import ShardData, ShardStore
+
+UNIFORM = "uniform"
+
+
+def run_selfplay(
+    cfg: SelfplayConfig, *, settings: Settings | None = None, progress: ProgressFn = no_progress
+) -> SelfplayResult:
+    settings = settings or get_settings()
+    game = make_game(cfg.board_type, cfg.num_players)
+    model_id = _resolve_model_id(settings, cfg)
+    name = cfg.shard_name or f"{model_id}_s{cfg.seed}_g{cfg.games}"
+    store = ShardStore(settings)
+
+    existing = store.find(cfg.config_key, name)
+    if existing is not None:
+        progress(1.0, f"shard {name} already exists; nothing replayed")
+        return _result(settings, cfg, model_id, existing, seconds=0.0, reused=True)
+
+    evaluate_fn = _evaluator(settings, game, model_id)
+    mcts = _mcts_config(cfg, game)
+    play = PlaySettings(
+        temperature=cfg.temperature,
+        temperature_moves=cfg.temperature_moves,
+        resign_threshold=cfg.resign_threshold,
+        resign_consecutive=cfg.resign_consecutive,
+        resign_disabled_fraction=cfg.resign_disabled_fraction if cfg.resign_threshold is not None else 0.0,
+    )
+    started = time.perf_counter()
+    positions, records = play_games(
+        game,
+        evaluate_fn,
+        mcts,
+        games=cfg.games,
+        parallel_games=min(cfg.parallel_games, cfg.games),
+        play=play,
+        rng=np.random.default_rng(cfg.seed),
+        progress=lambda f, m: progress(0.98 * f, m),
+    )
+    seconds = time.perf_counter() - started
+    data = ShardData(
+        planes=positions.planes, policy=positions.policy, value=positions.value, game_id=positions.game_id
+    )
+    # Records first: they are keyed by (shard, game) and skipped when present, so a crash between the two
+    # writes leaves nothing that a rerun would duplicate; the shard's appearance marks the run as done.
+    _write_records(settings, cfg.config_key, name, model_id, records)
+    record = store.write(cfg.config_key, name, data, model_id=None if model_id == UNIFORM else model_id)
+    progress(1.0, f"{len(records)} games, {len(positions.game_id)} positions in {seconds:.1f}s")
+    return _result(settings, cfg, model_id, record, seconds=seconds, reused=False)
+
+
+def _resolve_model_id(settings: Settings, cfg: SelfplayConfig) -> str:
+    if cfg.model_id is not None:
+        return cfg.model_id
+    return production_model_id(settings, cfg.config_key) or UNIFORM
+
+
+def _evaluator(settings: Settings, game: Game, model_id: str) -> EvaluateFn:
+    if model_id == UNIFORM:
+        return uniform_evaluator(game.action_size, game.num_players)
+    artifact = model_artifact(settings, model_id)
+    net, _meta = load_checkpoint(artifact.path, config_key=game.config_key, expected_sha256=artifact.sha256)
+    return NetworkEvaluator(net)
+
+
+def _mcts_config(cfg: SelfplayConfig, game: Game) -> MCTSConfig:
+    alpha = cfg.dirichlet_alpha
+    if alpha is None:
+        # AlphaZero scales noise inversely to the branching factor: 0.3 for chess, 0.03 for Go.
+        alpha = min(1.0, 10.0 / max(1, int(game.legal_mask(game.initial_state()).sum())))
+    base = MCTSConfig(
+        num_simulations=cfg.num_simulations,
+        c_puct=cfg.c_puct,
+        dirichlet_alpha=alpha,
+        dirichlet_epsilon=cfg.dirichlet_epsilon,
+        gumbel=cfg.gumbel,
+    )
+    if cfg.gumbel:
+        base = replace(base, max_considered_actions=min(16, cfg.num_simulations))
+    return base
+
+
+def _write_records(
+    settings: Settings, config_key: str, shard_name: str, model_id: str, records: list[GameRecord]
+) -> None:
+    now = utcnow()
+    with session_scope(settings) as s:
+        present = set(
+            s.scalars(
+                select(SelfplayGameRow.game_index).where(
+                    SelfplayGameRow.config_key == config_key, SelfplayGameRow.shard_name == shard_name
+                )
+            )
+        )
+        s.add_all(
+            SelfplayGameRow(
+                config_key=config_key,
+                shard_name=shard_name,
+                game_index=r.index,
+                model_id=model_id,
+                moves=r.moves,
+                returns=r.returns,
+                length=r.length,
+                resigned_by=r.resigned_by,
+                resign_disabled=r.resign_disabled,
+                would_resign=r.would_resign,
+                created_at=now,
+            )
+            for r in records
+            if r.index not in present
+        )
+
+
+def _result(
+    settings, cfg: SelfplayConfig, model_id: str, shard, *, seconds: float, reused: bool
+) -> SelfplayResult:
+    with session_scope(settings) as s:
+        rows = s.scalars(
+            select(SelfplayGameRow).where(
+                SelfplayGameRow.config_key == cfg.config_key, SelfplayGameRow.shard_name == shard.name
+            )
+        ).all()
+    wins = [0] * cfg.num_players
+    draws = resignations = false_resign = checks = 0
+    for r in rows:
+        returns = np.asarray(r.returns)
+        best = returns.max()
+        if np.all(returns == best):
+            draws += 1
+        else:
+            for seat in np.flatnonzero(returns == best):
+                wins[int(seat)] += 1
+        resignations += r.resigned_by is not None
+        if r.would_resign is not None:
+            checks += 1
+            false_resign += bool(returns[r.would_resign] > returns.min() or returns.max() == returns.min())
+    games = len(rows)
+    positions = int(shard.positions)
+    return SelfplayResult(
+        config_key=cfg.config_key,
+        model_id=model_id,
+        shard_name=shard.name,
+        shard_path=str(shard.path),
+        games=games,
+        positions=positions,
+        reused=reused,
+        seconds=round(seconds, 3),
+        games_per_s=games / seconds if seconds > 0 else 0.0,
+        positions_per_s=positions / seconds if seconds > 0 else 0.0,
+        mean_length=float(np.mean([r.length for r in rows])) if rows else 0.0,
+        wins_by_seat=wins,
+        draws=draws,
+        resignations=resignations,
+        false_resignations=false_resign,
+        resign_checks=checks,
+    )

@@ -1,0 +1,100 @@
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from app.games.registry import make_game
+from app.nn import uniform_evaluator
+from app.search import MCTSConfig
+from app.selfplay import SelfplayConfig, run_selfplay
+from app.selfplay.play import PlaySettings, play_games
+from app.storage.shards import ShardStore
+
+
+def _cfg(**kw):
+    base = dict(board_type="hex5", num_players=2, games=6, num_simulations=8, parallel_games=4, seed=3)
+    base.update(kw)
+    return SelfplayConfig(**base)
+
+
+def test_positions_match_the_games_played():
+    game = make_game("connect4", 2)
+    positions, records = play_games(
+        game,
+        uniform_evaluator(game.action_size, game.num_players),
+        MCTSConfig(num_simulations=4),
+        games=5,
+        parallel_games=3,
+        play=PlaySettings(temperature_moves=100),
+        rng=np.random.default_rng(0),
+    )
+    assert [r.index for r in records] == list(range(5))
+    assert len(positions.game_id) == sum(r.length for r in records)
+    assert np.allclose(positions.policy.sum(axis=1), 1.0)
+    for r in records:
+        # Replaying the moves reproduces the stored result; the value targets are the result seen by each mover.
+        state = game.initial_state()
+        rows = np.flatnonzero(positions.game_id == r.index)
+        for move, row in zip(r.moves, rows, strict=True):
+            mover = game.current_player(state)
+            np.testing.assert_array_equal(positions.planes[row], game.encode(state))
+            assert positions.policy[row][~game.legal_mask(state)].sum() == 0
+            assert positions.value[row][0] == r.returns[mover]
+            state = game.apply(state, move)
+        assert game.is_terminal(state) and list(game.returns(state)) == r.returns
+
+
+def test_run_writes_a_shard_once_and_a_rerun_replays_nothing(settings):
+    first = run_selfplay(_cfg(), settings=settings)
+    assert not first.reused and first.games == 6 and first.model_id == "uniform"
+    assert sum(first.wins_by_seat) + first.draws == 6  # Hex has no draws; every game has one winner
+    again = run_selfplay(_cfg(), settings=settings)
+    assert again.reused and again.shard_name == first.shard_name and again.positions == first.positions
+    shards = ShardStore(settings).newest("hex5_2p", 10**9)
+    assert [s.name for s in shards] == [first.shard_name]
+    data = ShardStore(settings).load(shards[0])
+    assert data.positions == first.positions and len(np.unique(data.game_id)) == 6
+
+
+def test_seeded_runs_are_reproducible(settings):
+    a = run_selfplay(_cfg(shard_name="a"), settings=settings)
+    b = run_selfplay(_cfg(shard_name="b"), settings=settings)
+    store = ShardStore(settings)
+    da, db = (store.load(store.get("hex5_2p", n)) for n in ("a", "b"))
+    assert a.positions == b.positions
+    np.testing.assert_array_equal(da.policy, db.policy)
+
+
+def test_resign_disabled_games_measure_false_resignations(settings):
+    result = run_selfplay(
+        _cfg(games=8, resign_threshold=-0.01, resign_consecutive=1, resign_disabled_fraction=0.5, seed=1),
+        settings=settings,
+    )
+    # The uniform agent's root values hover around zero, so some games resign and some would have.
+    assert result.resignations + result.resign_checks > 0
+    assert 0 <= result.false_resignations <= result.resign_checks
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(board_type="chess"),
+        dict(num_players=3),
+        dict(games=0),
+        dict(temperature=-1),
+        dict(shard_name="../x"),
+        dict(bogus=1),
+    ],
+)
+def test_bad_configs_are_refused_with_a_reason(bad):
+    with pytest.raises((ValidationError, ValueError)):
+        _cfg(**bad)
+
+
+def test_three_player_selfplay_rotates_value_targets(settings):
+    result = run_selfplay(
+        SelfplayConfig(board_type="connect4", num_players=3, games=3, num_simulations=4, seed=0),
+        settings=settings,
+    )
+    data = ShardStore(settings).load(ShardStore(settings).get("connect4_3p", result.shard_name))
+    assert data.value.shape[1] == 3
+    np.testing.assert_allclose(data.value.sum(axis=1), 0.0, atol=1e-6)
