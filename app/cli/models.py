@@ -108,26 +108,25 @@ def history(
 ) -> None:
     """Stage changes of a model, or of every model of a config key."""
     lifecycle = ModelLifecycle()
-    rows = lifecycle.config_history(target) if _is_config_key(target) else lifecycle.history(target)
+    by_config = _is_config_key(target)
+    rows = lifecycle.config_history(target) if by_config else lifecycle.history(target)
     if as_json:
         _dump([_transition_dict(t) for t in rows])
         return
     table = Table(title=f"history of {target}")
-    for col in ("#", "model", "from", "to", "time", "elo Δ"):
-        table.add_column(col, no_wrap=True)
-    for col in ("reason", "evidence"):
-        table.add_column(col, overflow="fold")
+    table.add_column("#", no_wrap=True)
+    if by_config:
+        table.add_column("model")
+    table.add_column("time")
+    table.add_column("stage change")
+    table.add_column("elo Δ", no_wrap=True)
+    table.add_column("reason / evidence", overflow="fold", ratio=1)
     for t in rows:
-        table.add_row(
-            str(t.id),
-            t.model_id,
-            t.from_stage.value if t.from_stage else "(registered)",
-            t.to_stage.value,
-            when(t.at),
-            "-" if t.elo_delta is None else f"{t.elo_delta:+g}",
-            t.reason or "-",
-            compact(t.evidence),
-        )
+        change = f"{t.from_stage.value if t.from_stage else '(registered)'} → {t.to_stage.value}"
+        detail = " | ".join(x for x in (t.reason, compact(t.evidence) if t.evidence else None) if x) or "-"
+        elo = "-" if t.elo_delta is None else f"{t.elo_delta:+g}"
+        cells = [str(t.id), *([t.model_id] if by_config else []), when(t.at), change, elo, detail]
+        table.add_row(*cells)
     console.print(table)
 
 
