@@ -52,11 +52,11 @@ def logistic_elo(score: ArrayLike) -> np.ndarray:
 
 def wald_bounds(*, alpha: float, beta: float) -> tuple[float, float]:
     """(lower, upper) LLR bounds: ``log(beta / (1 - alpha))`` and ``log((1 - beta) / alpha)``."""
-    _check_error_rates(alpha, beta)
+    check_error_rates(alpha, beta)
     return math.log(beta / (1.0 - alpha)), math.log((1.0 - beta) / alpha)
 
 
-def _check_error_rates(alpha: float, beta: float) -> None:
+def check_error_rates(alpha: float, beta: float) -> None:
     if not (0.0 < alpha < 1.0 and 0.0 < beta < 1.0 and alpha + beta < 1.0):
         raise InvalidConfig(
             f"error rates alpha={alpha}, beta={beta} are invalid: both must lie in (0, 1) with alpha + beta < 1"
