@@ -1,0 +1,78 @@
+"""A training run killed mid-way continues from its saved state, and ends where an uninterrupted run ends."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from app.nn import load_checkpoint
+from app.storage.shards import ShardStore
+from app.training import TrainConfig, run_training
+from app.training.state import load_state
+
+from .conftest import TINY_NET, learnable_shard
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _cfg(model_id: str) -> TrainConfig:
+    return TrainConfig(
+        board_type="hex5",
+        epochs=3,
+        batch_size=8,
+        learning_rate=3e-3,
+        net=TINY_NET,
+        init="scratch",
+        output_model_id=model_id,
+        checkpoint_every_steps=10,
+        seed=4,
+    )
+
+
+def test_a_killed_run_resumes_from_its_saved_step_and_matches_an_uninterrupted_run(settings, home):
+    ShardStore(settings).write("hex5_2p", "syn", learnable_shard(40, 16, seed=0))
+    cfg = _cfg("hex5_2p_v7")
+    run_dir = home / "training" / "hex5_2p" / "hex5_2p_v7"
+    script = (
+        "import sys; from app.training import TrainConfig, run_training; "
+        "run_training(TrainConfig.model_validate_json(sys.argv[1]))"
+    )
+    env = os.environ | {"ZEROLOOP_HOME": str(home), "ZEROLOOP_TORCH_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", script, cfg.model_dump_json()], env=env, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 120
+        while not (run_dir / "state.pt").exists():
+            assert proc.poll() is None, (
+                f"training exited with {proc.returncode} before its first state checkpoint"
+            )
+            assert time.monotonic() < deadline, "no state checkpoint within 120 s"
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    saved = load_state(run_dir)
+    assert saved is not None and not saved["completed"]
+    total_steps = 3 * (576 // 8)  # 36 of the 40 games train (validation_fraction 0.1), 16 positions each
+    assert 10 <= saved["step"] < total_steps, "killed too late to test resuming"
+    assert not (home / "models" / "hex5_2p" / "hex5_2p_v7.safetensors").exists()
+
+    resumed = run_training(cfg, settings=settings)
+    assert resumed.resumed_from_step == saved["step"]
+    assert resumed.train_positions == 576
+    assert resumed.steps == total_steps and len(resumed.history) == 3
+    assert [h["epoch"] for h in resumed.history] == [1.0, 2.0, 3.0]
+
+    # The same run without interruption, under another model id: same batches, same weights.
+    straight = run_training(_cfg("hex5_2p_v8"), settings=settings)
+    assert straight.resumed_from_step == 0
+    a, _ = load_checkpoint(resumed.checkpoint_path, expected_sha256=resumed.sha256)
+    b, _ = load_checkpoint(straight.checkpoint_path, expected_sha256=straight.sha256)
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        torch.testing.assert_close(x, y, rtol=1e-4, atol=1e-5, msg=name)
+    for key in ("train/loss", "val/loss"):
+        assert abs(resumed.final[key] - straight.final[key]) < 1e-3
