@@ -1,0 +1,158 @@
+"""``zeroloop run CONFIG_KEY``: the main job — cycles of selfplay, training, evaluation and promotion."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlparse
+
+import typer
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from app.cli._common import console
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+
+
+def run(
+    config_key: Annotated[str, typer.Argument(help="What to train, e.g. hex6_2p or connect4_3p.")],
+    cycles: Annotated[int, typer.Option("--cycles", min=1, help="Cycles to have finished (resumes).")] = 4,
+    node: Annotated[
+        str | None, typer.Option("--node", help="Run every step on a node, e.g. http://127.0.0.1:8770.")
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", envvar="ZEROLOOP_TOKEN", help="The node's token.")
+    ] = None,
+) -> None:
+    """Train CONFIG_KEY by self-play; run it again to continue where it stopped."""
+    from app.core.config import get_settings
+    from app.integration.pipeline import Pipeline
+
+    settings = get_settings()
+    jobs = _node_client(node, token) if node else None
+    view = _View()
+    console.print(
+        f"[bold]zeroloop run {config_key}[/]: {cycles} cycles, data in {settings.home.resolve()}"
+        + (f", jobs on {node}" if node else ", jobs in local subprocesses")
+    )
+    with (
+        Pipeline(config_key, settings=settings, jobs=jobs, on_event=view.on_event) as pipeline,
+        view.progress,
+    ):
+        pipeline.run(cycles)
+    _final_report(settings, config_key)
+
+
+def _node_client(url: str, token: str | None):
+    from app.integration.p2p_client import P2PIntegration
+
+    parsed = urlparse(url if "://" in url else f"http://{url}")
+    if not parsed.hostname or not parsed.port:
+        raise ValueError(f"--node must look like http://HOST:PORT, got {url!r}")
+    return P2PIntegration(host=parsed.hostname, port=parsed.port, token=token)
+
+
+class _View:
+    """Progress bars per stage and a table row per finished cycle."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]{task.description:<22}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>5.1f}%"),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[message]}"),
+            console=console,
+        )
+        self.tasks: dict[tuple[int, str], TaskID] = {}
+
+    def _task(self, cycle: int, step: str) -> TaskID:
+        key = (cycle, step)
+        if key not in self.tasks:
+            self.tasks[key] = self.progress.add_task(f"cycle {cycle} {step}", total=1.0, message="")
+        return self.tasks[key]
+
+    def on_event(self, event) -> None:
+        if event.kind in ("step_start", "progress"):
+            self.progress.update(
+                self._task(event.cycle, event.step), completed=event.fraction, message=event.message
+            )
+        elif event.kind == "step_done":
+            self.progress.update(
+                self._task(event.cycle, event.step), completed=1.0, message=_done_message(event)
+            )
+        elif event.kind == "change":
+            self.progress.console.print(f"  [cyan]feedback applied[/] {event.message}")
+        elif event.kind == "retry":
+            self.progress.console.print(f"  [yellow]{event.step} failed[/], {event.message}")
+        elif event.kind == "stopped":
+            self.progress.console.print(f"[red]pipeline stopped:[/] {event.message}")
+        elif event.kind == "cycle_done":
+            self.progress.console.print(_cycle_table(event.data))
+
+
+def _done_message(event) -> str:
+    d = event.data
+    if event.step == "selfplay":
+        return (
+            f"{d.get('games')} games, {d.get('positions')} positions, {d.get('games_per_s', 0):.1f} games/s"
+        )
+    if event.step == "training":
+        final = d.get("final", {})
+        return (
+            f"loss {final.get('train/loss', float('nan')):.3f}, val {final.get('val/loss', float('nan')):.3f}"
+        )
+    if event.step == "evaluation":
+        return f"{d.get('decision')} after {d.get('games')} games, LLR {d.get('llr', 0):.2f}"
+    return ""
+
+
+def _fmt(value, spec: str = ".0f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _cycle_table(s: dict) -> Table:
+    table = Table(title=f"cycle {s['cycle']}", show_edge=False)
+    for col in ("candidate", "train/val loss", "Elo vs production", "Elo (random=0)", "anchors", "decision",
+                "changes applied"):  # fmt: skip
+        table.add_column(col)
+    lo, hi = s.get("elo_ci") or (None, None)
+    anchored = s.get("elo_ci_anchored") or (None, None)
+    anchors = ", ".join(
+        f"{r['name']} {r['elo']:.0f}"
+        for r in s.get("ratings", [])
+        if r["name"].startswith(("random", "rollout"))
+    )
+    changes = "; ".join(f"{c['action']} {c['changes']}" for c in s.get("changes", [])) or "-"
+    table.add_row(
+        s["candidate"],
+        f"{_fmt(s.get('train_loss'), '.3f')} / {_fmt(s.get('val_loss'), '.3f')}",
+        f"{_fmt(s.get('elo_delta'), '+.0f')} [{_fmt(lo)}, {_fmt(hi)}] vs {s.get('opponent')}",
+        f"{_fmt(s.get('elo'))} [{_fmt(anchored[0])}, {_fmt(anchored[1])}]",
+        anchors or "-",
+        s["decision"],
+        changes,
+    )
+    return table
+
+
+def _final_report(settings, config_key: str) -> None:
+    from app.integration.report import generation_elos, plot_generations
+
+    rows, anchors = generation_elos(settings, config_key)
+    table = Table(title=f"{config_key}: production generations (Elo, random = 0)")
+    for col in ("generation", "model", "Elo", "95% interval", "games"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            str(r.generation), r.model_id, _fmt(r.elo), f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]", str(r.games)
+        )
+    for name, elo in sorted(anchors.items(), key=lambda kv: kv[1]):
+        table.add_row("anchor", name, _fmt(elo), "", "")
+    console.print(table)
+    if not rows:
+        console.print("no model has reached production yet; run more cycles (zeroloop run ... --cycles N)")
+    path = plot_generations(settings.path("plots", f"{config_key}_elo.png"), config_key, rows, anchors)
+    console.print(f"plot: {path.resolve()}")

@@ -1,0 +1,504 @@
+"""The Pipeline: Selfplay → Training → Evaluation → Promotion → Production, with the feedback loop.
+
+Every stage runs as a job through a ``JobClient``: the in-process ``LocalJobs`` by default (no server), or a node
+(``P2PIntegration``) — the same code path either way. Cycle and step state lives in the database, and every
+side effect after a job (registration, feedback, promotion) checks what is already done first, so killing the
+process at any moment and running again continues from the last finished step: no step redone, no model
+promoted twice, no shard lost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from app.core.config import Settings, get_settings
+from app.core.errors import ZeroloopError
+from app.core.names import model_id as make_model_id
+from app.core.names import parse_config_key
+from app.integration.feedback import PipelineFeedback
+from app.integration.feedback_types import Action, FeedbackType, Recommendation
+from app.integration.lifecycle import ModelLifecycle, ModelStage
+from app.integration.pipeline_config import CycleSettings, PipelineConfig, defaults_for
+from app.integration.pipeline_state import Cycle, PipelineState
+
+STEPS = ("selfplay", "training", "evaluation", "promotion")
+UNIFORM = "uniform"
+MAX_RETRY_DELAY_S = 30.0
+
+
+class PipelineStopped(ZeroloopError):
+    """The pipeline stopped cleanly: a step kept failing, or the feedback loop paused the config key."""
+
+
+class JobClient(Protocol):
+    def submit(self, job_type: str, config: dict[str, Any]) -> str: ...
+    def status(self, job_id: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class PipelineEvent:
+    """What the pipeline reports while it runs (the CLI turns these into progress bars and tables)."""
+
+    kind: str  # cycle_start | step_start | progress | step_done | change | cycle_done | retry | stopped
+    cycle: int
+    step: str | None = None
+    fraction: float = 0.0
+    message: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def uniform_player(num_simulations: int) -> str:
+    """Rating identity of the generation-0 player: MCTS with uniform priors and zero values."""
+    return f"uniform_mcts_{num_simulations}"
+
+
+class Pipeline:
+    def __init__(
+        self,
+        config_key: str,
+        *,
+        settings: Settings | None = None,
+        config: PipelineConfig | None = None,
+        jobs: JobClient | None = None,
+        on_event: Callable[[PipelineEvent], None] | None = None,
+        poll_s: float = 0.25,
+    ):
+        from app.games.registry import game_for_key
+
+        game_for_key(config_key)  # an unknown game is an error before anything is stored
+        self.config_key = config_key
+        key = parse_config_key(config_key)
+        self.board_type, self.num_players = key.board_type, key.num_players
+        self.settings = settings or get_settings()
+        self.config = config or defaults_for(config_key)
+        self.lifecycle = ModelLifecycle(self.settings)
+        self.feedback = PipelineFeedback(self.settings)
+        self.state = PipelineState(self.settings, config_key)
+        self._own_jobs = jobs is None
+        self._jobs = jobs
+        self._emit = on_event or (lambda event: None)
+        self.poll_s = poll_s
+
+    @property
+    def jobs(self) -> JobClient:
+        if self._jobs is None:
+            from app.p2p.local_jobs import LocalJobs
+
+            self._jobs = LocalJobs(self.settings, slots=1)
+        return self._jobs
+
+    def close(self) -> None:
+        if self._own_jobs and self._jobs is not None:
+            self._jobs.close()
+            self._jobs = None
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the loop ------------------------------------------------------------------------------------------
+
+    def run(self, cycles: int) -> list[Cycle]:
+        """Make sure cycles 1..``cycles`` are done, continuing whatever an earlier run left unfinished."""
+        if cycles < 1:
+            raise ValueError(f"cycles must be >= 1, got {cycles}")
+        for number in range(1, cycles + 1):
+            existing = self.state.cycle(number)
+            if existing is not None and existing.status == "done":
+                continue
+            self._run_cycle(number)
+        return self.state.cycles()
+
+    def _run_cycle(self, number: int) -> None:
+        cycle = self._ensure_cycle(number)
+        settings = CycleSettings(**cycle.settings)
+        self._emit(PipelineEvent("cycle_start", number, data={"settings": cycle.settings, "cycle": cycle}))
+        try:
+            selfplay = self._job_step(
+                cycle, "selfplay", "selfplay", lambda s: self._selfplay_config(cycle, s)
+            )
+            self._register_candidate(cycle, settings)
+            training = self._job_step(
+                cycle, "training", "training", lambda s: self._training_config(cycle, s)
+            )
+            self._after_training(cycle, training)
+            evaluation = self._job_step(
+                cycle, "evaluation", "evaluation", lambda s: self._evaluation_config(cycle, s)
+            )
+            self._after_evaluation(cycle, evaluation)
+            decision = self._promotion(cycle, evaluation)
+        except PipelineStopped as exc:
+            self.state.finish_cycle(number, status="failed", error=str(exc))
+            self._emit(PipelineEvent("stopped", number, message=str(exc)))
+            raise
+        summary = _summary(cycle, selfplay, training, evaluation, decision)
+        self.state.finish_cycle(number, status="done", summary=summary)
+        self._emit(PipelineEvent("cycle_done", number, data=summary))
+
+    # -- cycle setup and tuning ----------------------------------------------------------------------------
+
+    def _ensure_cycle(self, number: int) -> Cycle:
+        existing = self.state.cycle(number)
+        if existing is not None:
+            self._mark_applied(existing.changes)
+            return existing
+        previous = self.state.cycle(number - 1)
+        settings = CycleSettings(**previous.settings) if previous else self.config.cycle
+        settings, changes = self._apply_recommendations(settings) if previous else (settings, [])
+        production = self.lifecycle.get_production(self.config_key)
+        opponent = production.model_id if production else uniform_player(settings.num_simulations)
+        cycle = self.state.create_cycle(
+            number,
+            settings=settings.model_dump(),
+            changes=changes,
+            candidate_model_id=make_model_id(self.config_key, self._next_version()),
+            opponent=opponent,
+        )
+        # Marked after the cycle row holds the changes: a crash in between re-marks them on resume instead of
+        # applying them twice.
+        self._mark_applied(cycle.changes)
+        return cycle
+
+    def _next_version(self) -> int:
+        versions = [m.version for m in self.lifecycle.list_models(config_key=self.config_key)]
+        return max(versions, default=0) + 1
+
+    def _apply_recommendations(self, settings: CycleSettings) -> tuple[CycleSettings, list[dict]]:
+        changes: list[dict] = []
+        for rec in self.feedback.get_recommendations(self.config_key):
+            if rec.action is Action.PAUSE_CONFIG:
+                raise PipelineStopped(f"the feedback loop paused {self.config_key}: {rec.reason}")
+            if rec.action is Action.RETRY:
+                continue  # a retry concerns the failed step, not the next cycle
+            if rec.action is Action.ROLLBACK:
+                restored = self.lifecycle.rollback(self.config_key, reason=rec.reason)
+                entry = _change(rec, {"rollback_to": restored.model_id})
+            else:
+                before = settings.model_dump()
+                settings = settings.tuned(rec.apply(before))
+                after = settings.model_dump()
+                diff = {k: [before[k], after[k]] for k in rec.changes if k in after and before[k] != after[k]}
+                if not diff:
+                    continue
+                entry = _change(rec, diff)
+            changes.append(entry)
+            self._emit(PipelineEvent("change", 0, message=f"{rec.action.value}: {rec.reason}", data=entry))
+        return settings, changes
+
+    def _mark_applied(self, changes: list[dict]) -> None:
+        pending = {r.identity: r for r in self.feedback.get_recommendations(self.config_key)}
+        for entry in changes:
+            rec = pending.get(entry["identity"])
+            if rec is not None:
+                self.feedback.mark_applied(rec)
+
+    # -- jobs ----------------------------------------------------------------------------------------------
+
+    def _job_step(
+        self, cycle: Cycle, step: str, job_type: str, make_config: Callable[[CycleSettings], dict]
+    ) -> dict[str, Any]:
+        """Run one stage as a job (or pick up the job an earlier run submitted); retry as recommended."""
+        number = cycle.cycle
+        row = self.state.step(number, step)
+        if row is not None and row.status == "done":
+            return row.result
+        settings = CycleSettings(**cycle.settings)
+        attempts = row.attempts if row else 0
+        job_id = row.job_id if row is not None and row.status == "submitted" else None
+        self._emit(PipelineEvent("step_start", number, step))
+        while True:
+            if job_id is None:
+                job_id = self.jobs.submit(job_type, make_config(settings))
+                attempts += 1
+                self.state.save_step(number, step, status="submitted", job_id=job_id, attempts=attempts)
+            job = self._wait(number, step, job_id)
+            state = _state(job)
+            if state == "succeeded":
+                result = dict(job.result or {})
+                self.state.save_step(number, step, status="done", result=result)
+                self._emit(PipelineEvent("step_done", number, step, 1.0, data=result))
+                return result
+            error = job.error or f"job {job_id} was {state}"
+            self.state.save_step(number, step, status="failed", attempts=attempts, error=error)
+            self.feedback.record(
+                FeedbackType.PIPELINE_ERROR,
+                model_id=cycle.candidate_model_id,
+                metrics={"error": _first_line(error), "attempt": attempts},
+                context={"stage": step, "job_id": job_id},
+            )
+            delay, settings = self._retry_plan(settings)
+            if attempts >= self.config.max_step_attempts:
+                raise PipelineStopped(
+                    f"{step} of cycle {number} failed {attempts} times; last error: {_first_line(error)}"
+                )
+            self._emit(
+                PipelineEvent("retry", number, step, message=f"retry in {delay:.0f}s: {_first_line(error)}")
+            )
+            time.sleep(delay)
+            job_id = None
+
+    def _retry_plan(self, settings: CycleSettings) -> tuple[float, CycleSettings]:
+        """The feedback loop's advice after a failure: how long to wait, smaller batches on OOM, or stop."""
+        delay = 0.0
+        for rec in self.feedback.get_recommendations(self.config_key):
+            if rec.action is Action.PAUSE_CONFIG:
+                self.feedback.mark_applied(rec)
+                raise PipelineStopped(f"the feedback loop paused {self.config_key}: {rec.reason}")
+            if rec.action is Action.RETRY:
+                delay = max(delay, float(rec.changes.get("retry_delay_s", 0.0)))
+                self.feedback.mark_applied(rec)
+            elif rec.action is Action.REDUCE_BATCH_SIZE:
+                settings = settings.tuned(rec.apply(settings.model_dump()))
+                self.feedback.mark_applied(rec)
+        return min(delay, MAX_RETRY_DELAY_S), settings
+
+    def _wait(self, number: int, step: str, job_id: str) -> Any:
+        last = None
+        while True:
+            job = self.jobs.status(job_id)
+            if job.done:
+                return job
+            progress = (round(job.progress, 3), job.message)
+            if progress != last:
+                last = progress
+                self._emit(PipelineEvent("progress", number, step, job.progress, job.message))
+            time.sleep(self.poll_s)
+
+    # -- stage configs -------------------------------------------------------------------------------------
+
+    def _player(self, cycle: Cycle) -> str:
+        """The model that plays selfplay and is the gate's opponent: production when the cycle began."""
+        return UNIFORM if cycle.opponent.startswith("uniform_mcts_") else cycle.opponent
+
+    def _base(self) -> dict[str, Any]:
+        return {"board_type": self.board_type, "num_players": self.num_players}
+
+    def _selfplay_config(self, cycle: Cycle, s: CycleSettings) -> dict[str, Any]:
+        return {
+            **self._base(),
+            "games": s.selfplay_games,
+            "model_id": self._player(cycle),
+            "num_simulations": s.num_simulations,
+            "parallel_games": self.config.parallel_games,
+            "temperature_moves": self.config.temperature_moves,
+            "seed": self.config.seed * 1000 + cycle.cycle,
+            "shard_name": f"cycle{cycle.cycle:04d}",
+        }
+
+    def _training_config(self, cycle: Cycle, s: CycleSettings) -> dict[str, Any]:
+        parent = self._player(cycle)
+        config = {
+            **self._base(),
+            "epochs": s.epochs,
+            "batch_size": s.batch_size,
+            "learning_rate": s.learning_rate,
+            "replay_window": s.replay_window,
+            "output_model_id": cycle.candidate_model_id,
+            "seed": self.config.seed * 1000 + cycle.cycle,
+        }
+        if parent == UNIFORM:
+            config.update(init="scratch", net=self.config.net)
+        else:
+            config["parent_model_id"] = parent
+        return config
+
+    def _evaluation_config(self, cycle: Cycle, s: CycleSettings) -> dict[str, Any]:
+        return {
+            **self._base(),
+            "candidate": cycle.candidate_model_id,
+            "opponent": cycle.opponent,
+            "max_games": self.config.gate_max_games,
+            "elo0": self.config.gate_elo0,
+            "elo1": self.config.gate_elo1,
+            "alpha": self.config.gate_alpha,
+            "beta": self.config.gate_beta,
+            "num_simulations": s.num_simulations,
+            "anchors": self.config.anchors,
+            "anchors_games": self.config.anchors_games,
+            "seed": self.config.seed * 1000 + cycle.cycle,
+        }
+
+    # -- side effects after jobs (each idempotent) ---------------------------------------------------------
+
+    def _register_candidate(self, cycle: Cycle, settings: CycleSettings) -> None:
+        candidate = cycle.candidate_model_id
+        if any(m.model_id == candidate for m in self.lifecycle.list_models(config_key=self.config_key)):
+            return
+        parent = self._player(cycle)
+        self.lifecycle.register_model(
+            candidate,
+            ModelStage.TRAINING,
+            parent_model_id=None if parent == UNIFORM else parent,
+            training_config=settings.model_dump(),
+            metadata={"cycle": cycle.cycle},
+            reason=f"pipeline cycle {cycle.cycle}",
+        )
+
+    def _after_training(self, cycle: Cycle, training: dict[str, Any]) -> None:
+        candidate = cycle.candidate_model_id
+        model = self.lifecycle.get_model(candidate)
+        if model.stage is ModelStage.TRAINING:
+            final = training.get("final", {})
+            self.lifecycle.update_model(
+                candidate,
+                artifact_path=training["checkpoint_path"],
+                sha256=training["sha256"],
+                metrics={k.replace("/", "_"): v for k, v in final.items()},
+                metadata={
+                    "shards": training.get("shards", []),
+                    "positions": training.get("positions"),
+                    "history": training.get("history", []),
+                    "samples_per_s": training.get("samples_per_s"),
+                },
+            )
+        if not self._recorded(candidate, FeedbackType.TRAINING_COMPLETE):
+            self.feedback.record(
+                FeedbackType.TRAINING_COMPLETE, model_id=candidate, metrics=_training_metrics(training)
+            )
+        if model.stage is ModelStage.TRAINING:
+            self.lifecycle.promote_model(candidate, ModelStage.EVALUATION, reason="training finished")
+
+    def _after_evaluation(self, cycle: Cycle, evaluation: dict[str, Any]) -> None:
+        candidate = cycle.candidate_model_id
+        if self._recorded(candidate, FeedbackType.EVALUATION_RESULT):
+            return
+        metrics = {
+            "elo_delta": evaluation["elo_delta"],
+            "elo_ci_low": evaluation["elo_ci_low"],
+            "elo_ci_high": evaluation["elo_ci_high"],
+            "games": evaluation["games"],
+            "llr": evaluation["llr"],
+            "score": evaluation["score"],
+            "win_rate": evaluation["score"],
+        }
+        rating = evaluation.get("candidate_rating")
+        if rating:
+            metrics["elo"] = rating["elo"]
+        self.feedback.record(
+            FeedbackType.EVALUATION_RESULT,
+            model_id=candidate,
+            metrics={k: float(v) for k, v in metrics.items() if v is not None},
+            context={"opponent": evaluation["opponent"], "decision": evaluation["decision"]},
+        )
+
+    def _promotion(self, cycle: Cycle, evaluation: dict[str, Any]) -> str:
+        number, candidate = cycle.cycle, cycle.candidate_model_id
+        row = self.state.step(number, "promotion")
+        if row is not None and row.status == "done":
+            return row.result["decision"]
+        accepted = evaluation["decision"] == "accept"
+        evidence = _evidence(evaluation)
+        model = self.lifecycle.get_model(candidate)
+        if model.stage is ModelStage.EVALUATION:
+            if accepted:
+                self.lifecycle.promote_to_production(
+                    candidate,
+                    elo_delta=evaluation["elo_delta"],
+                    reason=f"SPRT accepted against {evaluation['opponent']} (cycle {number})",
+                    evidence=evidence,
+                )
+            else:
+                self.lifecycle.promote_model(
+                    candidate,
+                    ModelStage.RETIRED,
+                    elo_delta=evaluation["elo_delta"],
+                    reason=f"SPRT {evaluation['decision']} against {evaluation['opponent']} (cycle {number})",
+                    evidence=evidence,
+                )
+        decision = "promoted" if accepted else "rejected"
+        if not self._recorded(candidate, FeedbackType.PROMOTION_DECISION):
+            self.feedback.record(
+                FeedbackType.PROMOTION_DECISION,
+                model_id=candidate,
+                metrics={"promoted": 1.0 if accepted else 0.0, "elo_delta": float(evaluation["elo_delta"])},
+                context={"decision": decision, "opponent": evaluation["opponent"]},
+            )
+        self.state.save_step(number, "promotion", status="done", result={"decision": decision})
+        return decision
+
+    def _recorded(self, model_id: str, feedback_type: FeedbackType) -> bool:
+        return bool(
+            self.feedback.history(self.config_key, model_id=model_id, feedback_type=feedback_type, limit=1)
+        )
+
+
+def _state(job: Any) -> str:
+    state = job.state
+    return getattr(state, "value", state)
+
+
+def _first_line(text: str) -> str:
+    lines = [line for line in str(text).strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else str(text)[:300]
+
+
+def _change(rec: Recommendation, diff: dict) -> dict:
+    return {
+        "identity": rec.identity,
+        "action": rec.action.value,
+        "rule": rec.rule,
+        "reason": rec.reason,
+        "changes": diff,
+    }
+
+
+def _training_metrics(training: dict[str, Any]) -> dict[str, float]:
+    final = training.get("final", {})
+    names = {
+        "loss": "train/loss",
+        "policy_loss": "train/policy_loss",
+        "value_loss": "train/value_loss",
+        "accuracy": "train/policy_accuracy",
+        "val_loss": "val/loss",
+        "val_policy_loss": "val/policy_loss",
+        "val_value_loss": "val/value_loss",
+        "val_accuracy": "val/policy_accuracy",
+    }
+    return {ours: float(final[theirs]) for ours, theirs in names.items() if final.get(theirs) is not None}
+
+
+def _evidence(evaluation: dict[str, Any]) -> dict[str, Any]:
+    keys = (
+        "evaluation_id", "opponent", "decision", "llr", "llr_lower", "llr_upper", "games", "pairs", "score",
+        "elo_delta", "elo_ci_low", "elo_ci_high", "wins", "draws", "losses", "pentanomial", "llr_path",
+        "elo0", "elo1", "alpha", "beta",
+    )  # fmt: skip
+    evidence = {k: evaluation[k] for k in keys if k in evaluation}
+    evidence["sprt"] = evaluation.get("decision")
+    return evidence
+
+
+def _summary(cycle: Cycle, selfplay: dict, training: dict, evaluation: dict, decision: str) -> dict[str, Any]:
+    final = training.get("final", {})
+    rating = evaluation.get("candidate_rating") or {}
+    return {
+        "cycle": cycle.cycle,
+        "candidate": cycle.candidate_model_id,
+        "opponent": evaluation.get("opponent"),
+        "selfplay_games": selfplay.get("games"),
+        "positions": selfplay.get("positions"),
+        "games_per_s": selfplay.get("games_per_s"),
+        "train_loss": final.get("train/loss"),
+        "val_loss": final.get("val/loss"),
+        "val_policy_loss": final.get("val/policy_loss"),
+        "val_value_loss": final.get("val/value_loss"),
+        "elo_delta": evaluation.get("elo_delta"),
+        "elo_ci": [evaluation.get("elo_ci_low"), evaluation.get("elo_ci_high")],
+        "elo": rating.get("elo"),
+        "elo_ci_anchored": [rating.get("ci_low"), rating.get("ci_high")] if rating else None,
+        "ratings": evaluation.get("ratings", []),
+        "llr": evaluation.get("llr"),
+        "gate_games": evaluation.get("games"),
+        "decision": decision,
+        "changes": cycle.changes,
+        "seconds": {
+            "selfplay": selfplay.get("seconds"),
+            "training": training.get("seconds"),
+            "evaluation": evaluation.get("seconds"),
+        },
+    }

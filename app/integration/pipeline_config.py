@@ -1,0 +1,85 @@
+"""What one pipeline cycle does (``CycleSettings``: the knobs the feedback loop tunes) and fixed choices
+(``PipelineConfig``). Defaults suit a small board on a 2-core CPU; per-game defaults live in ``defaults_for``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.names import parse_config_key
+
+# Recommendations may move a knob only inside these bounds, so a run of feedback cannot walk a setting into
+# nonsense (zero games, a learning rate of 10).
+BOUNDS: dict[str, tuple[float, float]] = {
+    "selfplay_games": (8, 20_000),
+    "epochs": (1, 100),
+    "learning_rate": (1e-5, 0.05),
+    "num_simulations": (8, 1600),
+    "replay_window": (1_000, 5_000_000),
+    "batch_size": (16, 4096),
+}
+
+
+class CycleSettings(BaseModel):
+    """The parameters of one cycle. Names match ``Recommendation.changes``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    selfplay_games: int = Field(default=200, ge=1, description="Selfplay games per cycle.")
+    num_simulations: int = Field(
+        default=48, ge=1, description="MCTS simulations per move in selfplay and gating."
+    )
+    epochs: int = Field(default=3, ge=1, description="Training epochs over the replay window.")
+    learning_rate: float = Field(default=3e-3, gt=0, description="Peak AdamW learning rate.")
+    batch_size: int = Field(default=128, ge=1, description="Training batch size.")
+    replay_window: int = Field(default=40_000, ge=1, description="Newest positions trained on.")
+
+    def tuned(self, changes: dict[str, Any]) -> CycleSettings:
+        """These settings with ``changes`` applied, each clamped to ``BOUNDS``."""
+        values = self.model_dump()
+        for name, value in changes.items():
+            if name not in values:
+                continue
+            low, high = BOUNDS[name]
+            value = min(max(value, low), high)
+            values[name] = round(value) if isinstance(values[name], int) else float(value)
+        return CycleSettings(**values)
+
+
+class PipelineConfig(BaseModel):
+    """Choices fixed for the whole run of a config key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    net: str = Field(
+        default="cpu", description="Network preset for models trained from scratch ('cpu' or 'gpu')."
+    )
+    temperature_moves: int = Field(default=6, ge=0, description="Selfplay moves played at temperature 1.")
+    parallel_games: int = Field(default=64, ge=1, description="Selfplay games advanced together.")
+    gate_max_games: int = Field(default=120, ge=2, description="Cap on gate games per evaluation.")
+    gate_elo0: float = Field(default=0.0, description="SPRT H0 (Elo over production).")
+    gate_elo1: float = Field(default=40.0, description="SPRT H1 (Elo over production).")
+    gate_alpha: float = Field(default=0.1, gt=0, lt=1)
+    gate_beta: float = Field(default=0.1, gt=0, lt=1)
+    anchors: list[str] = Field(default_factory=lambda: ["random", "rollout_mcts_50", "rollout_mcts_200"])
+    anchors_games: int = Field(default=16, ge=0, description="Games of each candidate against each anchor.")
+    max_step_attempts: int = Field(
+        default=3, ge=1, le=10, description="Tries of a failing step before stopping."
+    )
+    seed: int = Field(default=0, ge=0)
+    cycle: CycleSettings = Field(default_factory=CycleSettings, description="Settings of the first cycle.")
+
+
+def defaults_for(config_key: str) -> PipelineConfig:
+    """The embedded defaults of a config key: what `zeroloop run KEY` uses without options."""
+    key = parse_config_key(config_key)
+    if key.num_players > 2:
+        # Multi-player boards are larger and games longer: fewer, cheaper games keep a cycle short.
+        return PipelineConfig(
+            cycle=CycleSettings(selfplay_games=48, num_simulations=24, epochs=2),
+            gate_max_games=2 * key.num_players * 6,
+            anchors=["random", "rollout_mcts_50"],
+            anchors_games=2 * key.num_players,
+        )
+    return PipelineConfig()

@@ -1,0 +1,137 @@
+"""Reading and writing pipeline cycles and steps (the tables in ``app.storage.models.pipeline``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from app.core.config import Settings
+from app.storage.base import utcnow
+from app.storage.db import session_scope
+from app.storage.models.pipeline import CycleRow, StepRow
+
+
+@dataclass(frozen=True)
+class Cycle:
+    config_key: str
+    cycle: int
+    status: str
+    settings: dict[str, Any]
+    changes: list[dict[str, Any]]
+    candidate_model_id: str
+    opponent: str
+    summary: dict[str, Any]
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Step:
+    cycle: int
+    step: str
+    status: str
+    job_id: str | None
+    attempts: int
+    result: dict[str, Any]
+    error: str | None
+
+
+def _cycle(row: CycleRow) -> Cycle:
+    return Cycle(
+        row.config_key, row.cycle, row.status, dict(row.settings), list(row.changes), row.candidate_model_id,
+        row.opponent, dict(row.summary), row.error,
+    )  # fmt: skip
+
+
+def _step(row: StepRow) -> Step:
+    return Step(row.cycle, row.step, row.status, row.job_id, row.attempts, dict(row.result), row.error)
+
+
+class PipelineState:
+    def __init__(self, settings: Settings, config_key: str):
+        self.settings = settings
+        self.config_key = config_key
+
+    def cycles(self) -> list[Cycle]:
+        with session_scope(self.settings) as s:
+            rows = s.scalars(
+                select(CycleRow).where(CycleRow.config_key == self.config_key).order_by(CycleRow.cycle)
+            ).all()
+            return [_cycle(r) for r in rows]
+
+    def cycle(self, number: int) -> Cycle | None:
+        with session_scope(self.settings) as s:
+            row = self._cycle_row(s, number)
+            return _cycle(row) if row is not None else None
+
+    def create_cycle(
+        self, number: int, *, settings: dict, changes: list, candidate_model_id: str, opponent: str
+    ) -> Cycle:
+        """Insert cycle ``number`` unless it exists (then return the stored one: its settings stay as chosen)."""
+        now = utcnow()
+        with session_scope(self.settings) as s:
+            row = self._cycle_row(s, number)
+            if row is None:
+                row = CycleRow(
+                    config_key=self.config_key, cycle=number, status="running", settings=settings,
+                    changes=changes, candidate_model_id=candidate_model_id, opponent=opponent, summary={},
+                    created_at=now, updated_at=now,
+                )  # fmt: skip
+                s.add(row)
+                s.flush()
+            return _cycle(row)
+
+    def finish_cycle(
+        self, number: int, *, status: str, summary: dict | None = None, error: str | None = None
+    ):
+        with session_scope(self.settings) as s:
+            row = self._cycle_row(s, number)
+            row.status = status
+            if summary is not None:
+                row.summary = summary
+            row.error = error
+            row.updated_at = utcnow()
+
+    def step(self, number: int, step: str) -> Step | None:
+        with session_scope(self.settings) as s:
+            row = self._step_row(s, number, step)
+            return _step(row) if row is not None else None
+
+    def save_step(
+        self,
+        number: int,
+        step: str,
+        *,
+        status: str,
+        job_id: str | None = None,
+        attempts: int | None = None,
+        result: dict | None = None,
+        error: str | None = None,
+    ) -> None:
+        with session_scope(self.settings) as s:
+            row = self._step_row(s, number, step)
+            if row is None:
+                row = StepRow(
+                    config_key=self.config_key, cycle=number, step=step, status=status, attempts=0, result={},
+                    updated_at=utcnow(),
+                )  # fmt: skip
+                s.add(row)
+            row.status = status
+            row.job_id = job_id if job_id is not None else row.job_id
+            row.attempts = attempts if attempts is not None else row.attempts
+            row.result = result if result is not None else row.result
+            row.error = error
+            row.updated_at = utcnow()
+
+    def _cycle_row(self, s, number: int) -> CycleRow | None:
+        return s.scalar(
+            select(CycleRow).where(CycleRow.config_key == self.config_key, CycleRow.cycle == number)
+        )
+
+    def _step_row(self, s, number: int, step: str) -> StepRow | None:
+        return s.scalar(
+            select(StepRow).where(
+                StepRow.config_key == self.config_key, StepRow.cycle == number, StepRow.step == step
+            )
+        )
