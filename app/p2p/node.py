@@ -165,8 +165,12 @@ class Node:
                 continue
             else:
                 why = f"node {job.node_id} stopped beating and its process for the job is gone"
-            owner = node_rows.get(job.node_id) if job.node_id else None
-            if self._process_may_live(job, owner_hostname=owner.hostname if owner else None, now=now):
+            if job.node_id == self.node_id:
+                owner_hostname: str | None = self.hostname
+            else:
+                owner = node_rows.get(job.node_id) if job.node_id else None
+                owner_hostname = owner.hostname if owner else None
+            if self._process_may_live(job, owner_hostname=owner_hostname, now=now):
                 continue
             state = store.requeue(self.settings, job.job_id, job.lease, why)
             if state is not None:

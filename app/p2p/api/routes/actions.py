@@ -1,0 +1,34 @@
+"""State changes of the model lifecycle over HTTP: promote a model, roll a config key back."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from app.p2p.api.deps import SettingsDep
+from app.p2p.api.routes.views import CONFIG_KEY_PATTERN, ModelIdPath
+from app.p2p.dashboard import actions
+from app.p2p.dashboard.schemas import PromoteRequest, PromoteResult, RollbackRequest, RollbackResult
+
+router = APIRouter(tags=["lifecycle"])
+
+
+@router.post("/models/{model_id}/promote")
+def promote_model(model_id: ModelIdPath, body: PromoteRequest, settings: SettingsDep) -> PromoteResult:
+    """Move a model to another stage (PRODUCTION retires the current production model).
+
+    STAGING and PRODUCTION carry the evidence of the model's latest finished evaluation. A move the transition
+    table forbids is 409.
+    """
+    return actions.promote(settings, model_id, body.stage, reason=body.reason)
+
+
+@router.post("/configs/{config_key}/rollback")
+def rollback(
+    config_key: Annotated[str, Path(pattern=CONFIG_KEY_PATTERN, description="e.g. hex8_2p")],
+    body: RollbackRequest,
+    settings: SettingsDep,
+) -> RollbackResult:
+    """Put the previous production model of a config key back into PRODUCTION; 404 when there is none."""
+    return actions.rollback(settings, config_key, reason=body.reason)

@@ -1,0 +1,43 @@
+"""The dashboard page and its assets, served without a token: they hold no data, only the code that asks the
+JSON API (which does demand the token) for it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, status
+from fastapi.responses import FileResponse
+
+from app.p2p.dashboard import STATIC_DIR
+
+router = APIRouter(tags=["dashboard"], include_in_schema=False)
+
+# Everything the page loads comes from this node: no CDN, no inline script, nothing framed.
+_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+ASSETS = {
+    "app.js": "text/javascript; charset=utf-8",
+    "app.css": "text/css; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
+}
+
+
+@router.get("/")
+def index() -> FileResponse:
+    return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8", headers=_HEADERS)
+
+
+@router.get("/static/{name}")
+def asset(name: Annotated[str, Path(max_length=64)]) -> FileResponse:
+    if name not in ASSETS:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail=f"no asset {name!r}; assets: {', '.join(sorted(ASSETS))}"
+        )
+    return FileResponse(STATIC_DIR / name, media_type=ASSETS[name], headers=_HEADERS)
