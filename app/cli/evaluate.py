@@ -1,0 +1,174 @@
+"""``zeroloop evaluate`` (gate a candidate, rate it against the anchors) and ``zeroloop ratings`` (the table)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from app.cli._common import console
+from app.core.errors import InvalidConfig
+from app.core.names import parse_config_key, parse_model_id
+
+
+def register(app: typer.Typer) -> None:
+    app.command("evaluate")(evaluate)
+    app.command("ratings")(ratings)
+
+
+def _config_key(candidate: str, opponent: str, config: str | None) -> str:
+    """The config key: given, or read from whichever player is a model id."""
+    keys = set()
+    for name in (candidate, opponent):
+        with contextlib.suppress(ValueError):  # not a model id: an anchor or 'production'
+            keys.add(parse_model_id(name).config_key)
+    if config is not None:
+        parse_config_key(config)
+        return config
+    if len(keys) == 1:
+        return keys.pop()
+    if keys:
+        raise InvalidConfig(f"candidate and opponent play different config keys: {sorted(keys)}")
+    raise InvalidConfig(
+        f"cannot tell the config key from {candidate!r} and {opponent!r}; give --config, e.g. --config hex8_2p"
+    )
+
+
+def evaluate(
+    candidate: Annotated[str, typer.Argument(help="Model id (hex8_2p_v3) or anchor (rollout_mcts_200).")],
+    opponent: Annotated[
+        str, typer.Option("--opponent", "-o", help="production, random, rollout_mcts_<n> or a model id.")
+    ] = "production",
+    config: Annotated[
+        str | None, typer.Option("--config", "-c", help="Config key; needed when no player is a model id.")
+    ] = None,
+    games: Annotated[
+        int, typer.Option("--games", "-n", help="Cap on gate games (inconclusive beyond).")
+    ] = 400,
+    elo0: Annotated[float, typer.Option("--elo0", help="H0: candidate is this many Elo stronger.")] = 0.0,
+    elo1: Annotated[float, typer.Option("--elo1", help="H1: candidate is this many Elo stronger.")] = 30.0,
+    alpha: Annotated[float, typer.Option("--alpha", help="False accept rate at elo0.")] = 0.05,
+    beta: Annotated[float, typer.Option("--beta", help="False reject rate at elo1.")] = 0.05,
+    simulations: Annotated[int, typer.Option("--simulations", "-s", help="MCTS simulations per move.")] = 64,
+    opening_moves: Annotated[int, typer.Option("--opening-moves", help="Random moves per opening.")] = 2,
+    batch_games: Annotated[int, typer.Option("--batch-games", help="Games played between two looks.")] = 32,
+    anchors: Annotated[
+        str, typer.Option("--anchors", help="Comma-separated anchors to rate against ('' for none).")
+    ] = "random,rollout_mcts_50,rollout_mcts_200",
+    anchor_games: Annotated[int, typer.Option("--anchor-games", help="Games against each anchor.")] = 16,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of openings and agents.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Play CANDIDATE against an opponent until the SPRT decides (or the cap), then rate it against the anchors."""
+    from pydantic import ValidationError
+
+    from app.evaluation import EvalConfig, run_evaluation
+
+    key = parse_config_key(_config_key(candidate, opponent, config))
+    try:
+        cfg = EvalConfig(
+            board_type=key.board_type,
+            num_players=key.num_players,
+            candidate=candidate,
+            opponent=opponent,
+            max_games=games,
+            elo0=elo0,
+            elo1=elo1,
+            alpha=alpha,
+            beta=beta,
+            num_simulations=simulations,
+            opening_moves=opening_moves,
+            batch_games=batch_games,
+            anchors=[a.strip() for a in anchors.split(",") if a.strip()],
+            anchors_games=anchor_games,
+            seed=seed,
+        )
+    except ValidationError as exc:
+        raise InvalidConfig("; ".join(e["msg"] for e in exc.errors())) from None
+
+    progress = Progress(
+        TextColumn(f"[bold]{candidate} vs {opponent}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>5.1f}%"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[message]}"),
+        console=console,
+        disable=as_json,
+    )
+    with progress:
+        task = progress.add_task("evaluate", total=1.0, message="starting")
+        result = run_evaluation(cfg, progress=lambda f, m: progress.update(task, completed=f, message=m))
+    if as_json:
+        typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
+        return
+
+    colour = {"accept": "green", "reject": "red"}.get(result.decision, "yellow")
+    console.print(
+        f"[bold {colour}]{result.decision}[/]: {result.candidate} vs {result.opponent} ({result.config_key}), "
+        f"{result.games} games, score {result.score:.3f}, "
+        f"Elo {result.elo_delta:+.1f} [{result.elo_ci_low:+.1f}, {result.elo_ci_high:+.1f}], "
+        f"LLR {result.llr:+.2f} in [{result.llr_lower:.2f}, {result.llr_upper:.2f}] "
+        f"(H0 {result.elo0:+g}, H1 {result.elo1:+g})"
+    )
+    counts = f"W/D/L {result.wins}/{result.draws}/{result.losses}"
+    if result.pentanomial is not None:
+        counts += f", pairs scoring 0/0.5/1/1.5/2: {'/'.join(map(str, result.pentanomial))}"
+    console.print(counts)
+    if result.ratings:
+        console.print(_table(f"ratings on {result.config_key} (random = 0)", result.ratings))
+
+
+def ratings(
+    config_key: Annotated[str, typer.Argument(help="Config key, e.g. hex8_2p.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """The rating table of CONFIG_KEY, fitted over every stored arena game."""
+    from app.evaluation import config_ratings
+
+    table = config_ratings(config_key)
+    if as_json:
+        data = {
+            "config_key": config_key,
+            "anchor": table.anchor,
+            "games": table.games,
+            "ratings": [
+                {"name": r.name, "elo": r.elo, "ci_low": r.ci_low, "ci_high": r.ci_high, "games": r.games}
+                for r in table.ratings
+            ],
+            "unrated": table.unrated,
+        }
+        typer.echo(json.dumps(data, indent=2))
+        return
+    if not table.ratings:
+        console.print(
+            f"no rated players for {config_key}: {table.games} games stored"
+            + (f", none linked to {table.anchor}" if table.games else "")
+        )
+        return
+    console.print(_table(f"{config_key}: {table.games} games ({table.anchor} = 0)", table.ratings))
+    if table.unrated:
+        console.print(f"unrated (no games linking them to {table.anchor}): {', '.join(table.unrated)}")
+
+
+def _table(title: str, rows) -> Table:
+    from app.evaluation.players import is_anchor
+
+    table = Table(title=title)
+    table.add_column("player", no_wrap=True)
+    table.add_column("Elo", justify="right")
+    table.add_column("± 95%", justify="right")
+    table.add_column("games", justify="right")
+    for r in sorted(rows, key=lambda r: -r.elo):
+        half = 0.5 * (r.ci_high - r.ci_low)
+        table.add_row(
+            r.name + (" (anchor)" if is_anchor(r.name) else ""),
+            f"{r.elo:+.1f}",
+            f"{half:.1f}",
+            str(r.games),
+            style="dim" if is_anchor(r.name) else None,
+        )
+    return table
