@@ -178,3 +178,13 @@ def test_a_failing_agent_marks_the_evaluation_failed(settings, monkeypatch):
 def test_bad_configs_are_refused(changes, message):
     with pytest.raises(ValidationError, match=message):
         _cfg(**changes)
+
+
+def test_generation_zero_opponent_searches_with_uniform_priors(settings):
+    # The pipeline's first opponent before any model exists: MCTS with uniform priors at a fixed budget.
+    result = run_evaluation(
+        _cfg(candidate="rollout_mcts_8", opponent="uniform_mcts_4", max_games=4, anchors=[]), settings=settings
+    )
+    assert result.opponent == "uniform_mcts_4" and result.games == 4
+    rows = load_games(settings, "hex5_2p")
+    assert {tuple(sorted(r.players)) for r in rows} == {("rollout_mcts_8", "uniform_mcts_4")}
