@@ -183,7 +183,8 @@ def test_bad_configs_are_refused(changes, message):
 def test_generation_zero_opponent_searches_with_uniform_priors(settings):
     # The pipeline's first opponent before any model exists: MCTS with uniform priors at a fixed budget.
     result = run_evaluation(
-        _cfg(candidate="rollout_mcts_8", opponent="uniform_mcts_4", max_games=4, anchors=[]), settings=settings
+        _cfg(candidate="rollout_mcts_8", opponent="uniform_mcts_4", max_games=4, anchors=[]),
+        settings=settings,
     )
     assert result.opponent == "uniform_mcts_4" and result.games == 4
     rows = load_games(settings, "hex5_2p")
