@@ -189,3 +189,15 @@ def test_generation_zero_opponent_searches_with_uniform_priors(settings):
     assert result.opponent == "uniform_mcts_4" and result.games == 4
     rows = load_games(settings, "hex5_2p")
     assert {tuple(sorted(r.players)) for r in rows} == {("rollout_mcts_8", "uniform_mcts_4")}
+
+
+def test_a_seed_reproduces_every_game(settings):
+    cfg = _cfg(max_games=8, anchors=[], batch_games=4, opening_moves=2)
+    a, b = run_evaluation(cfg, settings=settings), run_evaluation(cfg, settings=settings)
+    moves = [
+        [r.moves for r in load_games(settings, "hex5_2p", evaluation_id=e.evaluation_id)] for e in (a, b)
+    ]
+    assert moves[0] == moves[1] and len(moves[0]) == 8
+    assert a.llr_path == b.llr_path
+    other = run_evaluation(cfg.model_copy(update={"seed": 1}), settings=settings)
+    assert [r.moves for r in load_games(settings, "hex5_2p", evaluation_id=other.evaluation_id)] != moves[0]
