@@ -1,0 +1,61 @@
+"""The body of the Ray test, run in its own process (inside ``unshare -n`` where allowed, so Ray's local
+cluster sees only loopback): ``python -m tests.p2p.ray_body HOME``. Prints one JSON line of findings."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from app.core.config import Settings
+from app.p2p import store
+from app.p2p.executors.ray_executor import RayExecutor
+from app.p2p.local_jobs import wait_for
+from app.p2p.node import Node
+from app.p2p.schemas import JobCreate, Resources
+from tests.p2p.nodeproc import eventually
+
+SMALL_SELFPLAY = {
+    "board_type": "hex5",
+    "num_players": 2,
+    "games": 2,
+    "num_simulations": 4,
+    "parallel_games": 2,
+    "model_id": "uniform",
+}
+
+
+def main(home: str) -> None:
+    settings = Settings(home=Path(home))
+    executor = RayExecutor(settings, "local", num_cpus=1)
+    node = Node(settings, executor, node_id="ray-node", slots=1, tick_s=0.1)
+    node.start()
+    findings: dict = {}
+    try:
+
+        def run(job_type: str, config: dict, **kw) -> dict:
+            job = store.submit(settings, JobCreate(type=job_type, config=config, **kw))
+            node.wake()
+            return wait_for(lambda i: store.get_job(settings, i), job.id, timeout=240).model_dump(mode="json")
+
+        findings["sleep"] = run("sleep", {"seconds": 0.2, "progress_steps": 2})
+        findings["failing"] = run("sleep", {"seconds": 0, "fail": True})
+        findings["too_big"] = run("sleep", {"seconds": 0}, resources=Resources(cpus=0, gpus=2))
+
+        long = store.submit(settings, JobCreate(type="sleep", config={"seconds": 600}))
+        node.wake()
+        findings["long_pid"] = eventually(
+            lambda: store.get_job(settings, long.id).pid, 120, "the Ray task to start"
+        )
+        store.cancel(settings, long.id)
+        eventually(lambda: not executor.running(), 60, "the cancelled task to end")
+        findings["cancelled"] = store.get_job(settings, long.id).model_dump(mode="json")
+
+        findings["selfplay"] = run("selfplay", SMALL_SELFPLAY, resources=Resources(cpus=1))
+    finally:
+        node.stop()
+    print(json.dumps(findings))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
