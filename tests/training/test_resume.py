@@ -7,8 +7,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 
+from app.core.errors import ChecksumMismatch
 from app.nn import load_checkpoint
 from app.storage.shards import ShardStore
 from app.training import TrainConfig, run_training
@@ -76,3 +78,15 @@ def test_a_killed_run_resumes_from_its_saved_step_and_matches_an_uninterrupted_r
         torch.testing.assert_close(x, y, rtol=1e-4, atol=1e-5, msg=name)
     for key in ("train/loss", "val/loss"):
         assert abs(resumed.final[key] - straight.final[key]) < 1e-3
+
+
+def test_a_damaged_state_is_refused_until_resume_is_turned_off(settings, home):
+    ShardStore(settings).write("hex5_2p", "syn", learnable_shard(10, 8, seed=1))
+    state = home / "training" / "hex5_2p" / "hex5_2p_v3" / "state.pt"
+    state.parent.mkdir(parents=True)
+    state.write_bytes(b"not a torch file")
+    cfg = _cfg("hex5_2p_v3").model_copy(update={"epochs": 1})
+    with pytest.raises(ChecksumMismatch, match="resume=False"):
+        run_training(cfg, settings=settings)
+    fresh = run_training(cfg.model_copy(update={"resume": False}), settings=settings)
+    assert fresh.resumed_from_step == 0 and fresh.steps > 0
