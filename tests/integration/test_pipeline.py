@@ -1,0 +1,135 @@
+"""The loop end to end on a tiny configuration: consistent state after cycles, after kills, and tuning."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.core.config import get_settings
+from app.integration import FeedbackType, ModelLifecycle, ModelStage, PipelineFeedback
+from app.integration.pipeline import Pipeline
+from app.integration.pipeline_config import CycleSettings, PipelineConfig
+from app.p2p import store as job_store
+from app.storage.db import session_scope
+from app.storage.models.pipeline import StepRow
+from app.storage.shards import ShardStore
+
+KEY = "hex5_2p"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def tiny_config() -> PipelineConfig:
+    return PipelineConfig(
+        cycle=CycleSettings(
+            selfplay_games=8, num_simulations=4, epochs=1, batch_size=32, replay_window=5_000
+        ),
+        parallel_games=8,
+        gate_max_games=4,
+        anchors=["random"],
+        anchors_games=2,
+    )
+
+
+def check_invariants(settings, cycles: int) -> None:
+    lifecycle, feedback = ModelLifecycle(settings), PipelineFeedback(settings)
+    models = lifecycle.list_models(config_key=KEY)
+    assert sorted(m.model_id for m in models) == [f"{KEY}_v{i}" for i in range(1, cycles + 1)]
+    assert sum(m.stage is ModelStage.PRODUCTION for m in models) <= 1
+    assert all(m.stage in (ModelStage.PRODUCTION, ModelStage.RETIRED) for m in models)
+    for m in models:
+        assert m.sha256 and Path(m.artifact_path).exists()
+        for ftype in (
+            FeedbackType.TRAINING_COMPLETE,
+            FeedbackType.EVALUATION_RESULT,
+            FeedbackType.PROMOTION_DECISION,
+        ):
+            assert len(feedback.history(KEY, model_id=m.model_id, feedback_type=ftype)) == 1, (
+                m.model_id,
+                ftype,
+            )
+        promotions = [t for t in lifecycle.history(m.model_id) if t.to_stage is ModelStage.PRODUCTION]
+        assert len(promotions) <= 1
+    shards = ShardStore(settings).records(KEY)
+    assert sorted(s.name for s in shards) == [f"cycle{i:04d}" for i in range(1, cycles + 1)]
+    # Every stage ran to success exactly once per cycle: nothing finished was redone.
+    jobs = job_store.list_jobs(settings, config_key=KEY, limit=1000).data
+    succeeded = Counter(j.type for j in jobs if j.state.value == "succeeded")
+    assert succeeded == {"selfplay": cycles, "training": cycles, "evaluation": cycles}
+    with session_scope(settings) as s:
+        steps = s.scalars(select(StepRow).where(StepRow.config_key == KEY)).all()
+        assert {(r.cycle, r.step) for r in steps if r.status == "done"} == {
+            (c, step)
+            for c in range(1, cycles + 1)
+            for step in ("selfplay", "training", "evaluation", "promotion")
+        }
+    from app.evaluation import config_ratings
+
+    rated = {r.name for r in config_ratings(KEY, settings=settings).ratings}
+    assert {m.model_id for m in models} <= rated and "random" in rated
+
+
+@pytest.mark.slow
+def test_two_cycles_leave_consistent_state_and_feedback_tunes_the_next_cycle(settings):
+    with Pipeline(KEY, settings=settings, config=tiny_config()) as pipeline:
+        first = pipeline.run(1)
+        assert first[0].status == "done" and first[0].opponent == "uniform_mcts_4"
+        # A step failed for lack of memory: the feedback loop recommends halving the batch for what comes next.
+        PipelineFeedback(settings).record(
+            FeedbackType.PIPELINE_ERROR,
+            model_id=f"{KEY}_v1",
+            metrics={"error": "RuntimeError: CUDA out of memory"},
+            context={"stage": "training"},
+        )
+        cycles = pipeline.run(2)
+    check_invariants(settings, 2)
+    second = cycles[1]
+    assert second.settings["batch_size"] == 16 and cycles[0].settings["batch_size"] == 32
+    assert [c["action"] for c in second.changes] == ["REDUCE_BATCH_SIZE"]
+    assert second.changes[0]["changes"] == {"batch_size": [32, 16]}
+    assert not [
+        r
+        for r in PipelineFeedback(settings).get_recommendations(KEY)
+        if r.action.value == "REDUCE_BATCH_SIZE"
+    ]
+    # Running the finished command again does nothing new.
+    with Pipeline(KEY, settings=settings, config=tiny_config()) as pipeline:
+        pipeline.run(2)
+    check_invariants(settings, 2)
+
+
+def _submitted(settings, step: str) -> bool:
+    with session_scope(settings) as s:
+        row = s.scalar(select(StepRow).where(StepRow.config_key == KEY, StepRow.step == step))
+        return row is not None and row.job_id is not None
+
+
+@pytest.mark.slow
+def test_a_kill_in_the_middle_of_each_stage_then_a_rerun_finishes_consistently(settings, home):
+    env = {**os.environ, "ZEROLOOP_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    for step in ("selfplay", "training", "evaluation"):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.pipeline_run", "1"],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 240
+        while not _submitted(settings, step):
+            assert proc.poll() is None, f"pipeline exited before reaching {step}"
+            assert time.monotonic() < deadline, f"pipeline never reached {step}"
+            time.sleep(0.1)
+        time.sleep(0.5)
+        os.kill(proc.pid, signal.SIGKILL)  # the pipeline only: a running job's own process survives it
+        proc.wait()
+    with Pipeline(KEY, settings=get_settings(), config=tiny_config()) as pipeline:
+        cycles = pipeline.run(1)
+    assert cycles[0].status == "done"
+    check_invariants(settings, 1)
