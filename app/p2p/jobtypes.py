@@ -192,3 +192,11 @@ register(
         "Rate a candidate model against the production model and anchors.",
     )
 )
+register(
+    JobType(
+        "pipeline",
+        "app.integration.pipeline_job:PipelineJobConfig",
+        "app.integration.pipeline_job:run_pipeline_job",
+        "Run cycles of the whole loop (selfplay, training, evaluation, promotion) for one config key.",
+    )
+)

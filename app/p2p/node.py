@@ -48,6 +48,7 @@ class Node:
             raise ValueError(f"slots must be >= 0 (0 = serve the API without running jobs), got {slots}")
         self.settings = settings
         self.executor = executor
+        executor.wakeup = self.wake
         self.node_id = node_id
         self.slots = slots
         self.hostname = socket.gethostname()

@@ -38,10 +38,14 @@ def test_local_jobs_runs_a_job_in_a_subprocess(jobs, settings):
     assert job.pid not in (None, os.getpid()) and job.executor == "local"
     assert job.node_id == jobs.node.node_id
     # The row says succeeded a moment before the node reaps the process and observes the duration.
-    eventually(lambda: not jobs.node.executor.running(), what="the node to reap the worker")
-    metrics = jobs.node.metrics.render().decode()
+    observed = 'zeroloop_job_duration_seconds_count{state="succeeded",type="sleep"} 1.0'
+
+    def rendered_with_duration():
+        text = jobs.node.metrics.render().decode()
+        return text if observed in text else None
+
+    metrics = eventually(rendered_with_duration, what="the duration to be observed")
     assert 'zeroloop_jobs{state="succeeded",type="sleep"} 1.0' in metrics
-    assert 'zeroloop_job_duration_seconds_count{state="succeeded",type="sleep"} 1.0' in metrics
 
 
 def test_cancel_terminates_the_running_process(jobs, settings):
@@ -162,3 +166,8 @@ def test_cluster_status_counts_nodes_slots_and_jobs(settings):
     assert by_id["a"].alive and not by_id["b"].alive and by_id["a"].running == 1
     assert (status.slots, status.running, status.queued) == (2, 1, 1)
     assert status.jobs_by_state["succeeded"] == 0
+
+
+def test_node_refuses_negative_slots(settings):
+    with pytest.raises(ValueError, match="slots must be >= 0"):
+        Node(settings, LocalExecutor(settings), node_id="x", slots=-1)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from app.p2p.node import Node
 from tests.conftest import require
 from tests.p2p.ray_body import SMALL_SELFPLAY
 
@@ -79,8 +78,3 @@ def test_jobs_run_as_ray_tasks(tmp_path):
     assert selfplay["executor"] == "ray" and selfplay["config_key"] == "hex5_2p"
     assert selfplay["result"]["games"] == SMALL_SELFPLAY["games"] and selfplay["result"]["positions"] > 0
     assert Path(selfplay["result"]["shard_path"]).exists()
-
-
-def test_node_refuses_negative_slots(settings):
-    with pytest.raises(ValueError, match="slots must be >= 0"):
-        Node(settings, executor=None, node_id="x", slots=-1)  # type: ignore[arg-type]

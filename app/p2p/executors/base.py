@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,6 +27,7 @@ class Exit:
 
 class Executor(Protocol):
     name: str
+    wakeup: Callable[[], None] | None  # set by the node: call it when a job ends, to reuse the slot at once
 
     def launch(self, claim: Claim) -> None:
         """Start running a claimed job; raises if it cannot be started at all."""

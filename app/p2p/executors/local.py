@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +62,7 @@ class LocalExecutor:
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        self.wakeup: Callable[[], None] | None = None
         self._procs: dict[str, _Proc] = {}
         self._lock = threading.Lock()
 
@@ -85,6 +87,13 @@ class LocalExecutor:
             )
         with self._lock:
             self._procs[claim.job_id] = _Proc(popen, claim.lease)
+        threading.Thread(target=self._watch, args=(popen,), name=f"watch-{claim.job_id}", daemon=True).start()
+
+    def _watch(self, popen: subprocess.Popen) -> None:
+        # Wake the node the moment a worker exits, so its slot is reused now rather than at the next tick.
+        popen.wait()
+        if self.wakeup is not None:
+            self.wakeup()
 
     def running(self) -> dict[str, int]:
         with self._lock:

@@ -75,6 +75,7 @@ class RayExecutor:
             ray.init(address=address, namespace="zeroloop", runtime_env={"env_vars": env_vars}, **init_kwargs)
         self._remote = ray.remote(max_retries=0)(run_job_task)
         self._tasks: dict[str, _Task] = {}
+        self.wakeup = None  # finished tasks are collected at the node's next tick
 
     def _check_fits(self, claim: Claim) -> None:
         # Ray would keep an unsatisfiable task pending forever; say so now instead.

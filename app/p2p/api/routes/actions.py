@@ -1,4 +1,5 @@
-"""State changes of the model lifecycle over HTTP: promote a model, roll a config key back."""
+"""State changes of the model lifecycle over HTTP: promote a model, roll a config key back (imported lazily,
+as in ``views``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from fastapi import APIRouter, Path
 
 from app.p2p.api.deps import SettingsDep
 from app.p2p.api.routes.views import CONFIG_KEY_PATTERN, ModelIdPath
-from app.p2p.dashboard import actions
 from app.p2p.dashboard.schemas import PromoteRequest, PromoteResult, RollbackRequest, RollbackResult
 
 router = APIRouter(tags=["lifecycle"])
@@ -21,6 +21,8 @@ def promote_model(model_id: ModelIdPath, body: PromoteRequest, settings: Setting
     STAGING and PRODUCTION carry the evidence of the model's latest finished evaluation. A move the transition
     table forbids is 409.
     """
+    from app.p2p.dashboard import actions
+
     return actions.promote(settings, model_id, body.stage, reason=body.reason)
 
 
@@ -31,4 +33,6 @@ def rollback(
     settings: SettingsDep,
 ) -> RollbackResult:
     """Put the previous production model of a config key back into PRODUCTION; 404 when there is none."""
+    from app.p2p.dashboard import actions
+
     return actions.rollback(settings, config_key, reason=body.reason)

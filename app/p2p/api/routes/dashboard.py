@@ -25,7 +25,6 @@ _HEADERS = {
 ASSETS = {
     "app.js": "text/javascript; charset=utf-8",
     "app.css": "text/css; charset=utf-8",
-    "favicon.svg": "image/svg+xml",
 }
 
 

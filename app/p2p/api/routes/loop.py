@@ -1,4 +1,8 @@
-"""Read-only views of the loop per config key, for the dashboard and scripts (see ``app.p2p.dashboard.loop``)."""
+"""Read-only views of the loop per config key, for the dashboard and scripts (see ``app.p2p.dashboard.loop``).
+
+The service module is imported inside each route, as in ``views``: the node starts and runs jobs without the
+evaluation and integration layers it reads.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from fastapi import APIRouter, Path, Query
 
 from app.p2p.api.deps import SettingsDep
 from app.p2p.api.routes.views import CONFIG_KEY_PATTERN, ConfigKeyQuery, ModelIdPath
-from app.p2p.dashboard import loop
 from app.p2p.dashboard.schemas import (
     AppliedRecommendationsPublic,
     ConfigDetail,
@@ -25,6 +28,8 @@ ConfigKeyPath = Annotated[str, Path(pattern=CONFIG_KEY_PATTERN, description="e.g
 @router.get("/configs")
 def list_configs(settings: SettingsDep) -> ConfigsPublic:
     """Every config key with anything recorded: its production model, models per stage, jobs, games."""
+    from app.p2p.dashboard import loop
+
     data = loop.overview(settings)
     return ConfigsPublic(data=data, count=len(data))
 
@@ -32,6 +37,8 @@ def list_configs(settings: SettingsDep) -> ConfigsPublic:
 @router.get("/configs/{config_key}")
 def get_config(config_key: ConfigKeyPath, settings: SettingsDep) -> ConfigDetail:
     """The models of a config key by generation with their ratings and confidence intervals, and the anchors."""
+    from app.p2p.dashboard import loop
+
     return loop.config_detail(settings, config_key)
 
 
@@ -46,6 +53,8 @@ def gate_decisions(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> GateDecisionsPublic:
     """Evaluations (gate decisions) newest first, with the SPRT's LLR path, games, score and stage changes."""
+    from app.p2p.dashboard import loop
+
     data, count = loop.gate_decisions(settings, config_key, candidate=candidate, limit=limit, offset=offset)
     return GateDecisionsPublic(data=data, count=count)
 
@@ -53,6 +62,8 @@ def gate_decisions(
 @router.get("/models/{model_id}/training")
 def training_curves(model_id: ModelIdPath, settings: SettingsDep) -> TrainingCurves:
     """Per-epoch training metrics of a model, its data shards and hyperparameters."""
+    from app.p2p.dashboard import loop
+
     return loop.training_curves(settings, model_id)
 
 
@@ -63,5 +74,7 @@ def applied_recommendations(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AppliedRecommendationsPublic:
     """Recommendations that were acted on, newest first."""
+    from app.p2p.dashboard import loop
+
     data, count = loop.applied_recommendations(settings, config_key, limit=limit)
     return AppliedRecommendationsPublic(data=data, count=count)
