@@ -55,6 +55,20 @@ def drop(board, heights, col, player, h, w, k):
 
 
 @numba.njit(cache=True)
+def encode(board, to_move, num_players, h, w):
+    """float32 [num_players + 1, h, w] planes as ``ConnectGame.encode`` documents them, in one pass."""
+    planes = np.zeros((num_players + 1, h, w), dtype=np.float32)
+    for i in range(h * w):
+        r = i // w
+        c = i - r * w
+        v = board[i]
+        if v != EMPTY:
+            planes[(v - to_move + num_players) % num_players, r, c] = 1.0
+        planes[num_players, r, c] = 1.0
+    return planes
+
+
+@numba.njit(cache=True)
 def random_winners(board, heights, to_move, moves, num_players, h, w, k, count, seed):
     """int8 [count]: the winner (-1 for a full-board draw) of ``count`` uniformly random continuations.
 

@@ -32,7 +32,7 @@ import numpy as np
 from app.core.errors import InvalidConfig
 from app.core.names import config_key
 from app.games._actions import as_action
-from app.games._connect_kernels import EMPTY, drop, random_winners
+from app.games._connect_kernels import EMPTY, drop, encode, random_winners
 from app.games._rng import draw_seed
 from app.games.base import Symmetry
 from app.games.scoring import winner_returns
@@ -145,13 +145,7 @@ class ConnectGame:
         return self._returns_by_winner[state.winner].copy()
 
     def encode(self, state: ConnectState) -> np.ndarray:
-        p = self.num_players
-        planes = np.zeros((self.num_planes, self.height, self.width), dtype=np.float32)
-        board = state.board.reshape(self.height, self.width)
-        for i in range(p):
-            np.equal(board, (state.to_move + i) % p, out=planes[i], casting="unsafe")
-        planes[p] = 1.0
-        return planes
+        return encode(state.board, state.to_move, self.num_players, self.height, self.width)
 
     @cached_property
     def _symmetries(self) -> list[Symmetry]:

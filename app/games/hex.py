@@ -31,7 +31,7 @@ import numpy as np
 from app.core.errors import InvalidConfig
 from app.core.names import config_key
 from app.games._actions import as_action
-from app.games._hex_kernels import EMPTY, initial_parent, place, random_winners
+from app.games._hex_kernels import EMPTY, encode, initial_parent, place, random_winners
 from app.games._rng import draw_seed
 from app.games.base import Symmetry
 from app.games.scoring import winner_returns
@@ -107,11 +107,13 @@ class HexGame:
         return self.swap and state.moves == 1 and state.winner < 0
 
     def legal_mask(self, state: HexState) -> np.ndarray:
+        if state.winner >= 0:
+            return np.zeros(self.action_size, dtype=bool)
+        if not self.swap:
+            return state.board < 0
         mask = np.zeros(self.action_size, dtype=bool)
-        if state.winner < 0:
-            np.less(state.board, 0, out=mask[: self._cells])
-            if self._swap_legal(state):
-                mask[self._cells] = True
+        np.less(state.board, 0, out=mask[: self._cells])
+        mask[self._cells] = state.moves == 1
         return mask
 
     def apply(self, state: HexState, action: int) -> HexState:
@@ -143,18 +145,7 @@ class HexGame:
         return self._returns_by_winner[state.winner].copy()
 
     def encode(self, state: HexState) -> np.ndarray:
-        n = self.size
-        planes = np.zeros((self.num_planes, n, n), dtype=np.float32)
-        board = state.board.reshape(n, n)
-        me = state.to_move
-        np.equal(board, me, out=planes[0], casting="unsafe")
-        np.equal(board, 1 - me, out=planes[1], casting="unsafe")
-        planes[2] = 1.0
-        if me == 1:
-            planes[3] = 1.0
-        if self._swap_legal(state):
-            planes[4] = 1.0
-        return planes
+        return encode(state.board, state.to_move, self.size, self.num_planes, self._swap_legal(state))
 
     @cached_property
     def _symmetries(self) -> list[Symmetry]:
