@@ -60,3 +60,33 @@ def test_feedback_events_and_recommendations(api, settings):
     expected = [r.to_dict() for r in feedback.get_recommendations("hex8_2p")]
     assert recs.json() == expected
     assert api.get("/api/feedback", params={"limit": 0}).status_code == 422
+
+
+def test_ratings_are_fitted_over_stored_games(api, settings):
+    from app.evaluation.arena import PlayedGame
+    from app.evaluation.store import save_games
+
+    games = [
+        PlayedGame(
+            players=("random", "hex5_2p_v1"), returns=(-1.0, 1.0), opening=(), moves=(0, 1), opening_group=i
+        )
+        for i in range(6)
+    ] + [
+        PlayedGame(
+            players=("hex5_2p_v1", "random"), returns=(-1.0, 1.0), opening=(), moves=(0,), opening_group=9
+        )
+    ]
+    save_games(settings, "hex5_2p", games, purpose="anchor")
+    table = api.get("/api/ratings/hex5_2p").json()
+    assert table["anchor"] == "random" and table["games"] == 7
+    by_name = {r["name"]: r for r in table["ratings"]}
+    assert by_name["random"]["elo"] == 0 and by_name["hex5_2p_v1"]["elo"] > 0
+    assert by_name["hex5_2p_v1"]["ci_low"] < by_name["hex5_2p_v1"]["elo"] < by_name["hex5_2p_v1"]["ci_high"]
+    assert api.get("/api/ratings/connect4_3p").json() == {
+        "anchor": "random",
+        "ratings": [],
+        "unrated": [],
+        "games": 0,
+    }
+    assert api.get("/api/ratings/chess_2p").status_code == 422
+    assert api.get("/api/ratings/hex8").status_code == 422

@@ -67,3 +67,14 @@ def feedback_recommendations(
     from app.integration.feedback import PipelineFeedback
 
     return [r.to_dict() for r in PipelineFeedback(settings).get_recommendations(config_key)]
+
+
+@router.get("/ratings/{config_key}")
+def ratings(
+    config_key: Annotated[str, Path(pattern=CONFIG_KEY_PATTERN, description="e.g. hex8_2p")],
+    settings: SettingsDep,
+) -> Any:
+    """Ratings of every player of a config key, fitted over all its stored arena games (anchor at 0)."""
+    from app.evaluation import config_ratings
+
+    return config_ratings(config_key, settings=settings)

@@ -922,7 +922,7 @@
           h("td", { class: "mono faint" }, `#${e.id}`),
           h("td", {}, h("span", { class: `badge ${e.feedback_type === "PIPELINE_ERROR" ? "state-failed" : "type-badge"}` }, e.feedback_type.replaceAll("_", " ").toLowerCase())),
           h("td", {}, e.model_id ? modelLink(e.model_id) : h("span", { class: "faint" }, "–")),
-          h("td", { class: "muted" }, e.error ? h("span", { class: "ellipsis", title: e.error }, e.error) : [metrics, ctx ? ` (${ctx})` : ""]),
+          h("td", { class: "muted" }, e.error ? h("span", { class: "clamp", title: e.error }, e.error) : [metrics, ctx ? ` (${ctx})` : ""]),
           h("td", {}, when(e.at))
         );
       });
