@@ -61,7 +61,7 @@ def check_invariants(settings, cycles: int) -> None:
     assert sorted(s.name for s in shards) == [f"cycle{i:04d}" for i in range(1, cycles + 1)]
     # Every stage ran to success exactly once per cycle: nothing finished was redone.
     jobs = job_store.list_jobs(settings, config_key=KEY, limit=1000).data
-    succeeded = Counter(j.type for j in jobs if j.state.value == "succeeded")
+    succeeded = Counter(j.type for j in jobs if j.state.value == "succeeded" and j.type != "pipeline")
     assert succeeded == {"selfplay": cycles, "training": cycles, "evaluation": cycles}
     with session_scope(settings) as s:
         steps = s.scalars(select(StepRow).where(StepRow.config_key == KEY)).all()
@@ -132,4 +132,19 @@ def test_a_kill_in_the_middle_of_each_stage_then_a_rerun_finishes_consistently(s
     with Pipeline(KEY, settings=get_settings(), config=tiny_config()) as pipeline:
         cycles = pipeline.run(1)
     assert cycles[0].status == "done"
+    check_invariants(settings, 1)
+
+
+@pytest.mark.slow
+def test_a_pipeline_runs_as_a_job(settings):
+    from app.p2p.local_jobs import LocalJobs
+
+    with LocalJobs(settings) as jobs:
+        job_id = jobs.submit(
+            "pipeline",
+            {"board_type": "hex5", "num_players": 2, "cycles": 1, "pipeline": tiny_config().model_dump()},
+        )
+        job = jobs.wait(job_id, timeout=600)
+    assert job.state.value == "succeeded", job.error
+    assert [c["candidate"] for c in job.result["cycles"]] == [f"{KEY}_v1"]
     check_invariants(settings, 1)
