@@ -6,10 +6,12 @@ import json
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 
 from app.cli._common import console
 from app.core.config import DEFAULT_PORT, Settings, get_settings
+from app.core.errors import InvalidConfig
 from app.p2p.schemas import JobCreate, JobPublic, JobState
 
 jobs_app = typer.Typer(help="List, inspect, submit and cancel jobs (works with or without a node running).")
@@ -42,9 +44,9 @@ def serve(
     values = {**base.model_dump(), **{k: v for k, v in overrides.items() if v is not None}}
     chosen_port = base.port if port is None else port
     values["port"] = chosen_port or DEFAULT_PORT  # validated below once the real port is known
-    settings = Settings(**values)
+    settings = _settings(values)
     sock = bind(settings.host, chosen_port)
-    settings = Settings(**{**values, "port": sock.getsockname()[1]})
+    settings = _settings({**values, "port": sock.getsockname()[1]})
     run_server(
         settings,
         sock,
@@ -55,8 +57,22 @@ def serve(
     )
 
 
+def _settings(values: dict) -> Settings:
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        # Say what is wrong in the settings' own words, without pydantic's framing.
+        reasons = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        raise InvalidConfig(reasons) from None
+
+
 def _job_table(jobs: list[JobPublic]) -> Table:
-    table = Table("id", "type", "config", "state", "progress", "message", "node", "created")
+    table = Table()
+    for name in ("id", "type", "config", "state", "progress"):
+        table.add_column(name, no_wrap=True)  # ids are copied from here: never break them
+    table.add_column("message", overflow="ellipsis", max_width=40)
+    table.add_column("node", overflow="ellipsis")
+    table.add_column("created", no_wrap=True)
     for j in jobs:
         table.add_row(
             j.id,

@@ -10,10 +10,15 @@ from typing import Any
 import uvicorn
 
 from app.core.config import Settings
+from app.core.errors import ZeroloopError
 from app.p2p.api.main import create_app
 from app.p2p.executors.base import Executor
 from app.p2p.executors.local import LocalExecutor
 from app.p2p.node import Node
+
+
+class PortUnavailable(ZeroloopError, OSError):
+    """The address the node should listen on is taken or not this machine's."""
 
 
 def default_slots() -> int:
@@ -37,7 +42,9 @@ def bind(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise PortUnavailable(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; pick another --port (0 picks a free one)"
+        ) from None
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
