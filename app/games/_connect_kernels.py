@@ -28,7 +28,7 @@ def _run(board, r, c, dr, dc, player, h, w):
     return count
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def completes_line(board, r, c, player, h, w, k):
     """Whether ``player``'s stone on (r, c) is part of at least ``k`` in a row (any of the four directions)."""
     if 1 + _run(board, r, c, 0, 1, player, h, w) + _run(board, r, c, 0, -1, player, h, w) >= k:
@@ -40,7 +40,7 @@ def completes_line(board, r, c, player, h, w, k):
     return 1 + _run(board, r, c, 1, -1, player, h, w) + _run(board, r, c, -1, 1, player, h, w) >= k
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def drop(board, heights, col, player, h, w, k):
     """Copies of (board, heights) after ``player`` drops a stone in ``col``, and whether it made k in a row.
 
@@ -54,7 +54,7 @@ def drop(board, heights, col, player, h, w, k):
     return b, hs, completes_line(b, r, col, player, h, w, k)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def encode(board, to_move, num_players, h, w):
     """float32 [num_players + 1, h, w] planes as ``ConnectGame.encode`` documents them, in one pass."""
     planes = np.zeros((num_players + 1, h, w), dtype=np.float32)
@@ -68,7 +68,7 @@ def encode(board, to_move, num_players, h, w):
     return planes
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def random_winners(board, heights, to_move, moves, num_players, h, w, k, count, seed):
     """int8 [count]: the winner (-1 for a full-board draw) of ``count`` uniformly random continuations.
 

@@ -49,7 +49,7 @@ def _join(board, parent, cell, player, r, c, n):
             _union(parent, cell, other)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def place(board, parent, cell, player, n):
     """Copies of (board, parent) with ``player``'s stone on ``cell``, and whether that player is now connected.
 
@@ -82,7 +82,7 @@ def place(board, parent, cell, player, n):
     return b, p, won
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def encode(board, me, n, num_planes, swap_open):
     """float32 [num_planes, n, n] planes as ``HexGame.encode`` documents them (one pass instead of numpy ops)."""
     planes = np.zeros((num_planes, n, n), dtype=np.float32)
@@ -102,7 +102,7 @@ def encode(board, me, n, num_planes, swap_open):
     return planes
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _top_bottom_connected(b, n, stack, seen):
     """Whether player 0's stones on board ``b`` join the top row to the bottom row (flood fill)."""
     seen[:] = False
@@ -141,7 +141,7 @@ def _top_bottom_connected(b, n, stack, seen):
     return False
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def random_winners(board, to_move, n, count, seed):
     """int8 [count]: the winner of ``count`` uniformly random games continued from (board, to_move).
 

@@ -163,13 +163,17 @@ class ConnectGame:
 
     def random_playout(self, state: ConnectState, rng: np.random.Generator) -> np.ndarray:
         """float32 [P]: returns of one uniformly random continuation of ``state``."""
-        return self.random_playouts(state, 1, rng)[0]
+        return self._returns_by_winner[self._random_winners(state, 1, rng)[0]].copy()
 
     def random_playouts(self, state: ConnectState, count: int, rng: np.random.Generator) -> np.ndarray:
         """float32 [count, P]: returns of ``count`` independent uniformly random continuations of ``state``."""
+        return self._returns_by_winner[self._random_winners(state, count, rng)]
+
+    def _random_winners(self, state: ConnectState, count: int, rng: np.random.Generator) -> np.ndarray:
+        """int8 [count]: winner of each random continuation, -1 for a draw (indexes ``_returns_by_winner``)."""
         if state.done:
-            return np.tile(self._returns_by_winner[state.winner], (count, 1))
-        winners = random_winners(
+            return np.full(count, state.winner, dtype=np.int8)
+        return random_winners(
             state.board,
             state.heights,
             state.to_move,
@@ -181,7 +185,6 @@ class ConnectGame:
             count,
             draw_seed(rng),
         )
-        return self._returns_by_winner[winners]
 
     def action_to_string(self, action: int) -> str:
         """The column number, 1-based as printed under the board."""

@@ -164,7 +164,12 @@ class HexGame:
 
     def random_playout(self, state: HexState, rng: np.random.Generator) -> np.ndarray:
         """float32 [2]: returns of one uniformly random continuation of ``state``."""
-        return self.random_playouts(state, 1, rng)[0]
+        if state.winner >= 0:
+            return self._returns_by_winner[state.winner].copy()
+        if self._swap_legal(state):
+            return self.random_playouts(state, 1, rng)[0]
+        winner = random_winners(state.board, state.to_move, self.size, 1, draw_seed(rng))[0]
+        return self._returns_by_winner[winner].copy()
 
     def random_playouts(self, state: HexState, count: int, rng: np.random.Generator) -> np.ndarray:
         """float32 [count, 2]: returns of ``count`` independent uniformly random continuations of ``state``."""
