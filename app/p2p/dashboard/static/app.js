@@ -353,8 +353,12 @@
     if (integer) step = Math.max(1, Math.round(step));
     const out = [];
     for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+    out.step = step;
     return out;
   }
+
+  // Every tick label of an axis with the same number of decimals, as many as its step needs.
+  const stepFormat = (step) => (v) => v.toFixed(Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9))));
 
   function padDomain(lo, hi, frac = 0.08) {
     if (!(hi > lo)) return [lo - 1, hi + 1];
@@ -363,7 +367,7 @@
   }
 
   // A plot frame: axes, grid, labels; `layers(ctx)` returns the marks. ctx: { x, y (scales), left, right, top, bottom }.
-  function plot({ width, height, x, y, xLabel, yLabel, xInteger = false, yFormat = compact, title, layers, margin }) {
+  function plot({ width, height, x, y, xLabel, yLabel, xInteger = false, yFormat = null, title, layers, margin }) {
     const m = { l: 54, r: 14, t: title ? 24 : 10, b: xLabel ? 38 : 24, ...(margin || {}) };
     const left = m.l, right = width - m.r, top = m.t, bottom = height - m.b;
     const sx = (v) => left + ((v - x[0]) / (x[1] - x[0] || 1)) * (right - left);
@@ -373,9 +377,10 @@
     const grid = s("g", { class: "grid" });
     const axis = s("g", { class: "axis" });
     const yt = ticks(y[0], y[1], Math.max(3, Math.floor((bottom - top) / 42)));
+    const yText = yFormat || stepFormat(yt.step);
     for (const v of yt) {
       grid.append(s("line", { x1: left, x2: right, y1: sy(v), y2: sy(v) }));
-      axis.append(s("text", { x: left - 8, y: sy(v) + 3.5, "text-anchor": "end" }, minus(yFormat(v))));
+      axis.append(s("text", { x: left - 8, y: sy(v) + 3.5, "text-anchor": "end" }, minus(yText(v))));
     }
     const xt = ticks(x[0], x[1], Math.max(2, Math.floor((right - left) / 70)), xInteger);
     for (const v of xt) {
@@ -477,7 +482,7 @@
   }
 
   // The gate's log-likelihood ratio after each look, between its reject and accept bounds.
-  function llrChart(d, container, { spark = false } = {}) {
+  function llrChart(d, container, { spark = false, width = 0 } = {}) {
     const path = d.llr_path || [];
     if (!path.length) return spark ? h("span", { class: "faint" }, "no LLR yet") : empty("No LLR recorded yet.");
     const lo = isNum(d.llr_lower) ? d.llr_lower : Math.min(...path);
@@ -499,14 +504,13 @@
       );
     }
     return plot({
-      width: widthOf(container, 520),
+      width: width || widthOf(container, 520),
       height: 220,
       x,
       y,
       xInteger: true,
       xLabel: "look (batch of games)",
       yLabel: "LLR",
-      yFormat: (v) => v.toFixed(1),
       layers: (c) => [
         s("line", { class: "zero-line", x1: c.left, x2: c.right, y1: c.y(0), y2: c.y(0) }),
         s("line", { class: "bound-accept", x1: c.left, x2: c.right, y1: c.y(hi), y2: c.y(hi) }),
@@ -551,7 +555,9 @@
 
   // -- shared renderers ---------------------------------------------------------------------------------
 
-  function decisionItem(d, { chart = false } = {}) {
+  // One evaluation; `chartWidth` draws its full LLR chart at that width instead of a sparkline.
+  function decisionItem(d, { chartWidth = 0 } = {}) {
+    const chart = chartWidth > 0;
     const decision = d.status === "finished" ? d.decision : d.status;
     const changes = (d.stage_changes || []).map((t) =>
       h("span", {}, "→ ", stageBadge(t.to_stage), " ", when(t.at))
@@ -594,8 +600,18 @@
         chart ? null : llrChart(d, null, { spark: true })
       )
     );
-    if (chart) li.append(h("div", { class: "llr-full" }, llrChart(d, null)));
+    if (chart) li.append(h("div", { class: "llr-full" }, llrChart(d, null, { width: chartWidth })));
     return li;
+  }
+
+  // What a job is doing; for a failed job the last line of its error, which names the exception.
+  function statusLine(job) {
+    if (job.state === "failed" && job.error) {
+      const lines = job.error.split("\n").map((l) => l.trim()).filter(Boolean);
+      const last = lines.filter((l) => !l.startsWith("last lines of") && !l.startsWith("File ")).pop();
+      if (last) return last;
+    }
+    return job.message || job.state;
   }
 
   function jobProgress(job) {
@@ -607,7 +623,7 @@
       "div",
       { class: "progress" },
       bar,
-      h("span", { class: "progress-label", title: job.message || "" }, `${pct(job.progress)} · ${job.message || job.state}`)
+      h("span", { class: "progress-label", title: job.message || "" }, `${pct(job.progress)} · ${statusLine(job)}`)
     );
   }
 
@@ -935,6 +951,13 @@
     }
   }
 
+  function hyperText(v) {
+    if (v === null || v === undefined) return "–";
+    if (Array.isArray(v)) return v.map(hyperText).join(", ");
+    if (typeof v === "object") return Object.entries(v).map(([k, x]) => `${k} ${hyperText(x)}`).join(" · ");
+    return String(v);
+  }
+
   function changesText(r) {
     const entries = Object.entries(r.changes || {});
     return entries.map(([k, v]) => (r.kind === "MULTIPLY" ? `${k} ×${compact(v)}` : `${k} → ${compact(v)}`)).join(", ");
@@ -953,7 +976,9 @@
       this.hyper = new Section(h("div", { class: "card-body" }), (t) => this.renderHyper(t));
       this.curves = new Section(h("div", { class: "card-body", id: "training-curves" }), (t, el) => this.renderCurves(t, el));
       this.history = new Section(h("div", { class: "card-body" }), (x) => this.renderHistory(x));
-      this.evals = new Section(h("div", { class: "card-body flush" }), (p) => (p.data.length ? h("ul", { class: "list" }, p.data.map((d) => decisionItem(d, { chart: true }))) : empty("This model has not been evaluated.")));
+      this.evals = new Section(h("div", { class: "card-body flush" }), (p, el) =>
+        p.data.length ? h("ul", { class: "list" }, p.data.map((d) => decisionItem(d, { chartWidth: widthOf(el, 560) - 32 }))) : empty("This model has not been evaluated.")
+      );
       const legend = h(
         "div",
         { class: "legend" },
@@ -1048,9 +1073,8 @@
 
     renderFacts({ model, lineage, children }) {
       const chain = [...lineage].reverse().map((m) => [h("a", { class: "node", href: `#/model/${m.model_id}` }, m.model_id), h("span", { class: "arrow" }, "→")]);
-      const kids = children.map((c) => [h("span", { class: "arrow" }, "→"), h("a", { class: "node", href: `#/model/${c}` }, c)]);
       return [
-        h("div", { class: "lineage", id: "lineage" }, chain, h("span", { class: "node self" }, model.model_id), kids),
+        h("div", { class: "lineage", id: "lineage" }, chain, h("span", { class: "node self" }, model.model_id)),
         h(
           "dl",
           { class: "kv", style: null },
@@ -1060,6 +1084,8 @@
           h("dd", {}, String(model.version)),
           h("dt", {}, "Parent"),
           h("dd", {}, model.parent_model_id ? modelLink(model.parent_model_id) : h("span", { class: "muted" }, "none (trained from scratch)")),
+          h("dt", {}, "Children"),
+          h("dd", { id: "children" }, children.length ? children.map((c, i) => [i ? ", " : "", modelLink(c)]) : h("span", { class: "muted" }, "none yet")),
           h("dt", {}, "Checkpoint"),
           h("dd", { class: "mono" }, model.artifact_path || h("span", { class: "muted" }, "not written yet")),
           h("dt", {}, "sha256"),
@@ -1093,7 +1119,7 @@
       return h(
         "dl",
         { class: "kv", id: "hyperparameters" },
-        entries.map(([k, v]) => [h("dt", {}, k), h("dd", { class: "mono" }, v !== null && typeof v === "object" ? JSON.stringify(v) : String(v))])
+        entries.map(([k, v]) => [h("dt", {}, k), h("dd", { class: "mono" }, hyperText(v))])
       );
     }
 
@@ -1133,7 +1159,7 @@
       this.rows = new Map();
       this.open = new Set(params.get("job") ? [params.get("job")] : []);
       this.logs = new Map();
-      this.types = [];
+      this.typesAsked = false;
     }
 
     mount(main) {
@@ -1197,9 +1223,13 @@
     }
 
     async refresh() {
-      if (!this.types.length) {
-        this.types = (await api("/api/jobtypes")).map((t) => t.name);
-        this.fillOptions(this.typeSelect, this.types);
+      if (!this.typesAsked) {
+        // Not awaited: the node imports every stage to describe the job types, which can take seconds the
+        // first time, and the jobs should not wait for a filter's options.
+        this.typesAsked = true;
+        api("/api/jobtypes")
+          .then((types) => this.fillOptions(this.typeSelect, types.map((t) => t.name)))
+          .catch(() => (this.typesAsked = false));
       }
       this.fillOptions(this.keySelect, configs.map((c) => c.config_key));
       const [page, cluster] = await Promise.all([api(`/api/jobs${q({ ...this.filters, limit: JOBS_PAGE, offset: this.offset })}`), api("/api/cluster")]);
@@ -1289,7 +1319,7 @@
           const done = job.state !== "queued" && job.state !== "running";
           bar.className = `bar ${job.state === "succeeded" ? "done" : done ? job.state : ""}`;
           bar.firstChild.style.width = `${Math.round((job.progress || 0) * 100)}%`;
-          set(label, `${pct(job.progress)} · ${job.message || job.state}`);
+          set(label, `${pct(job.progress)} · ${statusLine(job)}`);
           label.title = job.message || "";
           set(cells.attempts, `${job.attempts}/${job.max_attempts}`);
           set(cells.node, job.node_id || "–");
