@@ -3,6 +3,9 @@
 Numba kernels take a plain ``uint64`` seed drawn from the caller's ``np.random.Generator`` instead of the
 Generator itself: unboxing a Generator costs ~12 µs per call, which would dominate a single rollout. Drawing the
 seed with ``rng.bit_generator.random_raw()`` keeps seeded runs reproducible.
+
+Numba's on-disk cache keys each kernel on its own module's source only: after changing this file, delete the
+``__pycache__/*.nbi``/``*.nbc`` files of the kernel modules that inline it, or they keep the old code.
 """
 
 from __future__ import annotations
