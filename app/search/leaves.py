@@ -7,11 +7,12 @@ on a worker thread while it prepares the next batch).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from app.games.base import Game, State
+from app.games.base import Game, State, play_randomly
 from app.search.types import EvaluateFn
 
 
@@ -78,8 +79,8 @@ class NetworkLeaves:
 class RolloutLeaves:
     """Uniform priors over legal moves and the returns of one random playout per leaf (network-free MCTS).
 
-    Uses the game's fast ``random_playout(state, rng) -> float32 [P]`` when it has one, else plays uniformly
-    random legal moves through the Game protocol.
+    Uses the game's ``random_playout(state, rng) -> float32 [P]`` (numba in the built-in games); a game without
+    one is played out through the protocol (``play_randomly``).
     """
 
     threaded = False
@@ -87,7 +88,7 @@ class RolloutLeaves:
     def __init__(self, game: Game) -> None:
         self.game = game
         fast = getattr(game, "random_playout", None)
-        self._playout = fast if callable(fast) else self._protocol_playout
+        self._playout = fast if callable(fast) else partial(play_randomly, game)
 
     def prepare(self, states: list[State], to_move: np.ndarray, legal: np.ndarray) -> Any:
         return states, legal
@@ -99,10 +100,3 @@ class RolloutLeaves:
         for i, state in enumerate(states):
             values[i] = self._playout(state, rng)
         return priors, values
-
-    def _protocol_playout(self, state: State, rng: np.random.Generator) -> np.ndarray:
-        game = self.game
-        while not game.is_terminal(state):
-            moves = np.flatnonzero(game.legal_mask(state))
-            state = game.apply(state, int(moves[rng.integers(moves.size)]))
-        return game.returns(state)

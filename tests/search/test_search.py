@@ -190,3 +190,23 @@ def test_rollout_leaves_value_positions_by_their_playouts():
     )
     assert int(np.argmax(out.visit_counts[0])) == 3
     assert out.root_values[0, 0] > 0.5
+
+
+def test_rollouts_work_through_the_protocol_alone():
+    # TableGame has no random_playout: the rollout falls back to playing random moves through the protocol.
+    game = TableGame(
+        num_players=2,
+        action_size=2,
+        table={
+            (): Decision(0, (0.5, 0.5), (0.0, 0.0)),
+            (0,): Decision(1, (1.0, 0.0), (0.0, 0.0)),
+            (1,): End((-1.0, 1.0)),
+            (0, 0): End((1.0, -1.0)),
+        },
+    )
+    config = MCTSConfig(num_simulations=20, selection="ucb1")
+    out = BatchedMCTS(game, RolloutLeaves(game), config).run([()], np.random.default_rng(0), add_noise=False)
+    assert out.visit_counts[0, 0] > out.visit_counts[0, 1]
+    # Every playout ends +1 (through a0) or -1 (a1) for player 0; the root's own playout is one of the two.
+    root_playout = 21 * out.root_values[0, 0] - (out.visit_counts[0, 0] - out.visit_counts[0, 1])
+    assert min(abs(root_playout - 1), abs(root_playout + 1)) < 1e-4
