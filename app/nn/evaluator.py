@@ -24,9 +24,11 @@ Mode = Literal["auto", "eager", "jit", "compile"]
 MODES = ("auto", "eager", "jit", "compile")
 THREADS_ENV = "ZEROLOOP_TORCH_THREADS"
 
-# Measured with bench/nn.py (hex8, 4x32 net, 2 cores): a frozen traced graph folds BatchNorm into the
-# convolutions and beats eager at every batch size; torch.compile is no faster once warm and costs tens of
-# seconds to compile in every fresh process (selfplay workers are short-lived), so it is opt-in only.
+# Measured with bench/nn.py (hex8_2p, 4x32 net, 1 thread, positions per CPU-second, eager = 1.00x):
+#   batch 1: jit 2.07x, compile 1.26x; batch 64: jit 1.43x, compile 1.84x; batch 256: jit 0.97x, compile 1.99x.
+# torch.compile wins on large batches once warm, but warming it costs ~11 CPU-seconds in every new process even
+# with inductor's disk cache (~40 s of wall time on a loaded 2-core machine), against ~0.4 s for a frozen trace;
+# selfplay, arena and test processes are short, so the frozen trace is the default and compile is opt-in.
 CPU_DEFAULT_MODE: Literal["eager", "jit", "compile"] = "jit"
 
 
@@ -84,7 +86,6 @@ class NetworkEvaluator:
         if mode == "auto":
             mode = CPU_DEFAULT_MODE if self.device.type == "cpu" else "eager"
         self.mode = mode
-        self.net = net
         self.num_planes = net.num_planes
         self.board_shape = net.board_shape
         self.action_size = net.action_size
