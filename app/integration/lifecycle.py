@@ -14,13 +14,13 @@ import random
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.core.config import Settings, get_settings
@@ -128,6 +128,33 @@ _M = ModelRow.__table__
 _T = TransitionRow.__table__
 T = TypeVar("T")
 
+# Statements built once: building and cache-keying a statement per call cost more than running it on SQLite.
+_SELECT_MODEL = select(_M).where(_M.c.model_id == bindparam("model_id"))
+_SELECT_MODEL_LOCKED = _SELECT_MODEL.with_for_update()
+_SELECT_PRODUCTION = select(_M).where(
+    _M.c.config_key == bindparam("config_key"), _M.c.stage == S.PRODUCTION.value
+)
+_SELECT_PRODUCTION_LOCKED = _SELECT_PRODUCTION.with_for_update()
+_SELECT_CLASH = select(_M.c.model_id, _M.c.stage, _M.c.version).where(
+    or_(
+        _M.c.model_id == bindparam("model_id"),
+        and_(_M.c.config_key == bindparam("config_key"), _M.c.version == bindparam("version")),
+    )
+)
+_SET_STAGE = (
+    update(_M)
+    .where(_M.c.model_id == bindparam("m_id"), _M.c.stage == bindparam("expected"))
+    .values(stage=bindparam("new"), updated_at=bindparam("now"))
+)
+_RETIRE_PRODUCTION = (
+    update(_M)
+    .where(_M.c.config_key == bindparam("key"), _M.c.stage == S.PRODUCTION.value)
+    .values(stage=S.RETIRED.value, updated_at=bindparam("now"))
+    .returning(_M.c.model_id)
+)
+_INSERT_MODEL = insert(_M)
+_INSERT_TRANSITION = insert(_T)
+
 
 class ModelLifecycle:
     """The registry of models of one installation (``settings``: default, the process-wide settings)."""
@@ -188,11 +215,11 @@ class ModelLifecycle:
             _refuse_duplicate(conn, model_id, key, ver)
             now = utcnow()
             try:
-                conn.execute(insert(_M).values(**values, created_at=now, updated_at=now))
+                conn.execute(_INSERT_MODEL, {**values, "created_at": now, "updated_at": now})
             except IntegrityError:
                 raise _Conflict from None  # a concurrent writer took the id; the retry reports it
             _add_transition(conn, model_id, key, None, stage, "register", now, reason=reason)
-            return _record(_get_row(conn, model_id))
+            return _record_from(values, created_at=now, updated_at=now)
 
         return self._transact(work)
 
@@ -267,20 +294,26 @@ class ModelLifecycle:
                         + "; ".join(str(f) for f in failures)
                     )
             now = utcnow()
+            rows = []
             if target is S.PRODUCTION:
-                incumbent = _production_row(conn, row.config_key, lock=True)
-                if incumbent is not None:
-                    _set_stage(conn, incumbent.model_id, S.PRODUCTION, S.RETIRED, now)
-                    _add_transition(
-                        conn, incumbent.model_id, row.config_key, S.PRODUCTION, S.RETIRED, "supersede", now,
-                        reason=f"superseded by {model_id}", evidence={"superseded_by": model_id},
+                # One statement retires whatever holds PRODUCTION now (none, or the one the index allows).
+                retired = conn.execute(_RETIRE_PRODUCTION, {"key": row.config_key, "now": now}).scalars()
+                for incumbent in retired:
+                    rows.append(
+                        _transition_row(
+                            incumbent, row.config_key, S.PRODUCTION, S.RETIRED, "supersede", now,
+                            reason=f"superseded by {model_id}", evidence={"superseded_by": model_id},
+                        )
                     )  # fmt: skip
             _set_stage(conn, model_id, current, target, now)
-            _add_transition(
-                conn, model_id, row.config_key, current, target, "promote", now,
-                elo_delta=elo, reason=reason, evidence=ev,
+            rows.append(
+                _transition_row(
+                    model_id, row.config_key, current, target, "promote", now,
+                    elo_delta=elo, reason=reason, evidence=ev,
+                )
             )  # fmt: skip
-            return _record(_get_row(conn, model_id))
+            conn.execute(_INSERT_TRANSITION, rows)
+            return replace(_record(row), stage=target, updated_at=now)
 
         return self._transact(work)
 
@@ -415,8 +448,7 @@ class ModelLifecycle:
 
 
 def _get_row(conn: Connection, model_id: str, *, lock: bool = False):
-    query = select(_M).where(_M.c.model_id == model_id)
-    row = conn.execute(query.with_for_update() if lock else query).first()
+    row = conn.execute(_SELECT_MODEL_LOCKED if lock else _SELECT_MODEL, {"model_id": model_id}).first()
     if row is None:
         raise ModelNotFound(_not_found_message(conn, model_id))
     return row
@@ -434,24 +466,24 @@ def _not_found_message(conn: Connection, model_id: str) -> str:
 
 
 def _production_row(conn: Connection, config_key: str, *, lock: bool = False):
-    query = select(_M).where(_M.c.config_key == config_key, _M.c.stage == S.PRODUCTION.value)
-    return conn.execute(query.with_for_update() if lock else query).first()
+    query = _SELECT_PRODUCTION_LOCKED if lock else _SELECT_PRODUCTION
+    return conn.execute(query, {"config_key": config_key}).first()
 
 
 def _refuse_duplicate(conn: Connection, model_id: str, config_key: str, version: int) -> None:
-    existing = conn.execute(select(_M.c.stage).where(_M.c.model_id == model_id)).scalar()
-    clash = conn.execute(
-        select(_M.c.model_id).where(_M.c.config_key == config_key, _M.c.version == version)
-    ).scalar()
-    if existing is None and clash is None:
+    rows = conn.execute(
+        _SELECT_CLASH, {"model_id": model_id, "config_key": config_key, "version": version}
+    ).all()
+    if not rows:
         return
     newest = conn.execute(
         select(_M.c.version).where(_M.c.config_key == config_key).order_by(_M.c.version.desc()).limit(1)
     ).scalar()
     hint = f"; the next free version of {config_key} is {newest + 1}" if newest is not None else ""
-    if existing is not None:
-        raise AlreadyExists(f"model {model_id!r} is already registered (stage {existing}){hint}")
-    raise AlreadyExists(f"version {version} of {config_key} is already model {clash!r}{hint}")
+    for other_id, stage, _ in rows:
+        if other_id == model_id:
+            raise AlreadyExists(f"model {model_id!r} is already registered (stage {stage}){hint}")
+    raise AlreadyExists(f"version {version} of {config_key} is already model {rows[0].model_id!r}{hint}")
 
 
 def _check_transition(model_id: str, current: ModelStage, target: ModelStage) -> None:
@@ -469,12 +501,9 @@ def _check_transition(model_id: str, current: ModelStage, target: ModelStage) ->
 def _set_stage(conn: Connection, model_id: str, expected: ModelStage, new: ModelStage, now: datetime) -> None:
     # Compare-and-set: if another transaction moved the model since we read it, nothing matches and the
     # whole transaction is redone from a fresh read.
+    params = {"m_id": model_id, "expected": expected.value, "new": new.value, "now": now}
     try:
-        result = conn.execute(
-            update(_M)
-            .where(_M.c.model_id == model_id, _M.c.stage == expected.value)
-            .values(stage=new.value, updated_at=now)
-        )
+        result = conn.execute(_SET_STAGE, params)
     except IntegrityError:
         if new is S.PRODUCTION:  # the one-production index: a concurrent promotion won
             raise _Conflict from None
@@ -483,8 +512,7 @@ def _set_stage(conn: Connection, model_id: str, expected: ModelStage, new: Model
         raise _Conflict
 
 
-def _add_transition(
-    conn: Connection,
+def _transition_row(
     model_id: str,
     config_key: str,
     from_stage: ModelStage | None,
@@ -495,20 +523,22 @@ def _add_transition(
     elo_delta: float | None = None,
     reason: str | None = None,
     evidence: dict[str, Any] | None = None,
-) -> None:
-    conn.execute(
-        insert(_T).values(
-            model_id=model_id,
-            config_key=config_key,
-            from_stage=None if from_stage is None else from_stage.value,
-            to_stage=to_stage.value,
-            kind=kind,
-            at=at,
-            elo_delta=elo_delta,
-            reason=reason,
-            evidence=evidence or {},
-        )
-    )
+) -> dict[str, Any]:
+    return {
+        "model_id": model_id,
+        "config_key": config_key,
+        "from_stage": None if from_stage is None else from_stage.value,
+        "to_stage": to_stage.value,
+        "kind": kind,
+        "at": at,
+        "elo_delta": elo_delta,
+        "reason": reason,
+        "evidence": evidence or {},
+    }
+
+
+def _add_transition(conn: Connection, *args: Any, **kwargs: Any) -> None:
+    conn.execute(_INSERT_TRANSITION, _transition_row(*args, **kwargs))
 
 
 def _rollback_target(conn: Connection, config_key: str, *, exclude: str | None) -> str | None:
@@ -549,6 +579,23 @@ def _record(row) -> ModelRecord:
         metadata=dict(row._mapping["metadata"] or {}),
         created_at=row.created_at,
         updated_at=row.updated_at,
+    )
+
+
+def _record_from(values: Mapping[str, Any], *, created_at: datetime, updated_at: datetime) -> ModelRecord:
+    return ModelRecord(
+        model_id=values["model_id"],
+        config_key=values["config_key"],
+        version=values["version"],
+        stage=ModelStage(values["stage"]),
+        parent_model_id=values["parent_model_id"],
+        artifact_path=values["artifact_path"],
+        sha256=values["sha256"],
+        training_config=dict(values["training_config"]),
+        metrics=dict(values["metrics"]),
+        metadata=dict(values["metadata"]),
+        created_at=created_at,
+        updated_at=updated_at,
     )
 
 
