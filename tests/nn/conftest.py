@@ -20,6 +20,16 @@ class ShapeOnlyGame:
     num_players: int = 2
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread(monkeypatch):
+    """Two threads on a shared 2-core machine spin against other processes and run up to 10x slower."""
+    before = torch.get_num_threads()
+    monkeypatch.setenv("ZEROLOOP_TORCH_THREADS", "1")
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def net() -> PolicyValueNet:
     torch.manual_seed(0)
