@@ -64,7 +64,7 @@ class SeededHistory:
     applied_recommendation: str | None = None
 
 
-class _Arena:
+class Arena:
     """Samples paired games (seats swapped over a shared opening) between players of known strength."""
 
     def __init__(self, settings: Settings, seed: int = 7):
@@ -90,18 +90,21 @@ class _Arena:
             out.append(pair)
         return out
 
-    def store(self, pairs: list[list[PlayedGame]], purpose: str, evaluation_id: str) -> int:
+    def store(self, pairs: list[list[PlayedGame]], purpose: str, evaluation_id: str | None) -> int:
         games = [g for pair in pairs for g in pair]
         return eval_store.save_games(self.settings, KEY, games, purpose=purpose, evaluation_id=evaluation_id)
 
 
-def _evaluate(arena: _Arena, candidate: str, opponent: str, *, calibrate: bool) -> EvalResult:
+def evaluate(arena: Arena, candidate: str, opponent: str, *, calibrate: bool) -> EvalResult:
+    """A gate of ``candidate`` against ``opponent`` as the evaluation stage runs it, on sampled games."""
     cfg = EvalConfig(board_type="hex6", num_players=2, candidate=candidate, opponent=opponent, max_games=400)
     settings = arena.settings
     evaluation_id = eval_store.create_evaluation(
         settings, config_key=KEY, candidate=candidate, opponent=opponent, config=cfg.model_dump(mode="json")
     )
-    test = GSPRT(elo0=cfg.elo0, elo1=cfg.elo1, alpha=cfg.alpha, beta=cfg.beta, paired=True, max_games=400)
+    test = GSPRT(
+        elo0=cfg.elo0, elo1=cfg.elo1, alpha=cfg.alpha, beta=cfg.beta, paired=True, max_games=cfg.max_games
+    )
     while not test.finished:
         pairs = arena.pairs(candidate, opponent, 6)
         arena.store(pairs, "gate", evaluation_id)
@@ -213,7 +216,7 @@ def seed_history(settings: Settings, *, running_seconds: float = 600.0) -> Seede
     rng = np.random.default_rng(11)
     lifecycle = ModelLifecycle(settings)
     feedback = PipelineFeedback(settings)
-    arena = _Arena(settings)
+    arena = Arena(settings)
     out = SeededHistory()
 
     production: str | None = None
@@ -233,7 +236,7 @@ def seed_history(settings: Settings, *, running_seconds: float = 600.0) -> Seede
         )
         lifecycle.promote_model(model_id, ModelStage.EVALUATION, reason="training finished")
         opponent = production or "random"
-        result = _evaluate(arena, model_id, opponent, calibrate=version == 1)
+        result = evaluate(arena, model_id, opponent, calibrate=version == 1)
         out.evaluations.append(result.evaluation_id)
         evidence = result.evidence()
         feedback.record(

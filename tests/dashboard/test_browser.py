@@ -156,6 +156,11 @@ def test_jobs_page_shows_live_progress_and_errors(node, page):
     first = label.inner_text()
     expect(label).not_to_have_text(first)
     assert node.job(h.running_job)["progress"] > 0
+    # Polls update the rows in place: the page does not grow while it watches a running job.
+    nodes = page.evaluate("document.getElementsByTagName('*').length")
+    second = label.inner_text()
+    expect(label).not_to_have_text(second)
+    assert page.evaluate("document.getElementsByTagName('*').length") == nodes
 
     failed = f"#jobs-table tr[data-job-id='{h.failed_job}']"
     page.click(f"{failed} td:nth-child(3)")
@@ -197,6 +202,7 @@ def test_actions_need_the_token_and_confirmation(node, page):
     refused.wait_for()
     assert "401" in refused.inner_text()
     assert node.job(h.running_job)["state"] == "running"
+    node.screenshot(page, "token-refused")
 
     # With the token back, the same action cancels the job.
     page.fill("#token-input", TOKEN)

@@ -474,7 +474,7 @@
           );
         });
         const labels = rated.map((m) =>
-          s("text", { class: "point-label", x: c.x(m.version) + 9, y: c.y(m.rating.elo) + 4 }, elo(m.rating.elo))
+          s("text", { class: "point-label", x: c.x(m.version) + 8, y: c.y(m.rating.elo) - 8 }, elo(m.rating.elo))
         );
         return [anchors, band, bars, s("path", { class: "elo-line", d: pathOf(pts) }), dots, labels];
       },
@@ -514,9 +514,9 @@
       layers: (c) => [
         s("line", { class: "zero-line", x1: c.left, x2: c.right, y1: c.y(0), y2: c.y(0) }),
         s("line", { class: "bound-accept", x1: c.left, x2: c.right, y1: c.y(hi), y2: c.y(hi) }),
-        s("text", { class: "bound-label-accept", x: c.right - 4, y: c.y(hi) - 4, "text-anchor": "end" }, `accept ${fmt(hi, 2)}`),
+        s("text", { class: "bound-label-accept", x: c.left + 4, y: c.y(hi) - 4 }, `accept ${fmt(hi, 2)}`),
         s("line", { class: "bound-reject", x1: c.left, x2: c.right, y1: c.y(lo), y2: c.y(lo) }),
-        s("text", { class: "bound-label-reject", x: c.right - 4, y: c.y(lo) + 13, "text-anchor": "end" }, `reject ${minus(fmt(lo, 2))}`),
+        s("text", { class: "bound-label-reject", x: c.left + 4, y: c.y(lo) + 13 }, `reject ${minus(fmt(lo, 2))}`),
         s("path", { class: "llr-line", d: pathOf(path.map((v, i) => [c.x(i + 1), c.y(v)])) }),
         path.map((v, i) => s("circle", { class: "llr-point", cx: c.x(i + 1), cy: c.y(v), r: 2.5 }, s("title", {}, `look ${i + 1}: LLR ${fmt(v, 3)}`))),
       ],
@@ -796,7 +796,7 @@
       const [detail, decisions, events, recs, applied, jobs] = await Promise.all([
         api(`/api/configs/${k}`),
         api(`/api/configs/${k}/decisions?limit=10`),
-        api(`/api/feedback?config_key=${k}&limit=40`),
+        api(`/api/feedback?config_key=${k}&limit=20`),
         api(`/api/feedback/recommendations?config_key=${k}`),
         api(`/api/feedback/applied?config_key=${k}&limit=20`),
         api(`/api/jobs?config_key=${k}&limit=8`),
@@ -930,7 +930,7 @@
     renderEvents(p) {
       if (!p.data.length) return empty("No feedback recorded yet.");
       const rows = [...p.data].reverse().map((e) => {
-        const metrics = Object.entries(e.metrics).slice(0, 5).map(([k, v]) => `${k} ${compact(v)}`).join(" · ");
+        const metrics = Object.entries(e.metrics).slice(0, 4).map(([k, v]) => `${k} ${compact(v)}`).join(" · ");
         const ctx = Object.entries(e.context).map(([k, v]) => `${k}: ${v}`).join(", ");
         return h(
           "tr",
