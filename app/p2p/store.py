@@ -11,13 +11,12 @@ Three kinds of writers share the table:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, true, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, func, insert, select, true, update
 
 from app.core.config import Settings
 from app.core.errors import InvalidTransition, JobNotFound
@@ -25,8 +24,12 @@ from app.core.names import parse_config_key
 from app.p2p.jobtypes import get_job_type, validate_config
 from app.p2p.schemas import JobCreate, JobPublic, JobsPublic, JobState, Resources
 from app.storage.base import utcnow
-from app.storage.db import session_scope
+from app.storage.db import get_engine
 from app.storage.models.jobs import JobRow
+
+# SQLAlchemy Core on the table rather than ORM sessions: a status read is the node's hottest path, and Core
+# does it in about half the time. ``engine.begin()`` is one transaction, like ``session_scope``.
+T = JobRow.__table__
 
 MAX_MESSAGE = 500
 MAX_ERROR = 20_000
@@ -47,19 +50,19 @@ def new_job_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
-def to_public(row: JobRow) -> JobPublic:
-    return JobPublic.model_validate(row, from_attributes=True)
+def to_public(row: Mapping[str, Any]) -> JobPublic:
+    return JobPublic.model_validate(dict(row))
 
 
 def _not_found(job_id: str) -> JobNotFound:
     return JobNotFound(f"no job with id {job_id!r}; list jobs with GET /api/jobs or `zeroloop jobs list`")
 
 
-def _get_row(session: Session, job_id: str, *, lock: bool = False) -> JobRow:
-    query = select(JobRow).where(JobRow.id == job_id)
+def _get_row(conn: Connection, job_id: str, *, lock: bool = False) -> Mapping[str, Any]:
+    query = select(T).where(T.c.id == job_id)
     if lock:
         query = query.with_for_update()
-    row = session.scalars(query).one_or_none()
+    row = conn.execute(query).mappings().one_or_none()
     if row is None:
         raise _not_found(job_id)
     return row
@@ -73,30 +76,30 @@ def submit(settings: Settings, create: JobCreate) -> JobPublic:
     cfg, key = validate_config(create.type, create.config)
     resources = create.resources or get_job_type(create.type).resources
     now = utcnow()
-    row = JobRow(
-        id=new_job_id(),
-        type=create.type,
-        config=cfg.model_dump(mode="json"),
-        config_key=key,
-        resources=resources.model_dump(mode="json"),
-        state=JobState.QUEUED.value,
-        priority=create.priority,
-        progress=0.0,
-        message="queued",
-        attempts=0,
-        max_attempts=create.max_attempts,
-        lease=0,
-        created_at=now,
-        updated_at=now,
-    )
-    with session_scope(settings) as s:
-        s.add(row)
-    return to_public(row)
+    values = {
+        "id": new_job_id(),
+        "type": create.type,
+        "config": cfg.model_dump(mode="json"),
+        "config_key": key,
+        "resources": resources.model_dump(mode="json"),
+        "state": JobState.QUEUED.value,
+        "priority": create.priority,
+        "progress": 0.0,
+        "message": "queued",
+        "attempts": 0,
+        "max_attempts": create.max_attempts,
+        "lease": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+    with get_engine(settings).begin() as conn:
+        conn.execute(insert(T).values(**values))
+    return to_public(values)
 
 
 def get_job(settings: Settings, job_id: str) -> JobPublic:
-    with session_scope(settings) as s:
-        return to_public(_get_row(s, job_id))
+    with get_engine(settings).connect() as conn:
+        return to_public(_get_row(conn, job_id))
 
 
 def list_jobs(
@@ -121,23 +124,19 @@ def list_jobs(
             raise ValueError(
                 f"unknown job state {state!r}; valid: {', '.join(s.value for s in JobState)}"
             ) from None
-        conditions.append(JobRow.state == state.value)
+        conditions.append(T.c.state == state.value)
     if job_type is not None:
         get_job_type(job_type)
-        conditions.append(JobRow.type == job_type)
+        conditions.append(T.c.type == job_type)
     if config_key is not None:
         parse_config_key(config_key)
-        conditions.append(JobRow.config_key == config_key)
+        conditions.append(T.c.config_key == config_key)
     where = and_(true(), *conditions)
-    with session_scope(settings) as s:
-        count = s.scalar(select(func.count()).select_from(JobRow).where(where)) or 0
-        rows = s.scalars(
-            select(JobRow)
-            .where(where)
-            .order_by(JobRow.created_at.desc(), JobRow.id)
-            .limit(limit)
-            .offset(offset)
-        ).all()
+    with get_engine(settings).connect() as conn:
+        count = conn.scalar(select(func.count()).select_from(T).where(where)) or 0
+        rows = conn.execute(
+            select(T).where(where).order_by(T.c.created_at.desc(), T.c.id).limit(limit).offset(offset)
+        ).mappings()
         return JobsPublic(data=[to_public(r) for r in rows], count=count)
 
 
@@ -146,17 +145,22 @@ def cancel(settings: Settings, job_id: str) -> JobPublic:
 
     Cancelling a cancelled job changes nothing; a job that already succeeded or failed cannot be cancelled.
     """
-    with session_scope(settings) as s:
-        row = _get_row(s, job_id, lock=True)
-        state = JobState(row.state)
+    with get_engine(settings).begin() as conn:
+        row = dict(_get_row(conn, job_id, lock=True))
+        state = JobState(row["state"])
         if state in (JobState.QUEUED, JobState.RUNNING):
             now = utcnow()
-            row.state = JobState.CANCELLED.value
-            row.message = (
-                "cancelled" if state is JobState.QUEUED else f"cancelled while running on {row.node_id}"
+            message = (
+                "cancelled" if state is JobState.QUEUED else f"cancelled while running on {row['node_id']}"
             )
-            row.finished_at = now
-            row.updated_at = now
+            changes = {
+                "state": JobState.CANCELLED.value,
+                "message": message[:MAX_MESSAGE],
+                "finished_at": now,
+                "updated_at": now,
+            }
+            conn.execute(update(T).where(T.c.id == job_id).values(**changes))
+            row.update(changes)
         elif state is not JobState.CANCELLED:
             raise InvalidTransition(
                 f"job {job_id!r} already {state.value}; only queued or running jobs can be cancelled"
@@ -166,8 +170,8 @@ def cancel(settings: Settings, job_id: str) -> JobPublic:
 
 def counts_by_state(settings: Settings) -> dict[tuple[str, str], int]:
     """(type, state) → number of jobs."""
-    with session_scope(settings) as s:
-        rows = s.execute(select(JobRow.type, JobRow.state, func.count()).group_by(JobRow.type, JobRow.state))
+    with get_engine(settings).connect() as conn:
+        rows = conn.execute(select(T.c.type, T.c.state, func.count()).group_by(T.c.type, T.c.state))
         return {(t, st): n for t, st, n in rows}
 
 
@@ -185,22 +189,22 @@ def claim(settings: Settings, *, node_id: str, executor: str, limit: int) -> lis
         return []
     claims: list[Claim] = []
     now = utcnow()
-    with session_scope(settings) as s:
-        ids = s.scalars(
-            select(JobRow.id)
-            .where(JobRow.state == JobState.QUEUED.value)
-            .order_by(JobRow.priority.desc(), JobRow.created_at, JobRow.id)
+    with get_engine(settings).begin() as conn:
+        ids = conn.scalars(
+            select(T.c.id)
+            .where(T.c.state == JobState.QUEUED.value)
+            .order_by(T.c.priority.desc(), T.c.created_at, T.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
         for job_id in ids:
-            result = s.execute(
-                update(JobRow)
-                .where(JobRow.id == job_id, JobRow.state == JobState.QUEUED.value)
+            result = conn.execute(
+                update(T)
+                .where(T.c.id == job_id, T.c.state == JobState.QUEUED.value)
                 .values(
                     state=JobState.RUNNING.value,
-                    attempts=JobRow.attempts + 1,
-                    lease=JobRow.lease + 1,
+                    attempts=T.c.attempts + 1,
+                    lease=T.c.lease + 1,
                     node_id=node_id,
                     executor=executor,
                     worker_host=None,
@@ -212,12 +216,11 @@ def claim(settings: Settings, *, node_id: str, executor: str, limit: int) -> lis
                     updated_at=now,
                     heartbeat_at=now,
                 )
-                .execution_options(synchronize_session=False)
             )
             if result.rowcount != 1:
                 continue
-            lease, job_type, resources = s.execute(
-                select(JobRow.lease, JobRow.type, JobRow.resources).where(JobRow.id == job_id)
+            lease, job_type, resources = conn.execute(
+                select(T.c.lease, T.c.type, T.c.resources).where(T.c.id == job_id)
             ).one()
             claims.append(Claim(job_id, lease, job_type, Resources.model_validate(resources)))
     return claims
@@ -228,8 +231,8 @@ def states_of(settings: Settings, job_ids: Iterable[str]) -> dict[str, tuple[str
     ids = list(job_ids)
     if not ids:
         return {}
-    with session_scope(settings) as s:
-        rows = s.execute(select(JobRow.id, JobRow.state, JobRow.lease).where(JobRow.id.in_(ids)))
+    with get_engine(settings).connect() as conn:
+        rows = conn.execute(select(T.c.id, T.c.state, T.c.lease).where(T.c.id.in_(ids)))
         return {job_id: (state, lease) for job_id, state, lease in rows}
 
 
@@ -244,16 +247,11 @@ class RunningJob:
 
 
 def running_jobs(settings: Settings) -> list[RunningJob]:
-    with session_scope(settings) as s:
-        rows = s.execute(
-            select(
-                JobRow.id,
-                JobRow.lease,
-                JobRow.node_id,
-                JobRow.executor,
-                JobRow.worker_host,
-                JobRow.heartbeat_at,
-            ).where(JobRow.state == JobState.RUNNING.value)
+    with get_engine(settings).connect() as conn:
+        rows = conn.execute(
+            select(T.c.id, T.c.lease, T.c.node_id, T.c.executor, T.c.worker_host, T.c.heartbeat_at).where(
+                T.c.state == JobState.RUNNING.value
+            )
         )
         return [RunningJob(*r) for r in rows]
 
@@ -286,30 +284,37 @@ def requeue(
     under ``lease`` (someone else already decided its fate).
     """
     now = utcnow()
-    with session_scope(settings) as s:
-        row = s.scalars(
-            select(JobRow)
-            .where(JobRow.id == job_id, JobRow.state == "running", JobRow.lease == lease)
-            .with_for_update()
-        ).one_or_none()
+    with get_engine(settings).begin() as conn:
+        row = (
+            conn.execute(
+                select(T.c.attempts, T.c.max_attempts)
+                .where(T.c.id == job_id, T.c.state == JobState.RUNNING.value, T.c.lease == lease)
+                .with_for_update()
+            )
+            .mappings()
+            .one_or_none()
+        )
         if row is None:
             return None
-        if not count_attempt:
-            row.attempts = max(0, row.attempts - 1)
-        row.updated_at = now
-        if row.attempts >= row.max_attempts:
-            row.state = JobState.FAILED.value
-            row.error = (f"gave up after {row.attempts} of {row.max_attempts} attempts; last: {reason}")[
-                -MAX_ERROR:
-            ]
-            row.message = row.error.splitlines()[0][:MAX_MESSAGE]
-            row.finished_at = now
+        attempts = max(0, row["attempts"] - 1) if not count_attempt else row["attempts"]
+        changes: dict[str, Any] = {"attempts": attempts, "updated_at": now}
+        if attempts >= row["max_attempts"]:
+            error = f"gave up after {attempts} of {row['max_attempts']} attempts; last: {reason}"[-MAX_ERROR:]
+            changes.update(
+                state=JobState.FAILED.value,
+                error=error,
+                message=error.splitlines()[0][:MAX_MESSAGE],
+                finished_at=now,
+            )
         else:
-            row.state = JobState.QUEUED.value
-            row.message = f"re-queued: {reason}"[:MAX_MESSAGE]
-            row.progress = 0.0
-            row.pid = None
-        return row.state
+            changes.update(
+                state=JobState.QUEUED.value,
+                message=f"re-queued: {reason}"[:MAX_MESSAGE],
+                progress=0.0,
+                pid=None,
+            )
+        conn.execute(update(T).where(T.c.id == job_id).values(**changes))
+        return changes["state"]
 
 
 # -- the process running a job ---------------------------------------------------------------------------
@@ -317,23 +322,22 @@ def requeue(
 
 def _fenced_update(settings: Settings, job_id: str, lease: int, **values: Any) -> bool:
     values.setdefault("updated_at", utcnow())
-    with session_scope(settings) as s:
-        result = s.execute(
-            update(JobRow)
-            .where(JobRow.id == job_id, JobRow.state == JobState.RUNNING.value, JobRow.lease == lease)
+    with get_engine(settings).begin() as conn:
+        result = conn.execute(
+            update(T)
+            .where(T.c.id == job_id, T.c.state == JobState.RUNNING.value, T.c.lease == lease)
             .values(**values)
-            .execution_options(synchronize_session=False)
         )
         return result.rowcount == 1
 
 
 def load_for_run(settings: Settings, job_id: str, lease: int) -> JobPublic | None:
     """The job if it is running under ``lease`` (the worker's go-ahead), else None."""
-    with session_scope(settings) as s:
-        row = s.get(JobRow, job_id)
-        if row is None or row.state != JobState.RUNNING.value or row.lease != lease:
-            return None
-        return to_public(row)
+    with get_engine(settings).connect() as conn:
+        row = conn.execute(select(T).where(T.c.id == job_id)).mappings().one_or_none()
+    if row is None or row["state"] != JobState.RUNNING.value or row["lease"] != lease:
+        return None
+    return to_public(row)
 
 
 def worker_started(settings: Settings, job_id: str, lease: int, *, pid: int, host: str) -> bool:
