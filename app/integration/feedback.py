@@ -145,7 +145,9 @@ class PipelineFeedback:
         if recommendation.rule not in dict(RULES) or not recommendation.evidence_ids:
             raise ValueError(f"not a recommendation of this feedback loop: {recommendation!r}")
         with self._engine.begin() as conn:
-            exists = conn.execute(select(_A.c.identity).where(_A.c.identity == recommendation.identity)).first()
+            exists = conn.execute(
+                select(_A.c.identity).where(_A.c.identity == recommendation.identity)
+            ).first()
             if exists is None:
                 conn.execute(
                     insert(_A).values(
@@ -195,7 +197,9 @@ def _config_key_of(model_id: str | None, config_key: str | None) -> str:
     return parsed
 
 
-def _check_metrics(ftype: FeedbackType, metrics: Mapping[str, Any] | None) -> tuple[dict[str, float], str | None]:
+def _check_metrics(
+    ftype: FeedbackType, metrics: Mapping[str, Any] | None
+) -> tuple[dict[str, float], str | None]:
     if metrics is None:
         metrics = {}
     if not isinstance(metrics, Mapping):
@@ -204,10 +208,14 @@ def _check_metrics(ftype: FeedbackType, metrics: Mapping[str, Any] | None) -> tu
     error: str | None = None
     for name, value in metrics.items():
         if not isinstance(name, str) or not 0 < len(name) <= _MAX_NAME:
-            raise ValueError(f"metric names must be non-empty strings of at most {_MAX_NAME} characters: {name!r}")
+            raise ValueError(
+                f"metric names must be non-empty strings of at most {_MAX_NAME} characters: {name!r}"
+            )
         if name == "error" and ftype is FeedbackType.PIPELINE_ERROR:
             if not isinstance(value, str) or not value.strip():
-                raise ValueError(f"metrics['error'] of a PIPELINE_ERROR must be a non-empty text, got {value!r}")
+                raise ValueError(
+                    f"metrics['error'] of a PIPELINE_ERROR must be a non-empty text, got {value!r}"
+                )
             error = value[:_MAX_ERROR]
             continue
         if isinstance(value, bool):
