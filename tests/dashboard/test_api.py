@@ -152,6 +152,9 @@ def test_training_curves_from_the_model_metadata(api, seeded):
         and t["hyperparameters"]["parent_model_id"] == "hex6_2p_v2"
     )
     assert len(t["shards"]) == 4 and t["positions"] == {"train": 108_000, "val": 12_000}
+    # The pipeline records the replay window's size as one number.
+    ModelLifecycle(seeded[0]).update_model(h.models[0], metadata={"positions": 40_000})
+    assert api.get(f"/api/models/{h.models[0]}/training").json()["positions"] == {"total": 40_000}
     empty = api.get(f"/api/models/{h.models[-1]}/training").json()
     assert empty["source"] is None and empty["history"] == []
 

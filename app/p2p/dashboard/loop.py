@@ -251,7 +251,7 @@ def training_curves(settings: Settings, model_id: str) -> TrainingCurves:
     job_id = meta.get("job_id") if isinstance(meta.get("job_id"), str) else None
     shards = _strings(meta.get("shards"))
     hyper = dict(model.training_config) or _dict(meta.get("hyperparameters"))
-    positions = _counts(meta.get("positions"))
+    positions = _positions(meta.get("positions"))
     games = _int(meta.get("games"))
     if not history:
         job = _training_job(settings, model.model_id, model.config_key, model.sha256, job_id)
@@ -372,3 +372,9 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _counts(value: Any) -> dict[str, int]:
     return {k: int(v) for k, v in _finite_numbers(value).items()}
+
+
+def _positions(value: Any) -> dict[str, int]:
+    """``{"train": n, "val": m}`` as the training stage records it, or one number: the replay window's size."""
+    number = _int(value)
+    return {"total": number} if number is not None else _counts(value)

@@ -131,7 +131,9 @@ class TrainingCurves(BaseModel):
     history: list[dict[str, float]]
     shards: list[str] = Field(description="Shards the model was trained on, newest first.")
     hyperparameters: dict[str, Any]
-    positions: dict[str, int] = Field(default_factory=dict, description="train/val positions, when known.")
+    positions: dict[str, int] = Field(
+        default_factory=dict, description="'train' and 'val' positions, or the window's 'total', when known."
+    )
     games: int | None = None
 
 

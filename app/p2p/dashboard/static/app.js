@@ -1102,7 +1102,15 @@
           "dl",
           { class: "kv" },
           h("dt", {}, "Positions"),
-          h("dd", {}, isNum(t.positions.train) ? `${compact(t.positions.train)} train · ${compact(t.positions.val || 0)} validation` : "–"),
+          h(
+            "dd",
+            {},
+            isNum(t.positions.train)
+              ? `${compact(t.positions.train)} train · ${compact(t.positions.val || 0)} validation`
+              : isNum(t.positions.total)
+                ? `${compact(t.positions.total)} in the replay window`
+                : "–"
+          ),
           h("dt", {}, "Games"),
           h("dd", {}, isNum(t.games) ? compact(t.games) : "–"),
           h("dt", {}, "Training job"),
