@@ -79,7 +79,7 @@ class TrainConfig(BaseModel):
     num_threads: int | None = Field(
         default=None,
         ge=1,
-        description="torch CPU threads; None = $ZEROLOOP_TORCH_THREADS or torch's default.",
+        description="torch CPU threads; None = $ZEROLOOP_TORCH_THREADS, else 1.",
     )
 
     @model_validator(mode="after")

@@ -102,6 +102,10 @@ def test_threads_follow_argument_then_environment(monkeypatch):
         assert configure_threads(1) == 1
         monkeypatch.setenv("ZEROLOOP_TORCH_THREADS", "2")
         assert configure_threads() == 2
+        monkeypatch.delenv("ZEROLOOP_TORCH_THREADS")
+        assert configure_threads() == 1
+        with pytest.raises(InvalidConfig, match=">= 1"):
+            configure_threads(0)
         monkeypatch.setenv("ZEROLOOP_TORCH_THREADS", "many")
         with pytest.raises(InvalidConfig, match="ZEROLOOP_TORCH_THREADS"):
             configure_threads()
