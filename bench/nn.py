@@ -41,7 +41,9 @@ def main() -> None:
     parser.add_argument("--board", default="hex8")
     parser.add_argument("--players", type=int, default=2)
     parser.add_argument("--preset", default="cpu", choices=["cpu", "gpu"])
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: $ZEROLOOP_TORCH_THREADS, else 1)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: $ZEROLOOP_TORCH_THREADS, else 1)"
+    )
     parser.add_argument("--modes", default="eager,jit,compile")
     parser.add_argument("--batch-sizes", default="1,8,32,64,128,256")
     parser.add_argument("--seconds", type=float, default=0.5, help="length of one timing")
