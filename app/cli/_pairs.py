@@ -43,6 +43,11 @@ def _json_or_text(raw: str) -> Any:
         return raw
 
 
+def json_default(value: Any) -> str:
+    """For ``json.dumps``: datetimes as ISO 8601, anything else as its text."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
 def when(at: datetime | None) -> str:
     return "-" if at is None else at.strftime("%Y-%m-%d %H:%M:%S")
 

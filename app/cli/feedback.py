@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from app.cli._common import console
-from app.cli._pairs import compact, parse_pairs, when
+from app.cli._pairs import compact, json_default, parse_pairs, when
 from app.integration.feedback import PipelineFeedback
 from app.integration.feedback_types import FeedbackEvent, Priority
 
@@ -100,7 +100,7 @@ def history(
     """Recorded events, oldest first."""
     events = PipelineFeedback().history(config, model_id=model, feedback_type=feedback_type, limit=limit)
     if as_json:
-        typer.echo(json.dumps([_event_dict(e) for e in events], default=str, indent=2))
+        typer.echo(json.dumps([_event_dict(e) for e in events], default=json_default, indent=2))
         return
     table = Table(title="feedback events")
     for col in ("#", "time", "type", "model"):

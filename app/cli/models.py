@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from app.cli._common import console
-from app.cli._pairs import compact, parse_pairs, when
+from app.cli._pairs import compact, json_default, parse_pairs, when
 from app.core.names import parse_config_key
 from app.integration.lifecycle import ModelLifecycle, ModelRecord, ModelStage, Transition
 from app.integration.policy import PromotionPolicy
@@ -21,7 +21,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 
 def _dump(data: Any) -> None:
-    typer.echo(json.dumps(data, default=str, indent=2))
+    typer.echo(json.dumps(data, default=json_default, indent=2))
 
 
 def _record_dict(m: ModelRecord) -> dict[str, Any]:
