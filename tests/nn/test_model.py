@@ -46,3 +46,24 @@ def test_value_of_a_trained_direction_moves():
     x = torch.from_numpy(np.random.default_rng(0).random((2, 3, 5, 5), dtype=np.float32))
     _, v = net(x)
     assert not torch.allclose(v[0], v[1])
+
+
+def test_the_package_exports_its_whole_public_api():
+    import app.nn as nn_pkg
+    import app.training as training_pkg
+
+    for pkg in (nn_pkg, training_pkg):
+        for name in pkg.__all__:
+            assert getattr(pkg, name) is not None, name
+    assert {
+        "CheckpointMeta",
+        "EvaluateFn",
+        "Lineage",
+        "NetConfig",
+        "NetworkEvaluator",
+        "PolicyValueNet",
+        "load_checkpoint",
+        "save_checkpoint",
+        "uniform_evaluator",
+    } <= set(nn_pkg.__all__)
+    assert set(training_pkg.__all__) == {"TrainConfig", "TrainResult", "run_training"}
