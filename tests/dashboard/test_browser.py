@@ -80,9 +80,14 @@ def page(browser):
     pg.set_default_timeout(WAIT_MS)
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    # Console errors include Content-Security-Policy violations; the failed requests the tests provoke (401)
-    # are expected there.
-    pg.on("console", lambda m: m.type == "error" and "401" not in m.text and errors.append(m.text))
+    # Console errors include Content-Security-Policy violations; the failed requests the tests provoke (401,
+    # a stopped node) are expected there.
+    pg.on(
+        "console",
+        lambda m: (
+            m.type == "error" and not m.text.startswith("Failed to load resource") and errors.append(m.text)
+        ),
+    )
     yield pg
     context.close()
     assert not errors, f"errors on the page: {errors}"
@@ -235,3 +240,15 @@ def test_rollback_and_promotion_from_the_page(node, page):
     page.click("#confirm-ok")
     page.wait_for_selector("[data-promote='STAGING']")
     assert node.http.get(f"/api/models/{h.models[-1]}").json()["model"]["stage"] == "EVALUATION"
+
+
+def test_the_page_backs_off_while_the_node_is_down(node, page):
+    sign_in(page, f"{node.url}/#/config/{node.history.config_key}")
+    page.wait_for_selector("#elo-chart circle.elo-point")
+    node.proc.stop()
+    live = page.locator("#live-text")
+    expect(page.locator("#live")).to_have_attribute("data-state", "error")
+    expect(live).to_contain_text("unreachable; retrying in 4 s")
+    expect(live).to_contain_text("retrying in 8 s")  # the next failure waits twice as long
+    # What was last seen stays on the page.
+    assert page.locator("#elo-chart circle.elo-point").count() == len(node.history.rated_models)
