@@ -73,6 +73,7 @@ def test_a_node_never_runs_more_jobs_than_slots(jobs):
     ids = [jobs.submit("sleep", {"seconds": 0.3}) for _ in range(2)]
     a, b = (jobs.wait(i, timeout=60) for i in ids)
     assert a.succeeded and b.succeeded
+    assert jobs.list_jobs(state="succeeded").count == 2
     assert a.finished_at <= b.started_at  # the second was claimed only after the first finished
 
 
