@@ -80,16 +80,17 @@ class LocalJobs:
             self.node.wake()
         return job
 
-    def list(
+    def list_jobs(
         self,
         *,
         state: JobState | str | None = None,
         job_type: str | None = None,
         config_key: str | None = None,
         limit: int = 100,
+        offset: int = 0,
     ) -> JobsPublic:
         return store.list_jobs(
-            self.settings, state=state, job_type=job_type, config_key=config_key, limit=limit
+            self.settings, state=state, job_type=job_type, config_key=config_key, limit=limit, offset=offset
         )
 
     def close(self) -> None:
