@@ -158,7 +158,12 @@
   function toast(title, text, kind = "ok") {
     const box = $("toasts");
     while (box.children.length >= MAX_TOASTS) box.firstElementChild.remove();
-    const el = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" }, h("strong", {}, title), text);
+    const el = h(
+      "div",
+      { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" },
+      h("strong", {}, title),
+      text,
+    );
     box.append(el);
     setTimeout(() => el.remove(), kind === "error" ? 10000 : 5000);
   }
@@ -180,7 +185,7 @@
       dialog.addEventListener(
         "close",
         () => resolve(dialog.returnValue === "ok" ? { reason: input.value.trim() } : null),
-        { once: true }
+        { once: true },
       );
       dialog.returnValue = "";
       dialog.showModal();
@@ -251,7 +256,7 @@
       const has = !!sessionStorage.getItem(TOKEN_KEY);
       showTokenBanner(
         has ? "A token is set for this tab." : "No token set.",
-        "The token is kept in this tab's session storage and sent as 'Authorization: Bearer'."
+        "The token is kept in this tab's session storage and sent as 'Authorization: Bearer'.",
       );
     });
     tokenState();
@@ -369,7 +374,10 @@
   // A plot frame: axes, grid, labels; `layers(ctx)` returns the marks. ctx: { x, y (scales), left, right, top, bottom }.
   function plot({ width, height, x, y, xLabel, yLabel, xInteger = false, yFormat = null, title, layers, margin }) {
     const m = { l: 54, r: 14, t: title ? 24 : 10, b: xLabel ? 38 : 24, ...(margin || {}) };
-    const left = m.l, right = width - m.r, top = m.t, bottom = height - m.b;
+    const left = m.l,
+      right = width - m.r,
+      top = m.t,
+      bottom = height - m.b;
     const sx = (v) => left + ((v - x[0]) / (x[1] - x[0] || 1)) * (right - left);
     const sy = (v) => bottom - ((v - y[0]) / (y[1] - y[0] || 1)) * (bottom - top);
     const svg = s("svg", { class: "chart", width, height, viewBox: `0 0 ${width} ${height}`, role: "img" });
@@ -387,10 +395,21 @@
       axis.append(s("text", { x: sx(v), y: bottom + 15, "text-anchor": "middle" }, minus(compact(v))));
     }
     axis.append(s("line", { x1: left, x2: right, y1: bottom, y2: bottom }));
-    if (xLabel) axis.append(s("text", { class: "axis-label", x: (left + right) / 2, y: height - 6, "text-anchor": "middle" }, xLabel));
+    if (xLabel)
+      axis.append(
+        s("text", { class: "axis-label", x: (left + right) / 2, y: height - 6, "text-anchor": "middle" }, xLabel),
+      );
     if (yLabel) {
       axis.append(
-        s("text", { class: "axis-label", transform: `translate(13 ${(top + bottom) / 2}) rotate(-90)`, "text-anchor": "middle" }, yLabel)
+        s(
+          "text",
+          {
+            class: "axis-label",
+            transform: `translate(13 ${(top + bottom) / 2}) rotate(-90)`,
+            "text-anchor": "middle",
+          },
+          yLabel,
+        ),
       );
     }
     svg.append(grid, axis);
@@ -438,9 +457,13 @@
             "g",
             { class: "anchor" },
             s("line", { class: "anchor-line", x1: c.left, x2: c.right, y1: c.y(a.elo), y2: c.y(a.elo) }),
-            s("text", { class: "anchor-label", x: c.right - 4, y: c.y(a.elo) - 4, "text-anchor": "end" }, `${a.name} ${elo(a.elo)}`),
-            s("title", {}, `anchor ${a.name}: ${elo(a.elo)} [${elo(a.ci_low)}, ${elo(a.ci_high)}], ${a.games} games`)
-          )
+            s(
+              "text",
+              { class: "anchor-label", x: c.right - 4, y: c.y(a.elo) - 4, "text-anchor": "end" },
+              `${a.name} ${elo(a.elo)}`,
+            ),
+            s("title", {}, `anchor ${a.name}: ${elo(a.elo)} [${elo(a.ci_low)}, ${elo(a.ci_high)}], ${a.games} games`),
+          ),
         );
         const pts = rated.map((m) => [c.x(m.version), c.y(m.rating.elo)]);
         const upper = rated.map((m) => [c.x(m.version), c.y(m.rating.ci_high)]);
@@ -448,13 +471,14 @@
         const band = rated.length > 1 ? s("path", { class: "ci-band", d: pathOf(upper.concat(lower)) + "Z" }) : null;
         const bars = rated.map((m) => {
           const px = c.x(m.version);
-          const y1 = c.y(m.rating.ci_low), y2 = c.y(m.rating.ci_high);
+          const y1 = c.y(m.rating.ci_low),
+            y2 = c.y(m.rating.ci_high);
           return s(
             "g",
             { class: "ci" },
             s("line", { x1: px, x2: px, y1, y2 }),
             s("line", { x1: px - 4, x2: px + 4, y1, y2: y1 }),
-            s("line", { x1: px - 4, x2: px + 4, y1: y2, y2 })
+            s("line", { x1: px - 4, x2: px + 4, y1: y2, y2 }),
           );
         });
         const dots = rated.map((m) => {
@@ -470,11 +494,15 @@
               dataset: { model: m.model_id },
               onclick: () => (location.hash = `#/model/${encodeURIComponent(m.model_id)}`),
             },
-            s("title", {}, `${m.model_id} (${m.stage}): Elo ${elo(r.elo)} [${elo(r.ci_low)}, ${elo(r.ci_high)}], ${r.games} games`)
+            s(
+              "title",
+              {},
+              `${m.model_id} (${m.stage}): Elo ${elo(r.elo)} [${elo(r.ci_low)}, ${elo(r.ci_high)}], ${r.games} games`,
+            ),
           );
         });
         const labels = rated.map((m) =>
-          s("text", { class: "point-label", x: c.x(m.version) + 8, y: c.y(m.rating.elo) - 8 }, elo(m.rating.elo))
+          s("text", { class: "point-label", x: c.x(m.version) + 8, y: c.y(m.rating.elo) - 8 }, elo(m.rating.elo)),
         );
         return [anchors, band, bars, s("path", { class: "elo-line", d: pathOf(pts) }), dots, labels];
       },
@@ -490,7 +518,8 @@
     const y = padDomain(Math.min(lo, ...path, 0), Math.max(hi, ...path, 0), 0.1);
     const x = [path.length > 1 ? 1 : 0, Math.max(path.length, 2)];
     if (spark) {
-      const width = 150, height = 40;
+      const width = 150,
+        height = 40;
       const sx = (v) => 3 + ((v - x[0]) / (x[1] - x[0])) * (width - 6);
       const sy = (v) => height - 3 - ((v - y[0]) / (y[1] - y[0])) * (height - 6);
       return s(
@@ -500,7 +529,7 @@
         s("line", { class: "zero-line", x1: 0, x2: width, y1: sy(0), y2: sy(0) }),
         s("line", { class: "bound-accept", x1: 0, x2: width, y1: sy(hi), y2: sy(hi) }),
         s("line", { class: "bound-reject", x1: 0, x2: width, y1: sy(lo), y2: sy(lo) }),
-        s("path", { class: "llr-line", d: pathOf(path.map((v, i) => [sx(i + 1), sy(v)])) })
+        s("path", { class: "llr-line", d: pathOf(path.map((v, i) => [sx(i + 1), sy(v)])) }),
       );
     }
     return plot({
@@ -518,7 +547,13 @@
         s("line", { class: "bound-reject", x1: c.left, x2: c.right, y1: c.y(lo), y2: c.y(lo) }),
         s("text", { class: "bound-label-reject", x: c.left + 4, y: c.y(lo) + 13 }, `reject ${minus(fmt(lo, 2))}`),
         s("path", { class: "llr-line", d: pathOf(path.map((v, i) => [c.x(i + 1), c.y(v)])) }),
-        path.map((v, i) => s("circle", { class: "llr-point", cx: c.x(i + 1), cy: c.y(v), r: 2.5 }, s("title", {}, `look ${i + 1}: LLR ${fmt(v, 3)}`))),
+        path.map((v, i) =>
+          s(
+            "circle",
+            { class: "llr-point", cx: c.x(i + 1), cy: c.y(v), r: 2.5 },
+            s("title", {}, `look ${i + 1}: LLR ${fmt(v, 3)}`),
+          ),
+        ),
       ],
     });
   }
@@ -528,7 +563,9 @@
     const series = ["train", "val"]
       .map((split) => ({
         split,
-        pts: history.filter((r) => isNum(r[`${split}/${metric}`])).map((r, i) => [isNum(r.epoch) ? r.epoch : i + 1, r[`${split}/${metric}`]]),
+        pts: history
+          .filter((r) => isNum(r[`${split}/${metric}`]))
+          .map((r, i) => [isNum(r.epoch) ? r.epoch : i + 1, r[`${split}/${metric}`]]),
       }))
       .filter((ser) => ser.pts.length);
     if (!series.length) return null;
@@ -547,7 +584,11 @@
         series.map((ser) => [
           s("path", { class: `series-${ser.split} curve`, d: pathOf(ser.pts.map(([a, b]) => [c.x(a), c.y(b)])) }),
           ser.pts.map(([a, b]) =>
-            s("circle", { class: `dot-${ser.split}`, cx: c.x(a), cy: c.y(b), r: 2.5 }, s("title", {}, `${ser.split} ${metric}, epoch ${a}: ${compact(b)}`))
+            s(
+              "circle",
+              { class: `dot-${ser.split}`, cx: c.x(a), cy: c.y(b), r: 2.5 },
+              s("title", {}, `${ser.split} ${metric}, epoch ${a}: ${compact(b)}`),
+            ),
           ),
         ]),
     });
@@ -559,15 +600,15 @@
   function decisionItem(d, { chartWidth = 0 } = {}) {
     const chart = chartWidth > 0;
     const decision = d.status === "finished" ? d.decision : d.status;
-    const changes = (d.stage_changes || []).map((t) =>
-      h("span", {}, "→ ", stageBadge(t.to_stage), " ", when(t.at))
-    );
+    const changes = (d.stage_changes || []).map((t) => h("span", {}, "→ ", stageBadge(t.to_stage), " ", when(t.at)));
     const stats = [
       isNum(d.games) ? `${d.games} games` : null,
       isNum(d.score) ? `score ${d.score.toFixed(3)}` : null,
       isNum(d.elo_delta) ? `Elo ${signed(d.elo_delta)} [${signed(d.elo_ci_low)}, ${signed(d.elo_ci_high)}]` : null,
       isNum(d.wins) ? `W/D/L ${d.wins}/${d.draws}/${d.losses}` : null,
-      isNum(d.llr) ? `LLR ${minus(d.llr.toFixed(2))} (bounds ${minus(fmt(d.llr_lower, 2))}, ${fmt(d.llr_upper, 2)})` : null,
+      isNum(d.llr)
+        ? `LLR ${minus(d.llr.toFixed(2))} (bounds ${minus(fmt(d.llr_lower, 2))}, ${fmt(d.llr_upper, 2)})`
+        : null,
       d.pentanomial ? `pairs ${d.pentanomial.join("/")}` : null,
     ].filter(Boolean);
     const li = h(
@@ -586,19 +627,19 @@
             modelLink(d.candidate),
             h("span", { class: "muted" }, "vs"),
             isModelId(d.opponent) ? modelLink(d.opponent) : h("span", { class: "mono" }, d.opponent),
-            changes
+            changes,
           ),
           h(
             "div",
             { class: "row-meta" },
             stats.map((t) => h("span", {}, t)),
             h("span", {}, "SPRT H0 ", signed(d.elo0), " / H1 ", signed(d.elo1)),
-            when(d.finished_at || d.created_at)
+            when(d.finished_at || d.created_at),
           ),
-          d.error ? h("div", { class: "reason" }, d.error) : null
+          d.error ? h("div", { class: "reason" }, d.error) : null,
         ),
-        chart ? null : llrChart(d, null, { spark: true })
-      )
+        chart ? null : llrChart(d, null, { spark: true }),
+      ),
     );
     if (chart) li.append(h("div", { class: "llr-full" }, llrChart(d, null, { width: chartWidth })));
     return li;
@@ -607,7 +648,10 @@
   // What a job is doing; for a failed job the last line of its error, which names the exception.
   function statusLine(job) {
     if (job.state === "failed" && job.error) {
-      const lines = job.error.split("\n").map((l) => l.trim()).filter(Boolean);
+      const lines = job.error
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean);
       const last = lines.filter((l) => !l.startsWith("last lines of") && !l.startsWith("File ")).pop();
       if (last) return last;
     }
@@ -623,7 +667,7 @@
       "div",
       { class: "progress" },
       bar,
-      h("span", { class: "progress-label", title: job.message || "" }, `${pct(job.progress)} · ${statusLine(job)}`)
+      h("span", { class: "progress-label", title: job.message || "" }, `${pct(job.progress)} · ${statusLine(job)}`),
     );
   }
 
@@ -638,7 +682,7 @@
         confirmLabel: "Cancel job",
       },
       () => api(`/api/jobs/${encodeURIComponent(job.id)}/cancel`, { method: "POST" }),
-      (j) => `Job ${short(j.id)} is ${j.state}.`
+      (j) => `Job ${short(j.id)} is ${j.state}.`,
     );
   }
 
@@ -647,7 +691,11 @@
     return h(
       "table",
       {},
-      h("thead", {}, h("tr", {}, h("th", {}, "State"), h("th", {}, "Type"), h("th", {}, "Progress"), h("th", {}, "Created"))),
+      h(
+        "thead",
+        {},
+        h("tr", {}, h("th", {}, "State"), h("th", {}, "Type"), h("th", {}, "Progress"), h("th", {}, "Created")),
+      ),
       h(
         "tbody",
         {},
@@ -658,10 +706,10 @@
             h("td", {}, stateBadge(j.state)),
             h("td", {}, j.type, " ", h("span", { class: "mono faint" }, short(j.id))),
             h("td", {}, jobProgress(j)),
-            h("td", {}, when(j.created_at))
-          )
-        )
-      )
+            h("td", {}, when(j.created_at)),
+          ),
+        ),
+      ),
     );
   }
 
@@ -674,8 +722,13 @@
     const here = location.hash || "#/";
     const links = [["#/", "Overview"]];
     for (const c of configs) links.push([`#/config/${c.config_key}`, c.config_key]);
-    const items = links.map(([href, text]) => h("a", { href, class: here === href || (route.key && href.endsWith("/" + route.key)) ? "active" : null }, text));
-    items.push(h("span", { class: "sep" }), h("a", { href: "#/jobs", class: route.page === "jobs" ? "active" : null }, "Jobs"));
+    const items = links.map(([href, text]) =>
+      h("a", { href, class: here === href || (route.key && href.endsWith("/" + route.key)) ? "active" : null }, text),
+    );
+    items.push(
+      h("span", { class: "sep" }),
+      h("a", { href: "#/jobs", class: route.page === "jobs" ? "active" : null }, "Jobs"),
+    );
     const sig = JSON.stringify(links) + route.page + (route.key || "") + here;
     if (nav.dataset.sig !== sig) {
       nav.dataset.sig = sig;
@@ -688,9 +741,13 @@
       this.cards = new Section(h("div", { class: "configs" }), (data) => this.renderCards(data));
       this.cluster = new Section(h("div", { class: "tiles" }), (c) => this.renderCluster(c));
       main.append(
-        h("div", { class: "page-head" }, h("div", {}, h("h1", {}, "Overview"), h("div", { class: "sub" }, "Every config key of this installation."))),
+        h(
+          "div",
+          { class: "page-head" },
+          h("div", {}, h("h1", {}, "Overview"), h("div", { class: "sub" }, "Every config key of this installation.")),
+        ),
         this.cluster.el,
-        this.cards.el
+        this.cards.el,
       );
     }
 
@@ -702,7 +759,14 @@
 
     renderCluster(c) {
       const alive = c.nodes.filter((n) => n.alive);
-      const tile = (label, value, note) => h("div", { class: "tile" }, h("div", { class: "label" }, label), h("div", { class: "value" }, value), note ? h("div", { class: "note" }, note) : null);
+      const tile = (label, value, note) =>
+        h(
+          "div",
+          { class: "tile" },
+          h("div", { class: "label" }, label),
+          h("div", { class: "value" }, value),
+          note ? h("div", { class: "note" }, note) : null,
+        );
       return [
         tile("Nodes", String(alive.length), alive.map((n) => n.id).join(", ") || "none alive"),
         tile("Slots", String(c.slots), "job slots of live nodes"),
@@ -718,7 +782,12 @@
       }
       return data.map((c) => {
         const total = Object.values(c.stages).reduce((a, b) => a + b, 0) || 1;
-        const bar = h("div", { class: "stagebar", title: STAGES.filter((st) => c.stages[st]).map((st) => `${st}: ${c.stages[st]}`).join(", ") });
+        const bar = h("div", {
+          class: "stagebar",
+          title: STAGES.filter((st) => c.stages[st])
+            .map((st) => `${st}: ${c.stages[st]}`)
+            .join(", "),
+        });
         for (const st of STAGES) {
           if (!c.stages[st]) continue;
           const seg = h("span", { class: `fill-${st}` });
@@ -729,22 +798,43 @@
         return h(
           "a",
           { class: "card config-card", href: `#/config/${c.config_key}`, dataset: { config: c.config_key } },
-          h("div", { class: "title" }, h("h2", {}, c.config_key), c.recommendations ? h("span", { class: "badge prio-HIGH" }, `${c.recommendations} recommendation${c.recommendations > 1 ? "s" : ""}`) : null),
+          h(
+            "div",
+            { class: "title" },
+            h("h2", {}, c.config_key),
+            c.recommendations
+              ? h(
+                  "span",
+                  { class: "badge prio-HIGH" },
+                  `${c.recommendations} recommendation${c.recommendations > 1 ? "s" : ""}`,
+                )
+              : null,
+          ),
           h(
             "dl",
             {},
             h("dt", {}, "Production"),
-            h("dd", {}, c.production ? h("span", { class: "mono" }, c.production) : h("span", { class: "muted" }, "none yet")),
+            h(
+              "dd",
+              {},
+              c.production ? h("span", { class: "mono" }, c.production) : h("span", { class: "muted" }, "none yet"),
+            ),
             h("dt", {}, "Elo"),
             h("dd", {}, r ? `${elo(r.elo)}  [${elo(r.ci_low)}, ${elo(r.ci_high)}]` : "–"),
             h("dt", {}, "Models"),
-            h("dd", {}, `${c.models}`, c.stages.EVALUATION ? ` · ${c.stages.EVALUATION} in evaluation` : "", c.stages.TRAINING ? ` · ${c.stages.TRAINING} training` : ""),
+            h(
+              "dd",
+              {},
+              `${c.models}`,
+              c.stages.EVALUATION ? ` · ${c.stages.EVALUATION} in evaluation` : "",
+              c.stages.TRAINING ? ` · ${c.stages.TRAINING} training` : "",
+            ),
             h("dt", {}, "Jobs"),
             h("dd", {}, `${c.jobs.running || 0} running · ${c.jobs.queued || 0} queued · ${c.jobs.failed || 0} failed`),
             h("dt", {}, "Rated games"),
-            h("dd", {}, compact(c.rated_games))
+            h("dd", {}, compact(c.rated_games)),
           ),
-          bar
+          bar,
         );
       });
     }
@@ -761,7 +851,15 @@
       this.tiles = new Section(h("div", { class: "tiles" }), (x) => this.renderTiles(x));
       this.chart = new Section(h("div", { class: "card-body", id: "elo-chart" }), (d, el) => eloChart(d, el));
       this.models = new Section(h("div", { class: "card-body flush" }), (d) => this.renderModels(d));
-      this.decisions = new Section(h("div", { class: "card-body flush" }), (p) => (p.data.length ? h("ul", { class: "list" }, p.data.map((d) => decisionItem(d))) : empty("No evaluations yet.")));
+      this.decisions = new Section(h("div", { class: "card-body flush" }), (p) =>
+        p.data.length
+          ? h(
+              "ul",
+              { class: "list" },
+              p.data.map((d) => decisionItem(d)),
+            )
+          : empty("No evaluations yet."),
+      );
       this.recs = new Section(h("div", { class: "card-body flush" }), (x) => this.renderFeedback(x));
       this.events = new Section(h("div", { class: "card-body flush" }), (p) => this.renderEvents(p));
       this.jobs = new Section(h("div", { class: "card-body flush" }), (p) => jobsCompact(p));
@@ -771,23 +869,29 @@
         h("span", { class: "key" }, h("span", { class: "swatch dot" }), "model Elo"),
         h("span", { class: "key" }, h("span", { class: "swatch band" }), "95% interval"),
         h("span", { class: "key" }, h("span", { class: "swatch prod" }), "production"),
-        h("span", { class: "key" }, h("span", { class: "swatch anchor" }), "anchors")
+        h("span", { class: "key" }, h("span", { class: "swatch anchor" }), "anchors"),
       );
       main.append(
         this.head.el,
         this.tiles.el,
-        h("div", { class: "stack" },
+        h(
+          "div",
+          { class: "stack" },
           card("Elo by generation", legend, this.chart.el),
-          h("div", { class: "grid grid-main" },
+          h(
+            "div",
+            { class: "grid grid-main" },
             card("Models", "stage and rating of every generation", this.models.el),
-            card("Promotion decisions", "SPRT gate of each candidate", this.decisions.el)
+            card("Promotion decisions", "SPRT gate of each candidate", this.decisions.el),
           ),
-          h("div", { class: "grid grid-main" },
+          h(
+            "div",
+            { class: "grid grid-main" },
             card("Feedback", "recommendations and what was applied", this.recs.el),
-            card("Feedback events", "newest first", this.events.el)
+            card("Feedback events", "newest first", this.events.el),
           ),
-          card("Jobs", h("a", { href: `#/jobs?config_key=${key}` }, "all jobs of " + key), this.jobs.el)
-        )
+          card("Jobs", h("a", { href: `#/jobs?config_key=${key}` }, "all jobs of " + key), this.jobs.el),
+        ),
       );
     }
 
@@ -817,7 +921,11 @@
 
     renderHead(d) {
       const prod = d.models.find((m) => m.stage === "PRODUCTION");
-      const rollback = h("button", { class: "btn btn-outline-danger", type: "button", id: "rollback" }, "Roll back production");
+      const rollback = h(
+        "button",
+        { class: "btn btn-outline-danger", type: "button", id: "rollback" },
+        "Roll back production",
+      );
       rollback.addEventListener("click", () =>
         act(
           {
@@ -827,9 +935,13 @@
             reason: "",
             reasonRequired: true,
           },
-          ({ reason }) => api(`/api/configs/${encodeURIComponent(d.config_key)}/rollback`, { method: "POST", body: { reason: reason || "rolled back from the dashboard" } }),
-          (r) => `${r.restored} is back in production${r.retired ? `; ${r.retired} retired` : ""}.`
-        )
+          ({ reason }) =>
+            api(`/api/configs/${encodeURIComponent(d.config_key)}/rollback`, {
+              method: "POST",
+              body: { reason: reason || "rolled back from the dashboard" },
+            }),
+          (r) => `${r.restored} is back in production${r.retired ? `; ${r.retired} retired` : ""}.`,
+        ),
       );
       return h(
         "div",
@@ -844,19 +956,38 @@
             { class: "sub" },
             "Production: ",
             prod ? modelLink(prod.model_id) : h("span", {}, "none yet"),
-            prod && prod.rating ? h("span", { class: "pill" }, `Elo ${elo(prod.rating.elo)} [${elo(prod.rating.ci_low)}, ${elo(prod.rating.ci_high)}]`) : null
-          )
+            prod && prod.rating
+              ? h(
+                  "span",
+                  { class: "pill" },
+                  `Elo ${elo(prod.rating.elo)} [${elo(prod.rating.ci_low)}, ${elo(prod.rating.ci_high)}]`,
+                )
+              : null,
+          ),
         ),
-        h("div", { class: "actions" }, rollback)
+        h("div", { class: "actions" }, rollback),
       );
     }
 
     renderTiles({ detail, jobs, recs }) {
       const rated = detail.models.filter((m) => m.rating);
       const best = rated.reduce((a, m) => (!a || m.rating.elo > a.rating.elo ? m : a), null);
-      const tile = (label, value, note) => h("div", { class: "tile" }, h("div", { class: "label" }, label), h("div", { class: "value" }, value), note ? h("div", { class: "note" }, note) : null);
+      const tile = (label, value, note) =>
+        h(
+          "div",
+          { class: "tile" },
+          h("div", { class: "label" }, label),
+          h("div", { class: "value" }, value),
+          note ? h("div", { class: "note" }, note) : null,
+        );
       return [
-        tile("Models", String(detail.models.length), STAGES.filter((st) => detail.models.some((m) => m.stage === st)).map((st) => `${detail.models.filter((m) => m.stage === st).length} ${st.toLowerCase()}`).join(" · ")),
+        tile(
+          "Models",
+          String(detail.models.length),
+          STAGES.filter((st) => detail.models.some((m) => m.stage === st))
+            .map((st) => `${detail.models.filter((m) => m.stage === st).length} ${st.toLowerCase()}`)
+            .join(" · "),
+        ),
         tile("Best Elo", best ? elo(best.rating.elo) : "–", best ? best.model_id : "no rated model"),
         tile("Rated games", compact(detail.rated_games), `anchor ${detail.anchor} = 0`),
         tile("Jobs", jobs ? `${jobs.jobs.running || 0} / ${jobs.jobs.queued || 0}` : "0 / 0", "running / queued"),
@@ -866,24 +997,54 @@
 
     renderModels(d) {
       if (!d.models.length) return empty("No models registered for this config key yet.");
-      const rows = [...d.models].reverse().map((m) =>
-        h(
-          "tr",
-          { class: "clickable", dataset: { model: m.model_id }, onclick: () => (location.hash = `#/model/${encodeURIComponent(m.model_id)}`) },
-          h("td", {}, h("span", { class: "mono" }, m.model_id)),
-          h("td", {}, stageBadge(m.stage)),
-          h("td", { class: "num" }, m.rating ? elo(m.rating.elo) : "–"),
-          h("td", { class: "num muted" }, m.rating ? `${elo(m.rating.ci_low)} … ${elo(m.rating.ci_high)}` : "unrated"),
-          h("td", { class: "num" }, m.rating ? compact(m.rating.games) : "0"),
-          h("td", {}, m.parent_model_id ? h("span", { class: "mono muted" }, m.parent_model_id.replace(/^.*_v/, "v")) : h("span", { class: "faint" }, "scratch")),
-          h("td", {}, when(m.created_at))
-        )
-      );
+      const rows = [...d.models]
+        .reverse()
+        .map((m) =>
+          h(
+            "tr",
+            {
+              class: "clickable",
+              dataset: { model: m.model_id },
+              onclick: () => (location.hash = `#/model/${encodeURIComponent(m.model_id)}`),
+            },
+            h("td", {}, h("span", { class: "mono" }, m.model_id)),
+            h("td", {}, stageBadge(m.stage)),
+            h("td", { class: "num" }, m.rating ? elo(m.rating.elo) : "–"),
+            h(
+              "td",
+              { class: "num muted" },
+              m.rating ? `${elo(m.rating.ci_low)} … ${elo(m.rating.ci_high)}` : "unrated",
+            ),
+            h("td", { class: "num" }, m.rating ? compact(m.rating.games) : "0"),
+            h(
+              "td",
+              {},
+              m.parent_model_id
+                ? h("span", { class: "mono muted" }, m.parent_model_id.replace(/^.*_v/, "v"))
+                : h("span", { class: "faint" }, "scratch"),
+            ),
+            h("td", {}, when(m.created_at)),
+          ),
+        );
       return h(
         "table",
         { id: "models-table" },
-        h("thead", {}, h("tr", {}, h("th", {}, "Model"), h("th", {}, "Stage"), h("th", { class: "num" }, "Elo"), h("th", { class: "num" }, "95% CI"), h("th", { class: "num" }, "Games"), h("th", {}, "Parent"), h("th", {}, "Created"))),
-        h("tbody", {}, rows)
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", {}, "Model"),
+            h("th", {}, "Stage"),
+            h("th", { class: "num" }, "Elo"),
+            h("th", { class: "num" }, "95% CI"),
+            h("th", { class: "num" }, "Games"),
+            h("th", {}, "Parent"),
+            h("th", {}, "Created"),
+          ),
+        ),
+        h("tbody", {}, rows),
       );
     }
 
@@ -898,11 +1059,16 @@
             h("span", { class: `badge prio-${r.priority}` }, r.priority),
             h("span", {}, r.action.replaceAll("_", " ").toLowerCase()),
             Object.keys(r.changes).length ? h("span", { class: "changes" }, changesText(r)) : null,
-            r.model_id ? modelLink(r.model_id) : null
+            r.model_id ? modelLink(r.model_id) : null,
           ),
           h("div", { class: "reason" }, r.reason),
-          h("div", { class: "row-meta" }, h("span", {}, `rule ${r.rule}`), h("span", {}, `evidence #${r.evidence_ids.join(", #")}`))
-        )
+          h(
+            "div",
+            { class: "row-meta" },
+            h("span", {}, `rule ${r.rule}`),
+            h("span", {}, `evidence #${r.evidence_ids.join(", #")}`),
+          ),
+        ),
       );
       const appliedItems = applied.data.map((a) =>
         h(
@@ -913,15 +1079,19 @@
             { class: "row-title" },
             h("span", { class: "badge state-succeeded" }, "applied"),
             h("span", {}, (a.recommendation.action || a.rule).replaceAll("_", " ").toLowerCase()),
-            a.recommendation.changes && Object.keys(a.recommendation.changes).length ? h("span", { class: "changes" }, changesText(a.recommendation)) : null,
-            when(a.applied_at)
+            a.recommendation.changes && Object.keys(a.recommendation.changes).length
+              ? h("span", { class: "changes" }, changesText(a.recommendation))
+              : null,
+            when(a.applied_at),
           ),
-          a.recommendation.reason ? h("div", { class: "reason muted" }, a.recommendation.reason) : null
-        )
+          a.recommendation.reason ? h("div", { class: "reason muted" }, a.recommendation.reason) : null,
+        ),
       );
       return [
         h("div", { class: "subhead" }, h("h3", {}, `Current recommendations (${recs.length})`)),
-        recItems.length ? h("ul", { class: "list", id: "recommendations" }, recItems) : empty("No recommendations: the loop needs no change."),
+        recItems.length
+          ? h("ul", { class: "list", id: "recommendations" }, recItems)
+          : empty("No recommendations: the loop needs no change."),
         h("div", { class: "subhead" }, h("h3", {}, `Applied (${applied.count})`)),
         appliedItems.length ? h("ul", { class: "list", id: "applied" }, appliedItems) : empty("Nothing applied yet."),
       ];
@@ -930,23 +1100,52 @@
     renderEvents(p) {
       if (!p.data.length) return empty("No feedback recorded yet.");
       const rows = [...p.data].reverse().map((e) => {
-        const metrics = Object.entries(e.metrics).slice(0, 4).map(([k, v]) => `${k} ${compact(v)}`).join(" · ");
-        const ctx = Object.entries(e.context).map(([k, v]) => `${k}: ${v}`).join(", ");
+        const metrics = Object.entries(e.metrics)
+          .slice(0, 4)
+          .map(([k, v]) => `${k} ${compact(v)}`)
+          .join(" · ");
+        const ctx = Object.entries(e.context)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(", ");
         return h(
           "tr",
           { dataset: { event: e.id } },
           h("td", { class: "mono faint" }, `#${e.id}`),
-          h("td", {}, h("span", { class: `badge ${e.feedback_type === "PIPELINE_ERROR" ? "state-failed" : "type-badge"}` }, e.feedback_type.replaceAll("_", " ").toLowerCase())),
+          h(
+            "td",
+            {},
+            h(
+              "span",
+              { class: `badge ${e.feedback_type === "PIPELINE_ERROR" ? "state-failed" : "type-badge"}` },
+              e.feedback_type.replaceAll("_", " ").toLowerCase(),
+            ),
+          ),
           h("td", {}, e.model_id ? modelLink(e.model_id) : h("span", { class: "faint" }, "–")),
-          h("td", { class: "muted" }, e.error ? h("span", { class: "clamp", title: e.error }, e.error) : [metrics, ctx ? ` (${ctx})` : ""]),
-          h("td", {}, when(e.at))
+          h(
+            "td",
+            { class: "muted" },
+            e.error ? h("span", { class: "clamp", title: e.error }, e.error) : [metrics, ctx ? ` (${ctx})` : ""],
+          ),
+          h("td", {}, when(e.at)),
         );
       });
       return h(
         "table",
         { id: "events" },
-        h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, "Event"), h("th", {}, "Model"), h("th", {}, "Metrics"), h("th", {}, "When"))),
-        h("tbody", {}, rows)
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", {}, "#"),
+            h("th", {}, "Event"),
+            h("th", {}, "Model"),
+            h("th", {}, "Metrics"),
+            h("th", {}, "When"),
+          ),
+        ),
+        h("tbody", {}, rows),
       );
     }
   }
@@ -954,7 +1153,10 @@
   function hyperText(v) {
     if (v === null || v === undefined) return "–";
     if (Array.isArray(v)) return v.map(hyperText).join(", ");
-    if (typeof v === "object") return Object.entries(v).map(([k, x]) => `${k} ${hyperText(x)}`).join(" · ");
+    if (typeof v === "object")
+      return Object.entries(v)
+        .map(([k, x]) => `${k} ${hyperText(x)}`)
+        .join(" · ");
     return String(v);
   }
 
@@ -974,31 +1176,45 @@
       this.facts = new Section(h("div", { class: "card-body" }), (x) => this.renderFacts(x));
       this.data = new Section(h("div", { class: "card-body" }), (t) => this.renderData(t));
       this.hyper = new Section(h("div", { class: "card-body" }), (t) => this.renderHyper(t));
-      this.curves = new Section(h("div", { class: "card-body", id: "training-curves" }), (t, el) => this.renderCurves(t, el));
+      this.curves = new Section(h("div", { class: "card-body", id: "training-curves" }), (t, el) =>
+        this.renderCurves(t, el),
+      );
       this.history = new Section(h("div", { class: "card-body" }), (x) => this.renderHistory(x));
       this.evals = new Section(h("div", { class: "card-body flush" }), (p, el) =>
-        p.data.length ? h("ul", { class: "list" }, p.data.map((d) => decisionItem(d, { chartWidth: widthOf(el, 560) - 32 }))) : empty("This model has not been evaluated.")
+        p.data.length
+          ? h(
+              "ul",
+              { class: "list" },
+              p.data.map((d) => decisionItem(d, { chartWidth: widthOf(el, 560) - 32 })),
+            )
+          : empty("This model has not been evaluated."),
       );
       const legend = h(
         "div",
         { class: "legend" },
         h("span", { class: "key" }, h("span", { class: "swatch" }), "train"),
-        h("span", { class: "key" }, h("span", { class: "swatch val" }), "validation")
+        h("span", { class: "key" }, h("span", { class: "swatch val" }), "validation"),
       );
       main.append(
         this.head.el,
-        h("div", { class: "stack" },
-          h("div", { class: "grid grid-3" },
+        h(
+          "div",
+          { class: "stack" },
+          h(
+            "div",
+            { class: "grid grid-3" },
             card("Model", null, this.facts.el),
             card("Data", "what it was trained on", this.data.el),
-            card("Hyperparameters", null, this.hyper.el)
+            card("Hyperparameters", null, this.hyper.el),
           ),
           card("Training curves", legend, this.curves.el),
-          h("div", { class: "grid grid-main" },
+          h(
+            "div",
+            { class: "grid grid-main" },
             card("Evaluations", "SPRT gate: LLR after each look", this.evals.el),
-            card("Stage history", "oldest first", this.history.el)
-          )
-        )
+            card("Stage history", "oldest first", this.history.el),
+          ),
+        ),
       );
     }
 
@@ -1030,7 +1246,11 @@
     renderHead({ model, summary }) {
       const buttons = (summary ? summary.allowed : []).map((stage) => {
         const retire = stage === "RETIRED";
-        const b = h("button", { class: retire ? "btn btn-outline-danger" : "btn btn-primary", type: "button", dataset: { promote: stage } }, retire ? "Retire" : `Promote to ${stage}`);
+        const b = h(
+          "button",
+          { class: retire ? "btn btn-outline-danger" : "btn btn-primary", type: "button", dataset: { promote: stage } },
+          retire ? "Retire" : `Promote to ${stage}`,
+        );
         b.addEventListener("click", () =>
           act(
             {
@@ -1045,9 +1265,13 @@
               danger: retire || stage === "PRODUCTION",
               reason: "",
             },
-            ({ reason }) => api(`/api/models/${encodeURIComponent(model.model_id)}/promote`, { method: "POST", body: { stage, reason: reason || null } }),
-            (r) => `${r.model_id}: ${r.from_stage} → ${r.to_stage}${r.superseded ? `; ${r.superseded} retired` : ""}.`
-          )
+            ({ reason }) =>
+              api(`/api/models/${encodeURIComponent(model.model_id)}/promote`, {
+                method: "POST",
+                body: { stage, reason: reason || null },
+              }),
+            (r) => `${r.model_id}: ${r.from_stage} → ${r.to_stage}${r.superseded ? `; ${r.superseded} retired` : ""}.`,
+          ),
         );
         return b;
       });
@@ -1057,22 +1281,40 @@
         h(
           "div",
           {},
-          h("div", { class: "crumbs" }, h("a", { href: "#/" }, "Overview"), " / ", h("a", { href: `#/config/${model.config_key}` }, model.config_key), " / model"),
+          h(
+            "div",
+            { class: "crumbs" },
+            h("a", { href: "#/" }, "Overview"),
+            " / ",
+            h("a", { href: `#/config/${model.config_key}` }, model.config_key),
+            " / model",
+          ),
           h("h1", { class: "mono" }, model.model_id),
           h(
             "div",
             { class: "sub" },
             stageBadge(model.stage),
-            summary && summary.rating ? h("span", { class: "pill" }, `Elo ${elo(summary.rating.elo)} [${elo(summary.rating.ci_low)}, ${elo(summary.rating.ci_high)}] · ${summary.rating.games} games`) : h("span", { class: "muted" }, "unrated"),
-            h("span", { class: "muted" }, "created ", when(model.created_at))
-          )
+            summary && summary.rating
+              ? h(
+                  "span",
+                  { class: "pill" },
+                  `Elo ${elo(summary.rating.elo)} [${elo(summary.rating.ci_low)}, ${elo(summary.rating.ci_high)}] · ${summary.rating.games} games`,
+                )
+              : h("span", { class: "muted" }, "unrated"),
+            h("span", { class: "muted" }, "created ", when(model.created_at)),
+          ),
         ),
-        h("div", { class: "actions" }, buttons)
+        h("div", { class: "actions" }, buttons),
       );
     }
 
     renderFacts({ model, lineage, children }) {
-      const chain = [...lineage].reverse().map((m) => [h("a", { class: "node", href: `#/model/${m.model_id}` }, m.model_id), h("span", { class: "arrow" }, "→")]);
+      const chain = [...lineage]
+        .reverse()
+        .map((m) => [
+          h("a", { class: "node", href: `#/model/${m.model_id}` }, m.model_id),
+          h("span", { class: "arrow" }, "→"),
+        ]);
       return [
         h("div", { class: "lineage", id: "lineage" }, chain, h("span", { class: "node self" }, model.model_id)),
         h(
@@ -1083,15 +1325,27 @@
           h("dt", {}, "Version"),
           h("dd", {}, String(model.version)),
           h("dt", {}, "Parent"),
-          h("dd", {}, model.parent_model_id ? modelLink(model.parent_model_id) : h("span", { class: "muted" }, "none (trained from scratch)")),
+          h(
+            "dd",
+            {},
+            model.parent_model_id
+              ? modelLink(model.parent_model_id)
+              : h("span", { class: "muted" }, "none (trained from scratch)"),
+          ),
           h("dt", {}, "Children"),
-          h("dd", { id: "children" }, children.length ? children.map((c, i) => [i ? ", " : "", modelLink(c)]) : h("span", { class: "muted" }, "none yet")),
+          h(
+            "dd",
+            { id: "children" },
+            children.length
+              ? children.map((c, i) => [i ? ", " : "", modelLink(c)])
+              : h("span", { class: "muted" }, "none yet"),
+          ),
           h("dt", {}, "Checkpoint"),
           h("dd", { class: "mono" }, model.artifact_path || h("span", { class: "muted" }, "not written yet")),
           h("dt", {}, "sha256"),
           h("dd", { class: "mono", title: model.sha256 || "" }, model.sha256 ? model.sha256.slice(0, 16) + "…" : "–"),
           h("dt", {}, "Updated"),
-          h("dd", {}, when(model.updated_at))
+          h("dd", {}, when(model.updated_at)),
         ),
       ];
     }
@@ -1109,14 +1363,25 @@
               ? `${compact(t.positions.train)} train · ${compact(t.positions.val || 0)} validation`
               : isNum(t.positions.total)
                 ? `${compact(t.positions.total)} in the replay window`
-                : "–"
+                : "–",
           ),
           h("dt", {}, "Games"),
           h("dd", {}, isNum(t.games) ? compact(t.games) : "–"),
           h("dt", {}, "Training job"),
           h("dd", {}, t.job_id ? h("a", { href: `#/jobs?job=${t.job_id}`, class: "mono" }, short(t.job_id)) : "–"),
           h("dt", {}, `Shards (${t.shards.length})`),
-          h("dd", {}, t.shards.length ? h("div", { class: "chips" }, t.shards.slice(0, 12).map((x) => h("span", { class: "chip" }, x)), t.shards.length > 12 ? h("span", { class: "muted" }, `+${t.shards.length - 12} more`) : null) : "–")
+          h(
+            "dd",
+            {},
+            t.shards.length
+              ? h(
+                  "div",
+                  { class: "chips" },
+                  t.shards.slice(0, 12).map((x) => h("span", { class: "chip" }, x)),
+                  t.shards.length > 12 ? h("span", { class: "muted" }, `+${t.shards.length - 12} more`) : null,
+                )
+              : "–",
+          ),
         ),
       ];
     }
@@ -1127,7 +1392,7 @@
       return h(
         "dl",
         { class: "kv", id: "hyperparameters" },
-        entries.map(([k, v]) => [h("dt", {}, k), h("dd", { class: "mono" }, hyperText(v))])
+        entries.map(([k, v]) => [h("dt", {}, k), h("dd", { class: "mono" }, hyperText(v))]),
       );
     }
 
@@ -1151,18 +1416,41 @@
           return h(
             "li",
             { class: `to-${t.to_stage}` },
-            h("div", { class: "row-title" }, t.from_stage ? [stageBadge(t.from_stage), h("span", { class: "muted" }, "→")] : h("span", { class: "muted" }, "registered at"), stageBadge(t.to_stage), h("span", { class: "muted" }, t.kind), when(t.at)),
+            h(
+              "div",
+              { class: "row-title" },
+              t.from_stage
+                ? [stageBadge(t.from_stage), h("span", { class: "muted" }, "→")]
+                : h("span", { class: "muted" }, "registered at"),
+              stageBadge(t.to_stage),
+              h("span", { class: "muted" }, t.kind),
+              when(t.at),
+            ),
             t.reason ? h("div", { class: "reason" }, t.reason) : null,
-            evidence.length ? h("div", { class: "evidence" }, evidence.slice(0, 14).map(([k, v]) => h("span", {}, `${k} `, h("b", {}, typeof v === "number" ? compact(v) : String(v))))) : null
+            evidence.length
+              ? h(
+                  "div",
+                  { class: "evidence" },
+                  evidence
+                    .slice(0, 14)
+                    .map(([k, v]) =>
+                      h("span", {}, `${k} `, h("b", {}, typeof v === "number" ? compact(v) : String(v))),
+                    ),
+                )
+              : null,
           );
-        })
+        }),
       );
     }
   }
 
   class JobsView {
     constructor(params) {
-      this.filters = { state: params.get("state") || "", type: params.get("type") || "", config_key: params.get("config_key") || "" };
+      this.filters = {
+        state: params.get("state") || "",
+        type: params.get("type") || "",
+        config_key: params.get("config_key") || "",
+      };
       this.offset = 0;
       this.rows = new Map();
       this.open = new Set(params.get("job") ? [params.get("job")] : []);
@@ -1172,7 +1460,12 @@
 
     mount(main) {
       const select = (name, options) => {
-        const el = h("select", { name, id: `filter-${name}` }, h("option", { value: "" }, "all"), options.map((o) => h("option", { value: o }, o)));
+        const el = h(
+          "select",
+          { name, id: `filter-${name}` },
+          h("option", { value: "" }, "all"),
+          options.map((o) => h("option", { value: o }, o)),
+        );
         el.value = this.filters[name];
         el.addEventListener("change", () => {
           this.filters[name] = el.value;
@@ -1186,11 +1479,45 @@
       this.typeSelect = select("type", []);
       this.keySelect = select("config_key", []);
       this.cluster = new Section(h("div", { class: "tiles" }), (c) => [
-        h("div", { class: "tile" }, h("div", { class: "label" }, "Running"), h("div", { class: "value" }, String(c.running)), h("div", { class: "note" }, `of ${c.slots} slots`)),
-        h("div", { class: "tile" }, h("div", { class: "label" }, "Queued"), h("div", { class: "value" }, String(c.queued))),
-        h("div", { class: "tile" }, h("div", { class: "label" }, "Succeeded"), h("div", { class: "value" }, String(c.jobs_by_state.succeeded || 0))),
-        h("div", { class: "tile" }, h("div", { class: "label" }, "Failed"), h("div", { class: "value" }, String(c.jobs_by_state.failed || 0))),
-        h("div", { class: "tile" }, h("div", { class: "label" }, "Nodes"), h("div", { class: "value" }, String(c.nodes.filter((n) => n.alive).length)), h("div", { class: "note" }, c.nodes.filter((n) => n.alive).map((n) => `${n.id} (${n.executor})`).join(", ") || "none alive")),
+        h(
+          "div",
+          { class: "tile" },
+          h("div", { class: "label" }, "Running"),
+          h("div", { class: "value" }, String(c.running)),
+          h("div", { class: "note" }, `of ${c.slots} slots`),
+        ),
+        h(
+          "div",
+          { class: "tile" },
+          h("div", { class: "label" }, "Queued"),
+          h("div", { class: "value" }, String(c.queued)),
+        ),
+        h(
+          "div",
+          { class: "tile" },
+          h("div", { class: "label" }, "Succeeded"),
+          h("div", { class: "value" }, String(c.jobs_by_state.succeeded || 0)),
+        ),
+        h(
+          "div",
+          { class: "tile" },
+          h("div", { class: "label" }, "Failed"),
+          h("div", { class: "value" }, String(c.jobs_by_state.failed || 0)),
+        ),
+        h(
+          "div",
+          { class: "tile" },
+          h("div", { class: "label" }, "Nodes"),
+          h("div", { class: "value" }, String(c.nodes.filter((n) => n.alive).length)),
+          h(
+            "div",
+            { class: "note" },
+            c.nodes
+              .filter((n) => n.alive)
+              .map((n) => `${n.id} (${n.executor})`)
+              .join(", ") || "none alive",
+          ),
+        ),
       ]);
       this.tbody = h("tbody");
       this.count = h("span");
@@ -1198,7 +1525,20 @@
       this.next = h("button", { class: "btn btn-small", type: "button", onclick: () => this.page(1) }, "Older →");
       this.emptyNote = empty("No jobs match these filters.");
       main.append(
-        h("div", { class: "page-head" }, h("div", {}, h("h1", {}, "Jobs"), h("div", { class: "sub" }, "Selfplay, training, evaluation and pipeline jobs of every node sharing this database."))),
+        h(
+          "div",
+          { class: "page-head" },
+          h(
+            "div",
+            {},
+            h("h1", {}, "Jobs"),
+            h(
+              "div",
+              { class: "sub" },
+              "Selfplay, training, evaluation and pipeline jobs of every node sharing this database.",
+            ),
+          ),
+        ),
         this.cluster.el,
         card(
           "Jobs",
@@ -1207,7 +1547,7 @@
             { class: "filters" },
             h("label", {}, "State", select("state", JOB_STATES)),
             h("label", {}, "Type", this.typeSelect),
-            h("label", {}, "Config", this.keySelect)
+            h("label", {}, "Config", this.keySelect),
           ),
           h(
             "div",
@@ -1215,13 +1555,30 @@
             h(
               "table",
               { id: "jobs-table" },
-              h("thead", {}, h("tr", {}, h("th", {}, "State"), h("th", {}, "Job"), h("th", {}, "Type"), h("th", {}, "Config"), h("th", {}, "Progress"), h("th", { class: "num" }, "Attempts"), h("th", {}, "Node"), h("th", {}, "Created"), h("th", {}, "Duration"), h("th", {}, ""))),
-              this.tbody
+              h(
+                "thead",
+                {},
+                h(
+                  "tr",
+                  {},
+                  h("th", {}, "State"),
+                  h("th", {}, "Job"),
+                  h("th", {}, "Type"),
+                  h("th", {}, "Config"),
+                  h("th", {}, "Progress"),
+                  h("th", { class: "num" }, "Attempts"),
+                  h("th", {}, "Node"),
+                  h("th", {}, "Created"),
+                  h("th", {}, "Duration"),
+                  h("th", {}, ""),
+                ),
+              ),
+              this.tbody,
             ),
             this.emptyNote,
-            h("div", { class: "pager" }, this.count, this.prev, this.next)
-          )
-        )
+            h("div", { class: "pager" }, this.count, this.prev, this.next),
+          ),
+        ),
       );
     }
 
@@ -1236,13 +1593,26 @@
         // first time, and the jobs should not wait for a filter's options.
         this.typesAsked = true;
         api("/api/jobtypes")
-          .then((types) => this.fillOptions(this.typeSelect, types.map((t) => t.name)))
+          .then((types) =>
+            this.fillOptions(
+              this.typeSelect,
+              types.map((t) => t.name),
+            ),
+          )
           .catch(() => (this.typesAsked = false));
       }
-      this.fillOptions(this.keySelect, configs.map((c) => c.config_key));
-      const [page, cluster] = await Promise.all([api(`/api/jobs${q({ ...this.filters, limit: JOBS_PAGE, offset: this.offset })}`), api("/api/cluster")]);
+      this.fillOptions(
+        this.keySelect,
+        configs.map((c) => c.config_key),
+      );
+      const [page, cluster] = await Promise.all([
+        api(`/api/jobs${q({ ...this.filters, limit: JOBS_PAGE, offset: this.offset })}`),
+        api("/api/cluster"),
+      ]);
       const logs = await Promise.all(
-        page.data.filter((j) => this.open.has(j.id) && (j.state === "running" || !this.logs.has(j.id))).map((j) => api(`/api/jobs/${j.id}/log?max_chars=6000`).then((text) => [j.id, text]))
+        page.data
+          .filter((j) => this.open.has(j.id) && (j.state === "running" || !this.logs.has(j.id)))
+          .map((j) => api(`/api/jobs/${j.id}/log?max_chars=6000`).then((text) => [j.id, text])),
       );
       for (const [id, text] of logs) this.logs.set(id, text);
       this.cluster.update(cluster);
@@ -1254,7 +1624,10 @@
       if (select.dataset.sig === sig) return;
       select.dataset.sig = sig;
       const current = select.value;
-      select.replaceChildren(h("option", { value: "" }, "all"), values.map((v) => h("option", { value: v }, v)));
+      select.replaceChildren(
+        h("option", { value: "" }, "all"),
+        values.map((v) => h("option", { value: v }, v)),
+      );
       if (current && !values.includes(current)) select.append(h("option", { value: current }, current));
       select.value = current;
     }
@@ -1291,7 +1664,20 @@
     createRow(id) {
       const cells = {};
       const td = (name, cls) => (cells[name] = h("td", { class: cls || null }));
-      const tr = h("tr", { class: "clickable", dataset: { jobId: id } }, td("state"), td("id", "mono"), td("type"), td("key", "mono"), td("progress"), td("attempts", "num"), td("node", "muted nowrap"), td("created"), td("duration", "nowrap"), td("actions"));
+      const tr = h(
+        "tr",
+        { class: "clickable", dataset: { jobId: id } },
+        td("state"),
+        td("id", "mono"),
+        td("type"),
+        td("key", "mono"),
+        td("progress"),
+        td("attempts", "num"),
+        td("node", "muted nowrap"),
+        td("created"),
+        td("duration", "nowrap"),
+        td("actions"),
+      );
       tr.addEventListener("click", (ev) => {
         if (ev.target.closest("button, a")) return;
         if (this.open.has(id)) this.open.delete(id);
@@ -1352,8 +1738,15 @@
                 { class: "detail-grid" },
                 job.error ? h("div", {}, h("h3", {}, "Error"), h("pre", { class: "error" }, job.error)) : null,
                 h("div", {}, h("h3", {}, "Config"), h("pre", { class: "light" }, json(job.config))),
-                job.result !== null && job.result !== undefined ? h("div", {}, h("h3", {}, "Result"), h("pre", { class: "light" }, json(job.result))) : null,
-                h("div", {}, h("h3", {}, "Log (tail)"), h("pre", {}, log === undefined ? "loading…" : log || "(empty)")),
+                job.result !== null && job.result !== undefined
+                  ? h("div", {}, h("h3", {}, "Result"), h("pre", { class: "light" }, json(job.result)))
+                  : null,
+                h(
+                  "div",
+                  {},
+                  h("h3", {}, "Log (tail)"),
+                  h("pre", {}, log === undefined ? "loading…" : log || "(empty)"),
+                ),
                 h(
                   "div",
                   {},
@@ -1372,11 +1765,11 @@
                     h("dt", {}, "started"),
                     h("dd", {}, job.started_at ? new Date(job.started_at).toLocaleString() : "–"),
                     h("dt", {}, "finished"),
-                    h("dd", {}, job.finished_at ? new Date(job.finished_at).toLocaleString() : "–")
-                  )
-                )
-              )
-            )
+                    h("dd", {}, job.finished_at ? new Date(job.finished_at).toLocaleString() : "–"),
+                  ),
+                ),
+              ),
+            ),
           );
           return detailRow;
         },
@@ -1405,7 +1798,13 @@
     const main = $("main");
     main.replaceChildren();
     view =
-      route.page === "config" ? new ConfigView(route.key) : route.page === "model" ? new ModelView(route.id) : route.page === "jobs" ? new JobsView(route.params) : new OverviewView();
+      route.page === "config"
+        ? new ConfigView(route.key)
+        : route.page === "model"
+          ? new ModelView(route.id)
+          : route.page === "jobs"
+            ? new JobsView(route.params)
+            : new OverviewView();
     view.mount(main);
     document.title = `zeroloop · ${route.page === "config" ? route.key : route.page === "model" ? route.id : route.page}`;
     window.scrollTo(0, 0);
