@@ -1837,7 +1837,7 @@
   async function showNode() {
     try {
       const health = await api("/api/health");
-      $("node-info").textContent = `${health.node_id || "API only"} · v${health.version}`;
+      $("node-info").textContent = `zeroloop v${health.version}`;
     } catch (e) {
       $("node-info").textContent = "";
     }
