@@ -146,6 +146,9 @@ def test_openapi_documents_the_routes_and_the_bearer_scheme(api):
     } <= set(schema["paths"])
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert "JobCreate" in schema["components"]["schemas"]
+    status = schema["paths"]["/api/jobs/{job_id}"]["get"]["responses"]["200"]["content"]["application/json"]
+    created = schema["paths"]["/api/jobs"]["post"]["responses"]["201"]["content"]["application/json"]
+    assert status["schema"]["$ref"] == created["schema"]["$ref"] == "#/components/schemas/JobPublic"
 
 
 def test_jobtypes_lists_schemas(api):

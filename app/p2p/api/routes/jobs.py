@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
 
 from app.p2p import jobtypes, paths, store
 from app.p2p.api.deps import NodeDep, SettingsDep
@@ -15,12 +16,18 @@ JobId = Annotated[str, Path(min_length=1, max_length=64, description="The job's 
 CONFIG_KEY_PATTERN = r"^[a-z][a-z0-9]*_[1-9][0-9]*p$"
 
 
-@router.post("/jobs", status_code=status.HTTP_201_CREATED)
-def submit_job(create: JobCreate, settings: SettingsDep, node: NodeDep) -> JobPublic:
+def _json(model: BaseModel, status_code: int = 200) -> Response:
+    # Submit and status are the hot paths: their bodies are validated models already, so they skip FastAPI's
+    # second validation of the response (about a third of a status request's time in the API layer).
+    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
+
+
+@router.post("/jobs", status_code=status.HTTP_201_CREATED, response_model=JobPublic)
+def submit_job(create: JobCreate, settings: SettingsDep, node: NodeDep) -> Response:
     job = store.submit(settings, create)
     if node is not None:
         node.wake()
-    return job
+    return _json(job, status.HTTP_201_CREATED)
 
 
 @router.get("/jobs")
@@ -37,9 +44,9 @@ def list_jobs(
     )
 
 
-@router.get("/jobs/{job_id}")
-def get_job(job_id: JobId, settings: SettingsDep) -> JobPublic:
-    return store.get_job(settings, job_id)
+@router.get("/jobs/{job_id}", response_model=JobPublic)
+def get_job(job_id: JobId, settings: SettingsDep) -> Response:
+    return _json(store.get_job(settings, job_id))
 
 
 @router.post("/jobs/{job_id}/cancel")
