@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from app.core.config import reset_settings
 from app.core.errors import ZeroloopError
@@ -59,5 +60,5 @@ def main() -> None:
     try:
         app(standalone_mode=True)
     except (ZeroloopError, ValueError, LookupError) as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print("[bold red]error:[/]", escape(str(exc)), highlight=False)
         sys.exit(2)
