@@ -1,17 +1,20 @@
 """How close batched search comes to the network's own speed, on hex8_2p with the default CPU network.
 
-    python bench/search.py [--games 64 --simulations 64 --rounds 3 --seconds 4]
+    python bench/search.py [--games 64 --simulations 64 --rounds 3 --seconds 4 --threads N --leaves-per-step K]
 
 Prints, from one run:
-  (a) raw network positions/s at the batch size the search sends per call (and at the number of games),
+  (a) raw network positions/s at the batch size the search sends per call,
   (b) selfplay MCTS simulations/s with ``--games`` games in parallel (PUCT, Dirichlet noise, temperature-1
-      moves, finished games restarted: what selfplay does),
+      opening moves, finished games restarted: what selfplay does),
   (c) the ratio b/a (target >= 0.85),
   (d) simulations/s of the same search evaluating one leaf per network call (one game; target: b >= 5x d).
 
-(a) and (b) are measured in interleaved rounds so that load from other processes on a shared machine hits both
-alike; each is the total over all rounds. The raw network runs on planes of real selfplay positions.
-A simulation is one leaf evaluation (the roots' own evaluations are not counted, though (b) pays for them).
+Two ways of running the batched search are timed side by side: ``overlap`` (two halves of the games; one half's
+network call runs on a worker thread while the other half's tree work runs here: the default) and ``serial``
+(every network call on this thread). Each has its own (a), at its own call size. All timings run in interleaved
+rounds so that load from other processes on a shared machine hits each alike; each figure is the total over the
+rounds. The raw network runs on planes of real selfplay positions. A simulation is one leaf evaluation (the roots'
+own evaluations are not counted, though (b) pays for them).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -30,7 +34,7 @@ from app.selfplay.config import SelfplayConfig
 
 
 class CountingEvaluator:
-    """Passes calls through to the network and records each call's batch size and the time spent inside."""
+    """Passes calls through to the network; records each call's batch size and the time spent inside."""
 
     def __init__(self, evaluate) -> None:
         self.evaluate = evaluate
@@ -72,6 +76,28 @@ class SelfplayLoop:
             self.states[i] = state
         return len(self.states) * self.search.config.num_simulations
 
+    def timed(self, seconds: float) -> tuple[float, float, float]:
+        """(simulations, wall seconds, this thread's CPU seconds) of whole moves for about ``seconds``."""
+        sims, start, cpu = 0, time.perf_counter(), time.thread_time()
+        while time.perf_counter() - start < seconds:
+            sims += self.move()
+        return sims, time.perf_counter() - start, time.thread_time() - cpu
+
+
+@dataclass
+class Contender:
+    """One way of running the batched search, with its own raw-network reference at its own call size."""
+
+    name: str
+    loop: SelfplayLoop
+    counting: CountingEvaluator
+    batch: int = 0
+    planes: np.ndarray | None = None
+    legal: np.ndarray | None = None
+    totals: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("raw_n", "raw_t", "sims", "t", "cpu"), 0.0)
+    )
+
 
 def raw_rate(evaluate, planes: np.ndarray, legal: np.ndarray, seconds: float) -> tuple[int, float]:
     """(positions evaluated, seconds) calling ``evaluate`` on the same batch for about ``seconds``."""
@@ -91,70 +117,69 @@ def main() -> None:
     parser.add_argument("--simulations", type=int, default=default_sims, help="simulations per move")
     parser.add_argument("--leaves-per-step", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=4.0, help="length of one round of (a) and of (b)")
-    parser.add_argument("--single-seconds", type=float, default=6.0, help="length of (d)")
-    parser.add_argument("--no-overlap", action="store_true", help="keep network calls on the search thread")
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of one timing of (a) or (b)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: the evaluator's)")
     args = parser.parse_args()
 
     game = make_game("hex8", 2)
     torch.manual_seed(0)
     net = PolicyValueNet.for_game(game, NetConfig.cpu()).eval()
-    network = NetworkEvaluator(net)
+    network = NetworkEvaluator(net, num_threads=args.threads)
     config = MCTSConfig(num_simulations=args.simulations, leaves_per_step=args.leaves_per_step)
-    counting = CountingEvaluator(network)
-    search = BatchedMCTS(game, counting, config, overlap=not args.no_overlap)
-    loop = SelfplayLoop(game, search, args.games, seed=0)
+    contenders = []
+    for name, overlap in (("overlap", True), ("serial", False)):
+        counting = CountingEvaluator(network)
+        loop = SelfplayLoop(game, BatchedMCTS(game, counting, config, overlap=overlap), args.games, seed=0)
+        contenders.append(Contender(name, loop, counting))
+    single = SelfplayLoop(game, BatchedMCTS(game, network, config, overlap=False), 1, seed=2)
     print(
         f"hex8_2p, net cpu ({net.cfg.blocks}x{net.cfg.channels}, {network.mode}), torch {torch.__version__}, "
-        f"{torch.get_num_threads()} threads; {args.games} games x {args.simulations} simulations, "
-        f"leaves/step {args.leaves_per_step}, overlap {not args.no_overlap}"
+        f"{torch.get_num_threads()} torch thread(s); {args.games} games x {args.simulations} simulations, "
+        f"leaves/step {args.leaves_per_step}"
     )
 
-    # Warm-up: numba compilation, torch's first calls, and a pool of real positions for the raw timing.
-    loop.move()
-    loop.move()
-    step_batches = counting.batches[1:]  # the first call of each search holds the roots
-    batch = int(statistics.median(step_batches))
-    pool = np.stack([game.encode(s) for s in loop.positions])
-    pool_legal = np.stack([game.legal_mask(s) for s in loop.positions])
-    planes, legal = pool[:batch], pool_legal[:batch]
-    planes_g = np.resize(pool, (args.games, *pool.shape[1:]))
-    legal_g = np.resize(pool_legal, (args.games, pool_legal.shape[1]))
+    # Warm-up (numba compilation, torch's first calls), the call size of each contender, and real positions.
+    for c in contenders:
+        c.loop.move()
+        c.loop.move()
+        c.batch = int(statistics.median(c.counting.batches[1:]))  # the first call of a search holds the roots
+        pool = c.loop.positions
+        c.planes = np.resize(
+            np.stack([game.encode(s) for s in pool]), (c.batch, game.num_planes, *game.board_shape)
+        )
+        c.legal = np.resize(np.stack([game.legal_mask(s) for s in pool]), (c.batch, game.action_size))
+        c.counting.busy = 0.0
+    single.move()
 
-    raw_n = raw_t = raw_g_n = raw_g_t = 0.0
-    sims = sims_t = 0.0
-    calls_before = len(counting.batches)
-    counting.busy = 0.0
+    single_sims = single_t = raw1_n = raw1_t = 0.0
+    one_planes, one_legal = contenders[0].planes[:1], contenders[0].legal[:1]
     for _ in range(args.rounds):
-        n, t = raw_rate(network, planes, legal, args.seconds)
-        raw_n, raw_t = raw_n + n, raw_t + t
-        n, t = raw_rate(network, planes_g, legal_g, args.seconds / 4)
-        raw_g_n, raw_g_t = raw_g_n + n, raw_g_t + t
-        start = time.perf_counter()
-        while time.perf_counter() - start < args.seconds:
-            sims += loop.move()
-        sims_t += time.perf_counter() - start
-    network_positions = sum(counting.batches[calls_before:])
+        for c in contenders:
+            n, t = raw_rate(network, c.planes, c.legal, args.seconds)
+            sims, wall, cpu = c.loop.timed(args.seconds)
+            for key, value in zip(c.totals, (n, t, sims, wall, cpu), strict=True):
+                c.totals[key] += value
+        sims, wall, _ = single.timed(args.seconds / 2)
+        single_sims, single_t = single_sims + sims, single_t + wall
+        n, t = raw_rate(network, one_planes, one_legal, args.seconds / 4)
+        raw1_n, raw1_t = raw1_n + n, raw1_t + t
 
-    single = BatchedMCTS(game, network, config, overlap=False)
-    single_loop = SelfplayLoop(game, single, 1, seed=2)
-    single_loop.move()
-    single_sims, start = 0, time.perf_counter()
-    while time.perf_counter() - start < args.single_seconds:
-        single_sims += single_loop.move()
-    single_t = time.perf_counter() - start
-
-    a = raw_n / raw_t
-    b = sims / sims_t
     d = single_sims / single_t
-    print(f"(a) raw network:           {a:9.0f} positions/s at batch {batch} (the search's calls)")
-    print(f"                           {raw_g_n / raw_g_t:9.0f} positions/s at batch {args.games}")
     print(
-        f"(b) selfplay search:       {b:9.0f} simulations/s ({network_positions / sims_t:.0f} network positions/s)"
+        f"(d) one leaf per call:     {d:9.0f} simulations/s (the raw network alone at batch 1: "
+        f"{raw1_n / raw1_t:.0f} positions/s)"
     )
-    print(f"                           network busy {counting.busy / sims_t:.0%} of the time")
-    print(f"(c) b / a:                 {b / a:9.2f}   (target >= 0.85)")
-    print(f"(d) one leaf per call:     {d:9.0f} simulations/s; b / d = {b / d:.1f}x (target >= 5x)")
+    for c in contenders:
+        t = c.totals
+        a, b = t["raw_n"] / t["raw_t"], t["sims"] / t["t"]
+        print(f"{c.name}:")
+        print(f"  (a) raw network:         {a:9.0f} positions/s at batch {c.batch} (this search's calls)")
+        print(
+            f"  (b) selfplay search:     {b:9.0f} simulations/s; network busy {c.counting.busy / t['t']:.0%} of "
+            f"the time; search thread {t['cpu'] / t['sims'] * 1e6:.0f} CPU-us per simulation"
+        )
+        print(f"  (c) b / a:               {b / a:9.2f}   (target >= 0.85)")
+        print(f"      b / d:               {b / d:9.1f}x  (target >= 5x)")
 
 
 if __name__ == "__main__":

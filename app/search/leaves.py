@@ -73,7 +73,10 @@ class NetworkLeaves:
                 f"for {n} positions; expected ({n}, {game.action_size}) and ({n}, {game.num_players})"
             )
         priors = np.where(legal, priors, 0.0).astype(np.float32, copy=False)
-        return priors, rotate_to_absolute(np.asarray(values, dtype=np.float32), to_move)
+        values = np.asarray(values, dtype=np.float32)
+        if not (np.isfinite(priors).all() and np.isfinite(values).all()):
+            raise ValueError("evaluate_fn returned NaN or infinite priors or values (a diverged network?)")
+        return priors, rotate_to_absolute(values, to_move)
 
 
 class RolloutLeaves:

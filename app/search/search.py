@@ -12,6 +12,7 @@ which makes the same search correct for 2, 3 and 4 players.
 
 from __future__ import annotations
 
+import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,9 @@ from app.search.leaves import LeafEvaluator, NetworkLeaves
 from app.search.selection import RULE_GUMBEL, RULES, select_leaves
 from app.search.tree import LEAF_NEW, ROOT, Tree
 from app.search.types import EvaluateFn, SearchOutput
+
+_SWITCH_INTERVAL = 0.0002
+"""Seconds between GIL hand-offs while a network evaluation runs on the worker thread."""
 
 
 @dataclass
@@ -142,6 +146,18 @@ class BatchedMCTS:
                 self._finish(tree, step, self._compute(step, rng))
             return
         groups = np.array_split(ids, 2)
+        # The network thread needs the GIL briefly before and after each forward pass; with Python's default 5 ms
+        # switch interval it would wait out the whole of this thread's tree work instead of overlapping it.
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch_interval, _SWITCH_INTERVAL))
+        try:
+            self._pipeline(tree, rng, root_gumbel, num_considered, groups)
+        finally:
+            sys.setswitchinterval(switch_interval)
+
+    def _pipeline(self, tree, rng, root_gumbel, num_considered, groups: list[np.ndarray]) -> None:
+        """Alternate two groups of trees: one group's evaluation runs on a worker thread while the other group
+        is backed up, descended and encoded here."""
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mcts-eval") as pool:
 
             def start(group: np.ndarray) -> tuple[_Step, Future | None] | None:

@@ -158,6 +158,14 @@ def test_a_wrongly_shaped_evaluator_answer_is_named():
             [game.initial_state()], np.random.default_rng(0), add_noise=False
         )
 
+    def diverged(planes, legal):
+        return np.full((len(planes), 7), 1 / 7, np.float32), np.full((len(planes), 2), np.nan, np.float32)
+
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        BatchedMCTS(game, diverged, MCTSConfig(num_simulations=2)).run(
+            [game.initial_state()], np.random.default_rng(0), add_noise=False
+        )
+
 
 def test_dirichlet_noise_moves_visits_off_a_one_sided_prior():
     # The fake prior puts everything on a0 and every value is zero: without noise a1..a3 are never tried.
