@@ -102,25 +102,35 @@ def test_seeded_runs_are_reproducible_and_noise_uses_the_seed(gumbel):
     np.testing.assert_array_equal(quiet[0], quiet[1])
 
 
-def test_outputs_respect_each_roots_own_legal_moves():
-    game = make_game("connect4", 2)
-    # Column 0 filled in the second position only: the batch mixes masks.
-    full_column = play(game, [0, 0, 0, 0, 0, 0])
+@pytest.mark.parametrize(
+    "config",
+    [
+        MCTSConfig(num_simulations=30),
+        MCTSConfig(num_simulations=1),
+        MCTSConfig(num_simulations=30, leaves_per_step=3),
+        MCTSConfig(num_simulations=30, gumbel=True),
+        MCTSConfig(num_simulations=30, gumbel=True, leaves_per_step=3, max_considered_actions=3),
+        MCTSConfig(num_simulations=30, selection="ucb1"),
+    ],
+    ids=["puct", "one_simulation", "virtual_loss", "gumbel", "gumbel_virtual_loss", "ucb1"],
+)
+def test_outputs_respect_each_roots_own_legal_moves(config):
+    game = make_game("connect4", 3)
+    # Column 0 filled in the second position only: the batch mixes masks (and players to move).
+    full_column = play(game, [0, 0, 0, 0, 0, 0, 0])
     states = [game.initial_state(), full_column, play(game, [3])]
-    for config in (MCTSConfig(num_simulations=30), MCTSConfig(num_simulations=30, gumbel=True)):
-        out = BatchedMCTS(game, HashEvaluator(game), config).run(
-            states, np.random.default_rng(0), add_noise=True
-        )
-        assert isinstance(out, SearchOutput)
-        assert out.visit_counts.shape == out.policy.shape == (3, game.action_size)
-        assert out.root_values.shape == (3, 2)
-        for i, state in enumerate(states):
-            illegal = ~game.legal_mask(state)
-            assert not out.visit_counts[i, illegal].any() and not out.policy[i, illegal].any()
-        np.testing.assert_allclose(out.visit_counts.sum(axis=1), 30)
-        np.testing.assert_allclose(out.policy.sum(axis=1), 1.0, rtol=1e-6)
-        if config.gumbel:
-            assert all(game.legal_mask(s)[a] for s, a in zip(states, out.action, strict=True))
+    out = BatchedMCTS(game, HashEvaluator(game), config).run(states, np.random.default_rng(0), add_noise=True)
+    assert isinstance(out, SearchOutput)
+    assert out.visit_counts.shape == out.policy.shape == (3, game.action_size)
+    assert out.root_values.shape == (3, 3)
+    for i, state in enumerate(states):
+        illegal = ~game.legal_mask(state)
+        assert not out.visit_counts[i, illegal].any() and not out.policy[i, illegal].any()
+    np.testing.assert_allclose(out.visit_counts.sum(axis=1), config.num_simulations)
+    np.testing.assert_allclose(out.policy.sum(axis=1), 1.0, rtol=1e-6)
+    assert (out.action is not None) == config.gumbel
+    if config.gumbel:
+        assert all(game.legal_mask(s)[a] for s, a in zip(states, out.action, strict=True))
 
 
 def test_one_legal_move_gets_every_visit():
