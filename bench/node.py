@@ -12,6 +12,7 @@ Targets (issue 5): status p99 <= 20 ms, >= 200 submissions/s.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -32,6 +33,12 @@ def pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
+def cpu_ms(pid: int) -> float:
+    """CPU time (user + system) a process has used, in ms: unlike wall time, not inflated by other load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def timed(fn, n: int) -> list[float]:
     out = []
     for _ in range(n):
@@ -50,12 +57,17 @@ def latencies(node: NodeProcess, args: argparse.Namespace) -> tuple[float, float
         for _ in range(20):  # warm up connections, imports and caches
             p2p.health()
             p2p.get_job_status(p2p.submit_job("sleep", {"seconds": 0}))
+        pid = node.proc.pid
+        c0 = cpu_ms(pid)
         health = timed(p2p.health, args.statuses)
+        c1 = cpu_ms(pid)
         ids: list[str] = []
         t0 = time.perf_counter()
         submit = timed(lambda: ids.append(p2p.submit_job("sleep", {"seconds": 0})), args.submits)
         sequential_rate = args.submits / (time.perf_counter() - t0)
+        c2 = cpu_ms(pid)
         status = timed(lambda: p2p.get_job_status(ids[len(ids) // 2]), args.statuses)
+        c3 = cpu_ms(pid)
         listing = timed(lambda: p2p.list_jobs(limit=50), max(50, args.statuses // 10))
 
     per_thread = args.submits // args.threads
@@ -86,6 +98,12 @@ def latencies(node: NodeProcess, args: argparse.Namespace) -> tuple[float, float
     print(row("GET /api/jobs?limit=50", listing))
     print(f"  submissions/s sequential  {sequential_rate:7.1f}")
     print(f"  submissions/s {args.threads} threads   {concurrent_rate:7.1f}")
+    submit_cpu = (c2 - c1) / args.submits
+    print("node CPU per request (user+system of the node process; independent of other load):")
+    print(
+        f"  health {(c1 - c0) / args.statuses:.2f} ms   submit {submit_cpu:.2f} ms   "
+        f"status {(c3 - c2) / args.statuses:.2f} ms   -> one core sustains ~{1000 / submit_cpu:.0f} submissions/s"
+    )
     return pct(status, 99), max(sequential_rate, concurrent_rate)
 
 

@@ -65,7 +65,7 @@ class LocalJobs:
         )
         job = store.submit(self.settings, create)
         if self.node is not None:
-            self.node.wake()
+            self.node.job_submitted()
         return job.id
 
     def status(self, job_id: str) -> JobPublic:

@@ -72,8 +72,15 @@ class Node:
         self._thread.start()
 
     def wake(self) -> None:
-        """Claim now rather than at the next tick (a job was just submitted here)."""
+        """Run a round now rather than at the next tick (a job of this node ended or was cancelled)."""
         self._wake.set()
+
+    def job_submitted(self) -> None:
+        """Claim now if a slot is free; otherwise the next free slot claims it anyway."""
+        # Waking the loop for nothing costs a thread switch on every submission, a tenth of an API-only
+        # node's time per submit.
+        if len(self.executor.running()) < self.slots and not self._wake.is_set():
+            self._wake.set()
 
     def stop(self) -> None:
         """Stop claiming, stop this node's jobs and queue them again (their start does not count)."""

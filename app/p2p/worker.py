@@ -13,6 +13,7 @@ the node records as the job's failure.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import socket
@@ -227,4 +228,10 @@ def _log_termination(settings: Settings, job_id: str) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # The outcome is committed: skip the interpreter's teardown (slow with torch and numba loaded, slower on a
+    # busy machine), which would keep the job's slot taken after the job is done.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -26,7 +26,7 @@ def _json(model: BaseModel, status_code: int = 200) -> Response:
 def submit_job(create: JobCreate, settings: SettingsDep, node: NodeDep) -> Response:
     job = store.submit(settings, create)
     if node is not None:
-        node.wake()
+        node.job_submitted()
     return _json(job, status.HTTP_201_CREATED)
 
 
