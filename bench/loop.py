@@ -33,13 +33,12 @@ def main() -> None:
 
 def run(args, home: Path) -> None:
     from app.core.config import Settings
-    from app.core.names import parse_config_key
-    from app.evaluation import EvalConfig, run_evaluation
+    from app.games.registry import game_for_key
     from app.integration.lifecycle import ModelLifecycle
     from app.integration.pipeline import Pipeline
 
     settings = Settings(home=home)
-    key = parse_config_key(args.config)
+    game = game_for_key(args.config)
     stage_s: dict[str, float] = defaultdict(float)
     loop_s = check_s = 0.0
     checked: set[str] = set()
@@ -60,19 +59,12 @@ def run(args, home: Path) -> None:
                 continue
             checked.add(production.model_id)
             started = time.perf_counter()
-            result = run_evaluation(
-                EvalConfig(
-                    board_type=key.board_type, num_players=key.num_players, candidate=production.model_id,
-                    opponent=ANCHOR, max_games=args.check_games, elo0=-1000, elo1=1000, anchors=["random"],
-                    anchors_games=0, calibration_games=0, seed=10_000 + cycle,
-                ),
-                settings=settings,
-            )  # fmt: skip
+            score = match_score(settings, game, production.model_id, args.check_games, seed=10_000 + cycle)
             check_s += time.perf_counter() - started
             print(
-                f"{line}; {production.model_id} scores {result.score:.1%} vs {ANCHOR} over {result.games} games"
+                f"{line}; {production.model_id} scores {score:.1%} vs {ANCHOR} over {args.check_games} games"
             )
-            if result.score >= TARGET:
+            if score >= TARGET:
                 print(f"\nreached after {cycle} cycles: {loop_s:.0f}s of loop wall time")
                 break
         else:
@@ -82,6 +74,28 @@ def run(args, home: Path) -> None:
         print(f"  {stage:<10} {stage_s[stage]:7.1f}s  ({stage_s[stage] / max(loop_s, 1e-9):.0%} of the loop)")
     print(f"  {'overhead':<10} {loop_s - job_s:7.1f}s  (job start-up, promotion, bookkeeping)")
     print(f"  strength checks (not in the loop time): {check_s:.1f}s")
+
+
+def match_score(settings, game, model_id: str, games: int, *, seed: int) -> float:
+    """Mean points of ``model_id`` against the anchor over paired openings with seats swapped (fixed length)."""
+    import numpy as np
+
+    from app.evaluation.arena import play_rotated, random_openings
+    from app.evaluation.players import make_agent
+
+    rng = np.random.default_rng(seed)
+    lineup = [
+        make_agent(model_id, game, settings, num_simulations=48),
+        make_agent(ANCHOR, game, settings, num_simulations=0),
+    ]
+    openings = random_openings(game, max(1, games // 2), num_moves=2, rng=rng)
+    played = [g for group in play_rotated(game, lineup, openings, rng=rng) for g in group]
+    points = []
+    for g in played:
+        seat = g.players.index(model_id)
+        best, worst = max(g.returns), min(g.returns)
+        points.append(0.5 if best == worst else float(g.returns[seat] == best))
+    return float(np.mean(points))
 
 
 if __name__ == "__main__":
