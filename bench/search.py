@@ -9,9 +9,9 @@ Prints, from one run:
   (c) the ratio b/a (target >= 0.85),
   (d) simulations/s of the same search evaluating one leaf per network call (one game; target: b >= 5x d).
 
-Two ways of running the batched search are timed side by side: ``overlap`` (two halves of the games; one half's
-network call runs on a worker thread while the other half's tree work runs here: the default) and ``serial``
-(every network call on this thread). Each has its own (a), at its own call size. All timings run in interleaved
+Two ways of running the batched search are timed side by side: ``serial`` (every network call on this thread:
+the default for a CPU network) and ``overlap`` (two halves of the games; one half's network call runs on a worker
+thread while the other half's tree work runs here: the default for a network on an accelerator). Each has its own (a), at its own call size. All timings run in interleaved
 rounds so that load from other processes on a shared machine hits each alike; each figure is the total over the
 rounds. The raw network runs on planes of real selfplay positions. A simulation is one leaf evaluation (the roots'
 own evaluations are not counted, though (b) pays for them).
@@ -127,7 +127,7 @@ def main() -> None:
     network = NetworkEvaluator(net, num_threads=args.threads)
     config = MCTSConfig(num_simulations=args.simulations, leaves_per_step=args.leaves_per_step)
     contenders = []
-    for name, overlap in (("overlap", True), ("serial", False)):
+    for name, overlap in (("serial", False), ("overlap", True)):
         counting = CountingEvaluator(network)
         loop = SelfplayLoop(game, BatchedMCTS(game, counting, config, overlap=overlap), args.games, seed=0)
         contenders.append(Contender(name, loop, counting))

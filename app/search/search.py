@@ -2,9 +2,13 @@
 
 Each step, a numba kernel descends every tree of a group to a leaf (``selection.select_leaves``), the game makes
 the new leaves' states (``game.apply`` runs only here, once per created node), one evaluator call values all of
-them, and a second kernel backs the values up (``backup.backup_leaves``). With a network, the trees are split in
-two groups and the network call of one group runs on a worker thread while the other group is descended and
-encoded (torch releases the GIL), so the Python and numba work hides behind the network's.
+them, and a second kernel backs the values up (``backup.backup_leaves``).
+
+With ``overlap``, the trees are split in two groups and the network call of one group runs on a worker thread
+while the other group is descended and encoded, so the tree work hides behind the network's. That pays when the
+network waits on an accelerator with the GIL released; with a one-thread CPU network on a busy 2-core machine the
+two threads contend (for the cores and for the GIL around each torch call) and serial steps measured as fast or
+faster (bench/search.py prints both), so by default only evaluators on another device overlap.
 
 Values are vectors over players in absolute order; the player to move at a node maximises their own component,
 which makes the same search correct for 2, 3 and 4 players.
@@ -53,8 +57,9 @@ class BatchedMCTS:
     """``BatchedMCTS(game, evaluate_fn, config).run(states, rng, add_noise=...)``.
 
     ``evaluate_fn`` is an ``EvaluateFn`` (network contract, see ``app.search.types``) or a ``LeafEvaluator``
-    (``app.search.leaves``; e.g. ``RolloutLeaves`` for network-free search). ``overlap=False`` keeps every
-    evaluator call on the calling thread (same results, no pipelining).
+    (``app.search.leaves``; e.g. ``RolloutLeaves`` for network-free search). ``overlap``: run evaluator calls on a
+    worker thread, pipelined with the tree work (True), or on the calling thread (False); None (default) overlaps
+    when the evaluator reports a non-CPU ``device`` (as ``NetworkEvaluator`` does). Results are the same either way.
 
     Memory: B trees of ``num_simulations + 1`` nodes × A actions (about 9 bytes per edge).
     """
@@ -65,7 +70,7 @@ class BatchedMCTS:
         evaluate_fn: EvaluateFn | LeafEvaluator,
         config: MCTSConfig,
         *,
-        overlap: bool = True,
+        overlap: bool | None = None,
     ) -> None:
         if not isinstance(config, MCTSConfig):
             raise TypeError(f"config must be an MCTSConfig, got {type(config).__name__}")
@@ -74,7 +79,7 @@ class BatchedMCTS:
         self.leaves: LeafEvaluator = (
             evaluate_fn if isinstance(evaluate_fn, LeafEvaluator) else NetworkLeaves(game, evaluate_fn)
         )
-        self.overlap = overlap
+        self.overlap = _runs_off_cpu(evaluate_fn) if overlap is None else bool(overlap)
         self._rule = RULE_GUMBEL if config.gumbel else RULES[config.selection]
         self._c_explore = config.c_uct if config.selection == "ucb1" else config.c_puct
         self._table = considered_visits_table(
@@ -326,3 +331,9 @@ class BatchedMCTS:
         return SearchOutput(
             visit_counts=visit_counts, policy=policy, root_values=tree.root_values(), action=action
         )
+
+
+def _runs_off_cpu(evaluate_fn: object) -> bool:
+    """Whether the evaluator reports a device other than the CPU (``NetworkEvaluator.device``)."""
+    device = getattr(evaluate_fn, "device", None)
+    return device is not None and getattr(device, "type", str(device)) != "cpu"

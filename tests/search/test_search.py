@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -53,7 +55,10 @@ def test_batched_equals_one_game_at_a_time(config):
     game = make_game("connect4", 2)
     evaluator = HashEvaluator(game, seed=3)
     states = _positions(game, 6, seed=4)
-    batched = BatchedMCTS(game, evaluator, config).run(states, np.random.default_rng(5), add_noise=False)
+    # The batch runs pipelined (network calls on a worker thread), each single game serially.
+    batched = BatchedMCTS(game, evaluator, config, overlap=True).run(
+        states, np.random.default_rng(5), add_noise=False
+    )
     for i, state in enumerate(states):
         single = BatchedMCTS(game, evaluator, config, overlap=False).run(
             [state], np.random.default_rng(5), add_noise=False
@@ -77,11 +82,28 @@ def test_one_network_call_per_step_for_the_whole_batch():
     assert len(evaluator.calls) == 11
     assert evaluator.calls[0] == 8 and max(evaluator.calls[1:]) == 8
     overlapped = HashEvaluator(game)
-    BatchedMCTS(game, overlapped, MCTSConfig(num_simulations=10, leaves_per_step=2)).run(
+    BatchedMCTS(game, overlapped, MCTSConfig(num_simulations=10, leaves_per_step=2), overlap=True).run(
         states, np.random.default_rng(0), add_noise=False
     )
     # Two halves of 4 trees, 2 leaves each: calls of at most 8 leaves, alternating between the halves.
     assert overlapped.calls[0] == 8 and max(overlapped.calls[1:]) <= 8 and len(overlapped.calls) >= 11
+
+
+def test_overlap_by_default_only_for_evaluators_on_another_device():
+    game = make_game("connect4", 2)
+    config = MCTSConfig(num_simulations=4)
+    assert not BatchedMCTS(game, HashEvaluator(game), config).overlap
+
+    class OnAccelerator(HashEvaluator):
+        device = SimpleNamespace(type="cuda")
+
+    class OnCPU(HashEvaluator):
+        device = SimpleNamespace(type="cpu")
+
+    assert BatchedMCTS(game, OnAccelerator(game), config).overlap
+    assert not BatchedMCTS(game, OnCPU(game), config).overlap
+    assert not BatchedMCTS(game, OnAccelerator(game), config, overlap=False).overlap
+    assert not BatchedMCTS(game, RolloutLeaves(game), config).overlap
 
 
 @pytest.mark.parametrize("gumbel", [False, True])
