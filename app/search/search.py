@@ -95,6 +95,10 @@ class BatchedMCTS:
         """
         game = self.game
         states = list(states)
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(
+                f"rng must be a numpy Generator (np.random.default_rng(seed)), got {type(rng).__name__}"
+            )
         if not states:
             raise ValueError("run() needs at least one state to search from, got an empty list")
         for i, state in enumerate(states):
@@ -144,7 +148,7 @@ class BatchedMCTS:
 
     def _search(
         self, tree: Tree, rng: np.random.Generator, root_gumbel: np.ndarray, num_considered: np.ndarray
-    ):
+    ) -> None:
         ids = np.arange(tree.batch_size, dtype=np.int64)
         if not (self.overlap and self.leaves.threaded and tree.batch_size >= 2):
             while (step := self._select(tree, ids, root_gumbel, num_considered)) is not None:

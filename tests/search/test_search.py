@@ -175,6 +175,8 @@ def test_terminal_and_empty_roots_are_rejected_clearly():
         search.run([game.initial_state(), won], np.random.default_rng(0), add_noise=False)
     with pytest.raises(ValueError, match="at least one state"):
         search.run([], np.random.default_rng(0), add_noise=False)
+    with pytest.raises(TypeError, match="numpy Generator"):
+        search.run([game.initial_state()], 0, add_noise=False)
     with pytest.raises(TypeError, match="MCTSConfig"):
         BatchedMCTS(game, HashEvaluator(game), {"num_simulations": 4})
 
