@@ -1,7 +1,56 @@
-"""Helpers shared by the CLI modules."""
+"""Helpers shared by the CLI modules: the console, stage configs from options, and a stage progress bar."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from app.core.errors import InvalidConfig
 
 console = Console()
+M = TypeVar("M", bound=BaseModel)
+
+
+def build_config(model: type[M], fields: Mapping[str, Any], options: Mapping[str, str] | None = None) -> M:
+    """``model(**fields)``; a validation error becomes ``InvalidConfig`` naming each bad field by its option.
+
+    ``options`` maps field names to the option a user typed (``{"games": "--games"}``). A validator's own error
+    (an unknown board, say) is shown as it was raised, without pydantic's prefix.
+    """
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        raise InvalidConfig(validation_message(exc, options or {})) from None
+
+
+def validation_message(exc: ValidationError, options: Mapping[str, str]) -> str:
+    parts = []
+    for e in exc.errors():
+        where = ".".join(map(str, e["loc"]))
+        where = options.get(where, where)
+        error = e.get("ctx", {}).get("error") if e["type"] == "value_error" else None
+        text = str(error) if error is not None else e["msg"]
+        parts.append(f"{where}: {text}" if where else text)
+    return "; ".join(parts)
+
+
+@contextmanager
+def stage_progress(title: str, *, disable: bool = False) -> Iterator[Callable[[float, str], None]]:
+    """A progress bar for one stage; yields the ``ProgressFn`` to hand to the stage function."""
+    progress = Progress(
+        TextColumn(f"[bold]{title}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>5.1f}%"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[message]}"),
+        console=console,
+        disable=disable,
+    )
+    with progress:
+        task = progress.add_task(title, total=1.0, message="starting")
+        yield lambda fraction, message: progress.update(task, completed=fraction, message=message)

@@ -7,10 +7,9 @@ import json
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from app.cli._common import console
+from app.cli._common import build_config, console, stage_progress
 from app.core.errors import InvalidConfig
 from app.core.names import parse_config_key, parse_model_id
 
@@ -64,13 +63,12 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Play CANDIDATE against an opponent until the SPRT decides (or the cap), then rate it against the anchors."""
-    from pydantic import ValidationError
-
     from app.evaluation import EvalConfig, run_evaluation
 
     key = parse_config_key(_config_key(candidate, opponent, config))
-    try:
-        cfg = EvalConfig(
+    cfg = build_config(
+        EvalConfig,
+        dict(
             board_type=key.board_type,
             num_players=key.num_players,
             candidate=candidate,
@@ -86,22 +84,11 @@ def evaluate(
             anchors=[a.strip() for a in anchors.split(",") if a.strip()],
             anchors_games=anchor_games,
             seed=seed,
-        )
-    except ValidationError as exc:
-        raise InvalidConfig("; ".join(e["msg"] for e in exc.errors())) from None
-
-    progress = Progress(
-        TextColumn(f"[bold]{candidate} vs {opponent}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>5.1f}%"),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[message]}"),
-        console=console,
-        disable=as_json,
+        ),
     )
-    with progress:
-        task = progress.add_task("evaluate", total=1.0, message="starting")
-        result = run_evaluation(cfg, progress=lambda f, m: progress.update(task, completed=f, message=m))
+
+    with stage_progress(f"{candidate} vs {opponent}", disable=as_json) as on_progress:
+        result = run_evaluation(cfg, progress=on_progress)
     if as_json:
         typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
         return

@@ -11,8 +11,7 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn,
 from rich.table import Table
 from rich.text import Text
 
-from app.cli._common import console
-from app.core.errors import InvalidConfig
+from app.cli._common import build_config, console
 from app.core.names import parse_config_key
 
 # run_selfplay reports "k/N games" after every move of the batch; other messages (start, reuse, the end) are not
@@ -68,13 +67,12 @@ def selfplay(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Play GAMES games of CONFIG_KEY and write their positions as one shard (idempotent per shard name)."""
-    from pydantic import ValidationError
-
     from app.selfplay import SelfplayConfig, run_selfplay
 
     key = parse_config_key(config_key)
-    try:
-        cfg = SelfplayConfig(
+    cfg = build_config(
+        SelfplayConfig,
+        dict(
             board_type=key.board_type,
             num_players=key.num_players,
             games=games,
@@ -84,9 +82,9 @@ def selfplay(
             seed=seed,
             shard_name=shard,
             gumbel=gumbel,
-        )
-    except ValidationError as exc:
-        raise InvalidConfig(_validation_message(exc)) from None
+        ),
+        _OPTION_OF_FIELD,
+    )
 
     progress = Progress(
         TextColumn(f"[bold]selfplay {config_key}"),
@@ -123,18 +121,6 @@ def selfplay(
     )
     console.print(f"shard file {result.shard_path}", highlight=False)
     console.print(_result_table(result))
-
-
-def _validation_message(exc) -> str:
-    """One line per problem; a validator's own error (an unknown board, say) is shown as it was raised."""
-    parts = []
-    for e in exc.errors():
-        where = ".".join(map(str, e["loc"]))
-        where = _OPTION_OF_FIELD.get(where, where)
-        error = e.get("ctx", {}).get("error") if e["type"] == "value_error" else None
-        text = str(error) if error is not None else e["msg"]
-        parts.append(f"{where}: {text}" if where else text)
-    return "; ".join(parts)
 
 
 def _result_table(result) -> Table:

@@ -6,10 +6,9 @@ import json
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from app.cli._common import console
+from app.cli._common import build_config, console, stage_progress
 from app.cli._pairs import parse_pairs
 from app.core.errors import InvalidConfig
 from app.core.names import parse_config_key
@@ -46,8 +45,6 @@ def train(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Train on the newest shards of CONFIG_KEY and save a checkpoint whose lineage names parent and shards."""
-    from pydantic import ValidationError
-
     from app.training import TrainConfig, run_training
 
     key = parse_config_key(config_key)
@@ -68,25 +65,10 @@ def train(
     clash = sorted(set(extra) & {"board_type", "num_players"})
     if clash:
         raise InvalidConfig(f"--set cannot change {clash}: they come from the config key {config_key}")
-    try:
-        cfg = TrainConfig(**(fields | extra))
-    except ValidationError as exc:
-        raise InvalidConfig(
-            "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
-        ) from None
+    cfg = build_config(TrainConfig, fields | extra)
 
-    progress = Progress(
-        TextColumn(f"[bold]train {config_key}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>5.1f}%"),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[message]}"),
-        console=console,
-        disable=as_json,
-    )
-    with progress:
-        task = progress.add_task("train", total=1.0, message="starting")
-        result = run_training(cfg, progress=lambda f, m: progress.update(task, completed=f, message=m))
+    with stage_progress(f"train {config_key}", disable=as_json) as on_progress:
+        result = run_training(cfg, progress=on_progress)
     if as_json:
         typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
         return
