@@ -48,10 +48,7 @@ class LocalJobs:
         self.node: Node | None = None
         if run_jobs:
             node_id = node_id or f"{socket.gethostname()}:local-{os.getpid()}"
-            # Jobs share the machine's cores: one job alone may use them all, several split them.
-            threads = max(1, (os.cpu_count() or 1) // slots)
-            executor = LocalExecutor(self.settings, threads_per_job=threads)
-            self.node = Node(self.settings, executor, node_id=node_id, slots=slots)
+            self.node = Node(self.settings, LocalExecutor(self.settings), node_id=node_id, slots=slots)
             self.node.start()
 
     def submit(

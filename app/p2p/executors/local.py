@@ -60,10 +60,8 @@ class _Proc:
 class LocalExecutor:
     name = "local"
 
-    def __init__(self, settings: Settings, *, threads_per_job: int | None = None):
-        """``threads_per_job``: torch threads of each job (``$ZEROLOOP_TORCH_THREADS`` when set wins)."""
+    def __init__(self, settings: Settings):
         self.settings = settings
-        self.threads_per_job = threads_per_job
         self.wakeup: Callable[[], None] | None = None
         self._procs: dict[str, _Proc] = {}
         self._lock = threading.Lock()
@@ -84,18 +82,12 @@ class LocalExecutor:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=self._env(),
+                env=worker_env(self.settings),
                 start_new_session=True,
             )
         with self._lock:
             self._procs[claim.job_id] = _Proc(popen, claim.lease)
         threading.Thread(target=self._watch, args=(popen,), name=f"watch-{claim.job_id}", daemon=True).start()
-
-    def _env(self) -> dict[str, str]:
-        env = worker_env(self.settings)
-        if self.threads_per_job is not None:
-            env.setdefault("ZEROLOOP_TORCH_THREADS", str(self.threads_per_job))
-        return env
 
     def _watch(self, popen: subprocess.Popen) -> None:
         # Wake the node the moment a worker exits, so its slot is reused now rather than at the next tick.
