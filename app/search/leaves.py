@@ -34,14 +34,22 @@ class LeafEvaluator(Protocol):
         ...
 
 
+_ROTATIONS: dict[int, np.ndarray] = {}
+
+
 def rotate_to_absolute(values: np.ndarray, to_move: np.ndarray) -> np.ndarray:
     """Mover-relative values [n, P] (index i = player (to_move + i) % P) → absolute order [n, P].
 
     ``to_move``: int [n].
     """
     num_players = values.shape[1]
-    index = (np.arange(num_players)[None, :] - to_move[:, None]) % num_players
-    return np.take_along_axis(values, index, axis=1)
+    # Row m of the table: for each absolute player, the mover-relative index that holds their value.
+    table = _ROTATIONS.get(num_players)
+    if table is None:
+        table = _ROTATIONS[num_players] = (
+            np.arange(num_players)[None, :] - np.arange(num_players)[:, None]
+        ) % num_players
+    return values[np.arange(len(values))[:, None], table[to_move]]
 
 
 class NetworkLeaves:

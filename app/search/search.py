@@ -240,6 +240,8 @@ class BatchedMCTS:
         leaf_terminal = np.zeros(count, dtype=np.bool_)
         eval_rows: list[int] = []
         eval_states: list[State] = []
+        eval_movers: list[int] = []
+        eval_masks: list[np.ndarray] = []
         apply, is_terminal = game.apply, game.is_terminal
         current_player, legal_mask, returns = game.current_player, game.legal_mask, game.returns
         node_states = tree.states
@@ -258,14 +260,18 @@ class BatchedMCTS:
                 leaf_terminal[j] = True
                 leaf_value[j] = returns(state)
             else:
-                leaf_to_move[j] = current_player(state)
-                leaf_legal[j] = legal_mask(state)
                 eval_rows.append(j)
                 eval_states.append(state)
+                eval_movers.append(current_player(state))
+                eval_masks.append(legal_mask(state))
         rows = np.array(eval_rows, dtype=np.int64)
-        prepared = (
-            self.leaves.prepare(eval_states, leaf_to_move[rows], leaf_legal[rows]) if eval_states else None
-        )
+        prepared = None
+        if eval_states:
+            movers = np.array(eval_movers, dtype=np.int32)
+            masks = np.stack(eval_masks).astype(np.bool_, copy=False)
+            leaf_to_move[rows] = movers
+            leaf_legal[rows] = masks
+            prepared = self.leaves.prepare(eval_states, movers, masks)
         return _Step(
             count=count,
             out_tree=out_tree,
