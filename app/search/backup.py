@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 from numba import njit
 
+from app.search.gumbel import MIN_PRIOR
 from app.search.tree import LEAF_NEW, NO_PARENT
 
 
@@ -18,7 +21,9 @@ def backup_leaves(
     leaf_to_move,
     leaf_value,
     leaf_terminal,
+    store_logits,
     prior,
+    logits,
     legal,
     visits,
     virtual,
@@ -35,7 +40,8 @@ def backup_leaves(
     Row j of ``leaf_*`` belongs to leaf j of ``out_*`` (the first ``count`` rows of ``select_leaves``' output):
     ``leaf_prior`` float32 [K, A], ``leaf_legal`` bool [K, A], ``leaf_to_move`` int32 [K], ``leaf_value`` float32
     [K, P] (for a terminal state: its returns), ``leaf_terminal`` bool [K]. Rows of LEAF_TERMINAL revisits are not
-    read: the node's stored returns are backed up again.
+    read: the node's stored returns are backed up again. ``store_logits``: also keep log-priors (floored at
+    MIN_PRIOR) for the Gumbel formulas.
     """
     num_players = value_sum.shape[2]
     for j in range(count):
@@ -50,6 +56,9 @@ def backup_leaves(
             else:
                 prior[t, node, :] = leaf_prior[j]
                 legal[t, node, :] = leaf_legal[j]
+                if store_logits:
+                    for a in range(prior.shape[2]):
+                        logits[t, node, a] = math.log(max(leaf_prior[j, a], MIN_PRIOR))
                 to_move[t, node] = leaf_to_move[j]
         n = node
         while n != NO_PARENT:

@@ -105,19 +105,19 @@ def sigma_completed_q(
 
 
 @njit(cache=True)
-def _max_logit(t, node, prior, legal):
+def _max_logit(t, node, logits, legal):
     best = -np.inf
-    for a in range(prior.shape[2]):
+    for a in range(logits.shape[2]):
         if legal[t, node, a]:
-            best = max(best, math.log(max(prior[t, node, a], MIN_PRIOR)))
+            best = max(best, logits[t, node, a])
     return best
 
 
 @njit(cache=True)
-def _root_score_argmax(t, children, prior, legal, visits, virtual, root_gumbel, sigma, considered_visit):
+def _root_score_argmax(t, children, logits, legal, visits, virtual, root_gumbel, sigma, considered_visit):
     """argmax of ``g + logits + σ(q̂)`` over legal root actions with exactly ``considered_visit`` visits
     (-1 when none has)."""
-    max_logit = _max_logit(t, ROOT, prior, legal)
+    max_logit = _max_logit(t, ROOT, logits, legal)
     best = -1
     best_score = -np.inf
     for a in range(children.shape[2]):
@@ -127,7 +127,7 @@ def _root_score_argmax(t, children, prior, legal, visits, virtual, root_gumbel, 
         n = 0 if child == UNVISITED else visits[t, child] + virtual[t, child]
         if n != considered_visit:
             continue
-        logit = math.log(max(prior[t, ROOT, a], MIN_PRIOR)) - max_logit
+        logit = logits[t, ROOT, a] - max_logit
         score = max(_LOW_LOGIT, root_gumbel[t, a] + logit + sigma[a])
         if score > best_score:
             best_score = score
@@ -140,6 +140,7 @@ def gumbel_root_action(
     t,
     children,
     prior,
+    logits,
     legal,
     visits,
     virtual,
@@ -176,21 +177,34 @@ def gumbel_root_action(
     row = considered_table[num_considered[t]]
     considered_visit = row[min(int(sum_n), row.shape[0] - 1)]
     best = _root_score_argmax(
-        t, children, prior, legal, visits, virtual, root_gumbel, scratch, considered_visit
+        t, children, logits, legal, visits, virtual, root_gumbel, scratch, considered_visit
     )
     if best >= 0:
         return best
     # Only reachable when collided descents skew the counts; the least-visited considered action keeps halving fair.
     for visit in range(considered_visit + 1, considered_visit + 1 + int(sum_n) + 1):
-        best = _root_score_argmax(t, children, prior, legal, visits, virtual, root_gumbel, scratch, visit)
+        best = _root_score_argmax(t, children, logits, legal, visits, virtual, root_gumbel, scratch, visit)
         if best >= 0:
             return best
-    return _root_score_argmax(t, children, prior, legal, visits, virtual, root_gumbel, scratch, 0)
+    return _root_score_argmax(t, children, logits, legal, visits, virtual, root_gumbel, scratch, 0)
 
 
 @njit(cache=True)
 def gumbel_interior_action(
-    t, node, children, prior, legal, visits, virtual, value_sum, raw_value, to_move, c_visit, c_scale, scratch
+    t,
+    node,
+    children,
+    prior,
+    logits,
+    legal,
+    visits,
+    virtual,
+    value_sum,
+    raw_value,
+    to_move,
+    c_visit,
+    c_scale,
+    scratch,
 ):
     """Deterministic non-root selection: ``argmax(π'(a) - n(a) / (1 + Σn))``, π' = softmax(logits + σ(q̂))."""
     sum_n = sigma_completed_q(
@@ -212,7 +226,7 @@ def gumbel_interior_action(
     top = -np.inf
     for a in range(num_actions):
         if legal[t, node, a]:
-            scratch[a] += math.log(max(prior[t, node, a], MIN_PRIOR))
+            scratch[a] += logits[t, node, a]
             top = max(top, scratch[a])
     total = 0.0
     for a in range(num_actions):
@@ -237,6 +251,7 @@ def gumbel_interior_action(
 def gumbel_root_outputs(
     children,
     prior,
+    logits,
     legal,
     visits,
     virtual,
@@ -275,15 +290,17 @@ def gumbel_root_outputs(
             child = children[t, ROOT, a]
             if legal[t, ROOT, a] and child != UNVISITED:
                 most = max(most, visits[t, child] + virtual[t, child])
-        action[t] = _root_score_argmax(t, children, prior, legal, visits, virtual, root_gumbel, scratch, most)
+        action[t] = _root_score_argmax(
+            t, children, logits, legal, visits, virtual, root_gumbel, scratch, most
+        )
         top = -np.inf
         for a in range(num_actions):
             if legal[t, ROOT, a]:
-                top = max(top, scratch[a] + math.log(max(prior[t, ROOT, a], MIN_PRIOR)))
+                top = max(top, scratch[a] + logits[t, ROOT, a])
         total = 0.0
         for a in range(num_actions):
             if legal[t, ROOT, a]:
-                w = math.exp(scratch[a] + math.log(max(prior[t, ROOT, a], MIN_PRIOR)) - top)
+                w = math.exp(scratch[a] + logits[t, ROOT, a] - top)
                 policy[t, a] = w
                 total += w
             else:

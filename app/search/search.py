@@ -26,7 +26,7 @@ import numpy as np
 from app.games.base import Game, State
 from app.search.backup import backup_leaves
 from app.search.config import MCTSConfig
-from app.search.gumbel import considered_visits_table, gumbel_root_outputs
+from app.search.gumbel import MIN_PRIOR, considered_visits_table, gumbel_root_outputs
 from app.search.leaves import LeafEvaluator, NetworkLeaves
 from app.search.selection import RULE_GUMBEL, RULES, select_leaves
 from app.search.tree import LEAF_NEW, ROOT, Tree
@@ -128,6 +128,7 @@ class BatchedMCTS:
         legal = np.stack([game.legal_mask(s) for s in states]).astype(np.bool_)
         priors, values = self.leaves.compute(self.leaves.prepare(states, to_move, legal), rng)
         tree.prior[:, ROOT] = priors
+        tree.logits[:, ROOT] = np.log(np.maximum(priors, MIN_PRIOR))
         tree.legal[:, ROOT] = legal
         tree.to_move[:, ROOT] = to_move
         tree.raw_value[:, ROOT] = values
@@ -206,6 +207,7 @@ class BatchedMCTS:
             cfg.num_simulations,
             tree.children,
             tree.prior,
+            tree.logits,
             tree.legal,
             tree.visits,
             tree.virtual,
@@ -304,7 +306,9 @@ class BatchedMCTS:
             step.leaf_to_move,
             step.leaf_value,
             step.leaf_terminal,
+            self.config.gumbel,
             tree.prior,
+            tree.logits,
             tree.legal,
             tree.visits,
             tree.virtual,
@@ -326,6 +330,7 @@ class BatchedMCTS:
         gumbel_root_outputs(
             tree.children,
             tree.prior,
+            tree.logits,
             tree.legal,
             tree.visits,
             tree.virtual,

@@ -32,6 +32,7 @@ class Tree:
 
     ``children``: int32 [B, N, A], child node of each edge or UNVISITED.
     ``prior``: float32 [B, N, A], the prior of each edge (root: after Dirichlet noise).
+    ``logits``: float32 [B, N, A], log(max(prior, MIN_PRIOR)); filled for Gumbel searches only.
     ``legal``: bool [B, N, A].
     ``visits``: int32 [B, N], backups through each node (its own evaluation included).
     ``virtual``: int32 [B, N], descents in flight through each node (virtual losses).
@@ -47,6 +48,7 @@ class Tree:
 
     children: np.ndarray
     prior: np.ndarray
+    logits: np.ndarray
     legal: np.ndarray
     visits: np.ndarray
     virtual: np.ndarray
@@ -65,6 +67,7 @@ class Tree:
         return cls(
             children=np.full((b, n, a), UNVISITED, dtype=np.int32),
             prior=np.zeros((b, n, a), dtype=np.float32),
+            logits=np.zeros((b, n, a), dtype=np.float32),
             legal=np.zeros((b, n, a), dtype=np.bool_),
             visits=np.zeros((b, n), dtype=np.int32),
             virtual=np.zeros((b, n), dtype=np.int32),
