@@ -92,6 +92,7 @@ class Contender:
     loop: SelfplayLoop
     counting: CountingEvaluator
     batch: int = 0
+    positions: int = 0
     planes: np.ndarray | None = None
     legal: np.ndarray | None = None
     totals: dict[str, float] = field(
@@ -156,7 +157,9 @@ def main() -> None:
     for _ in range(args.rounds):
         for c in contenders:
             n, t = raw_rate(network, c.planes, c.legal, args.seconds)
+            calls = len(c.counting.batches)
             sims, wall, cpu = c.loop.timed(args.seconds)
+            c.positions += sum(c.counting.batches[calls:])
             for key, value in zip(c.totals, (n, t, sims, wall, cpu), strict=True):
                 c.totals[key] += value
         sims, wall, _ = single.timed(args.seconds / 2)
@@ -176,7 +179,8 @@ def main() -> None:
         print(f"  (a) raw network:         {a:9.0f} positions/s at batch {c.batch} (this search's calls)")
         print(
             f"  (b) selfplay search:     {b:9.0f} simulations/s; network busy {c.counting.busy / t['t']:.0%} of "
-            f"the time; search thread {t['cpu'] / t['sims'] * 1e6:.0f} CPU-us per simulation"
+            f"the time at {c.positions / c.counting.busy:.0f} positions/s; search thread "
+            f"{t['cpu'] / t['sims'] * 1e6:.0f} CPU-us per simulation"
         )
         print(f"  (c) b / a:               {b / a:9.2f}   (target >= 0.85)")
         print(f"      b / d:               {b / d:9.1f}x  (target >= 5x)")
