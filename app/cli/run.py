@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
 
 def run(
     config_key: Annotated[str, typer.Argument(help="What to train, e.g. hex6_2p or connect4_3p.")],
-    cycles: Annotated[int, typer.Option("--cycles", min=1, help="Cycles to have finished (resumes).")] = 4,
+    cycles: Annotated[int, typer.Option("--cycles", min=1, help="Cycles to have finished (resumes).")] = 8,
     node: Annotated[
         str | None, typer.Option("--node", help="Run every step on a node, e.g. http://127.0.0.1:8770.")
     ] = None,
@@ -90,7 +90,7 @@ class _View:
         elif event.kind == "stopped":
             self.progress.console.print(f"[red]pipeline stopped:[/] {event.message}")
         elif event.kind == "cycle_done":
-            self.progress.console.print(_cycle_table(event.data))
+            self.progress.console.print(_cycle_line(event.data), highlight=False)
 
 
 def _done_message(event) -> str:
@@ -113,29 +113,21 @@ def _fmt(value, spec: str = ".0f") -> str:
     return "-" if value is None else format(value, spec)
 
 
-def _cycle_table(s: dict) -> Table:
-    table = Table(title=f"cycle {s['cycle']}", show_edge=False)
-    for col in ("candidate", "train/val loss", "Elo vs production", "Elo (random=0)", "anchors", "decision",
-                "changes applied"):  # fmt: skip
-        table.add_column(col)
+def _cycle_line(s: dict) -> str:
+    """One line per finished cycle: candidate, losses, Elo vs production and on the anchored scale, decision."""
     lo, hi = s.get("elo_ci") or (None, None)
     anchored = s.get("elo_ci_anchored") or (None, None)
     anchors = ", ".join(
-        f"{r['name']} {r['elo']:.0f}"
-        for r in s.get("ratings", [])
-        if r["name"].startswith(("random", "rollout"))
+        f"{r['name']} {r['elo']:.0f}" for r in s.get("ratings", []) if r["name"].startswith("rollout")
     )
     changes = "; ".join(f"{c['action']} {c['changes']}" for c in s.get("changes", [])) or "-"
-    table.add_row(
-        s["candidate"],
-        f"{_fmt(s.get('train_loss'), '.3f')} / {_fmt(s.get('val_loss'), '.3f')}",
-        f"{_fmt(s.get('elo_delta'), '+.0f')} [{_fmt(lo)}, {_fmt(hi)}] vs {s.get('opponent')}",
-        f"{_fmt(s.get('elo'))} [{_fmt(anchored[0])}, {_fmt(anchored[1])}]",
-        anchors or "-",
-        s["decision"],
-        changes,
+    colour = "green" if s["decision"] == "promoted" else "yellow"
+    return (
+        f"[bold]cycle {s['cycle']}[/] {s['candidate']} | loss {_fmt(s.get('train_loss'), '.3f')} train / "
+        f"{_fmt(s.get('val_loss'), '.3f')} val | vs {s.get('opponent')} {_fmt(s.get('elo_delta'), '+.0f')} "
+        f"[{_fmt(lo, '+.0f')}, {_fmt(hi, '+.0f')}] | Elo {_fmt(s.get('elo'))} [{_fmt(anchored[0])}, "
+        f"{_fmt(anchored[1])}] (anchors: {anchors or '-'}) | [{colour}]{s['decision']}[/] | feedback applied: {changes}"
     )
-    return table
 
 
 def _final_report(settings, config_key: str) -> None:

@@ -26,7 +26,7 @@ class CycleSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    selfplay_games: int = Field(default=200, ge=1, description="Selfplay games per cycle.")
+    selfplay_games: int = Field(default=160, ge=1, description="Selfplay games per cycle.")
     num_simulations: int = Field(
         default=48, ge=1, description="MCTS simulations per move in selfplay and gating."
     )
@@ -57,13 +57,13 @@ class PipelineConfig(BaseModel):
     )
     temperature_moves: int = Field(default=6, ge=0, description="Selfplay moves played at temperature 1.")
     parallel_games: int = Field(default=64, ge=1, description="Selfplay games advanced together.")
-    gate_max_games: int = Field(default=120, ge=2, description="Cap on gate games per evaluation.")
+    gate_max_games: int = Field(default=64, ge=2, description="Cap on gate games per evaluation.")
     gate_elo0: float = Field(default=0.0, description="SPRT H0 (Elo over production).")
     gate_elo1: float = Field(default=40.0, description="SPRT H1 (Elo over production).")
     gate_alpha: float = Field(default=0.1, gt=0, lt=1)
     gate_beta: float = Field(default=0.1, gt=0, lt=1)
     anchors: list[str] = Field(default_factory=lambda: ["random", "rollout_mcts_50", "rollout_mcts_200"])
-    anchors_games: int = Field(default=16, ge=0, description="Games of each candidate against each anchor.")
+    anchors_games: int = Field(default=8, ge=0, description="Games of each candidate against each anchor.")
     max_step_attempts: int = Field(
         default=3, ge=1, le=10, description="Tries of a failing step before stopping."
     )
