@@ -61,6 +61,7 @@ def plot_generations(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     rated = [r for r in rows if r.elo is not None]
     fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
@@ -77,6 +78,7 @@ def plot_generations(
         ax.axhline(elo, linestyle="--", linewidth=1, color="grey")
         ax.text(0.99, elo, f" {name}", va="bottom", ha="right", fontsize=8, color="grey",
                 transform=ax.get_yaxis_transform())  # fmt: skip
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("production generation")
     ax.set_ylabel("Elo (random = 0)")
     ax.set_title(f"{config_key}: strength of each production model")
