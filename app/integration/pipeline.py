@@ -286,6 +286,7 @@ class Pipeline:
             "num_simulations": s.num_simulations,
             "parallel_games": self.config.parallel_games,
             "temperature_moves": self.config.temperature_moves,
+            "gumbel": self.config.gumbel,
             "seed": self.config.seed * 1000 + cycle.cycle,
             "shard_name": f"cycle{cycle.cycle:04d}",
         }

@@ -56,6 +56,7 @@ class PipelineConfig(BaseModel):
         default="cpu", description="Network preset for models trained from scratch ('cpu' or 'gpu')."
     )
     temperature_moves: int = Field(default=6, ge=0, description="Selfplay moves played at temperature 1.")
+    gumbel: bool = Field(default=False, description="Selfplay with the Gumbel root (sequential halving).")
     parallel_games: int = Field(default=64, ge=1, description="Selfplay games advanced together.")
     gate_max_games: int = Field(default=64, ge=2, description="Cap on gate games per evaluation.")
     gate_elo0: float = Field(default=0.0, description="SPRT H0 (Elo over production).")

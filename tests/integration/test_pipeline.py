@@ -142,9 +142,16 @@ def test_a_pipeline_runs_as_a_job(settings):
     with LocalJobs(settings) as jobs:
         job_id = jobs.submit(
             "pipeline",
-            {"board_type": "hex5", "num_players": 2, "cycles": 1, "pipeline": tiny_config().model_dump()},
+            {
+                "board_type": "hex5",
+                "num_players": 2,
+                "cycles": 1,
+                "pipeline": {**tiny_config().model_dump(), "gumbel": True},
+            },
         )
         job = jobs.wait(job_id, timeout=600)
     assert job.state.value == "succeeded", job.error
     assert [c["candidate"] for c in job.result["cycles"]] == [f"{KEY}_v1"]
     check_invariants(settings, 1)
+    selfplay = job_store.list_jobs(settings, job_type="selfplay", limit=10).data
+    assert [j.config["gumbel"] for j in selfplay] == [True]
