@@ -688,14 +688,9 @@
 
   function jobsCompact(page, container) {
     if (!page.data.length) return empty("No jobs for this config key yet.");
-    return h(
-      "table",
+    return table(
       {},
-      h(
-        "thead",
-        {},
-        h("tr", {}, h("th", {}, "State"), h("th", {}, "Type"), h("th", {}, "Progress"), h("th", {}, "Created")),
-      ),
+      ["State", "Type", "Progress", "Created"],
       h(
         "tbody",
         {},
@@ -1026,24 +1021,9 @@
             h("td", {}, when(m.created_at)),
           ),
         );
-      return h(
-        "table",
+      return table(
         { id: "models-table" },
-        h(
-          "thead",
-          {},
-          h(
-            "tr",
-            {},
-            h("th", {}, "Model"),
-            h("th", {}, "Stage"),
-            h("th", { class: "num" }, "Elo"),
-            h("th", { class: "num" }, "95% CI"),
-            h("th", { class: "num" }, "Games"),
-            h("th", {}, "Parent"),
-            h("th", {}, "Created"),
-          ),
-        ),
+        ["Model", "Stage", ["Elo", "num"], ["95% CI", "num"], ["Games", "num"], "Parent", "Created"],
         h("tbody", {}, rows),
       );
     }
@@ -1129,25 +1109,14 @@
           h("td", {}, when(e.at)),
         );
       });
-      return h(
-        "table",
-        { id: "events" },
-        h(
-          "thead",
-          {},
-          h(
-            "tr",
-            {},
-            h("th", {}, "#"),
-            h("th", {}, "Event"),
-            h("th", {}, "Model"),
-            h("th", {}, "Metrics"),
-            h("th", {}, "When"),
-          ),
-        ),
-        h("tbody", {}, rows),
-      );
+      return table({ id: "events" }, ["#", "Event", "Model", "Metrics", "When"], h("tbody", {}, rows));
     }
+  }
+
+  // A table with one header row; a header is a label, or [label, class].
+  function table(attrs, headers, body) {
+    const th = (x) => (Array.isArray(x) ? h("th", { class: x[1] }, x[0]) : h("th", {}, x));
+    return h("table", attrs, h("thead", {}, h("tr", {}, headers.map(th))), body);
   }
 
   function hyperText(v) {
@@ -1552,27 +1521,9 @@
           h(
             "div",
             { class: "card-body flush" },
-            h(
-              "table",
+            table(
               { id: "jobs-table" },
-              h(
-                "thead",
-                {},
-                h(
-                  "tr",
-                  {},
-                  h("th", {}, "State"),
-                  h("th", {}, "Job"),
-                  h("th", {}, "Type"),
-                  h("th", {}, "Config"),
-                  h("th", {}, "Progress"),
-                  h("th", { class: "num" }, "Attempts"),
-                  h("th", {}, "Node"),
-                  h("th", {}, "Created"),
-                  h("th", {}, "Duration"),
-                  h("th", {}, ""),
-                ),
-              ),
+              ["State", "Job", "Type", "Config", "Progress", ["Attempts", "num"], "Node", "Created", "Duration", ""],
               this.tbody,
             ),
             this.emptyNote,
