@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.core.config import Settings, get_settings
-from app.core.errors import ZeroloopError
+from app.core.errors import ModelNotFound, ZeroloopError
 from app.core.names import model_id as make_model_id
 from app.core.names import parse_config_key
 from app.integration.feedback import PipelineFeedback
@@ -328,8 +328,11 @@ class Pipeline:
 
     def _register_candidate(self, cycle: Cycle, settings: CycleSettings) -> None:
         candidate = cycle.candidate_model_id
-        if any(m.model_id == candidate for m in self.lifecycle.list_models(config_key=self.config_key)):
+        try:
+            self.lifecycle.get_model(candidate)
             return
+        except ModelNotFound:
+            pass
         parent = self._player(cycle)
         self.lifecycle.register_model(
             candidate,
