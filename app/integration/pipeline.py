@@ -275,6 +275,24 @@ class Pipeline:
         """The model that plays selfplay and is the gate's opponent: production when the cycle began."""
         return UNIFORM if cycle.opponent.startswith("uniform_mcts_") else cycle.opponent
 
+    def _parent(self, cycle: Cycle) -> str:
+        """The network the candidate is trained from (``UNIFORM``: fresh weights); see ``train_from``.
+
+        After a rollback the trainer restarts from the restored production model: the line of candidates that
+        led to the regression is abandoned.
+        """
+        player = self._player(cycle)
+        if self.config.train_from == "production" or any(c["action"] == "rollback" for c in cycle.changes):
+            return player
+        previous = self.state.cycle(cycle.cycle - 1)
+        if previous is None or previous.status != "done":
+            return player
+        try:
+            model = self.lifecycle.get_model(previous.candidate_model_id)
+        except ModelNotFound:
+            return player
+        return model.model_id if model.artifact_path else player
+
     def _base(self) -> dict[str, Any]:
         return {"board_type": self.board_type, "num_players": self.num_players}
 
@@ -286,13 +304,14 @@ class Pipeline:
             "num_simulations": s.num_simulations,
             "parallel_games": self.config.parallel_games,
             "temperature_moves": self.config.temperature_moves,
+            "value_q_weight": self.config.value_q_weight,
             "gumbel": self.config.gumbel,
             "seed": self.config.seed * 1000 + cycle.cycle,
             "shard_name": f"cycle{cycle.cycle:04d}",
         }
 
     def _training_config(self, cycle: Cycle, s: CycleSettings) -> dict[str, Any]:
-        parent = self._player(cycle)
+        parent = self._parent(cycle)
         config = {
             **self._base(),
             "epochs": s.epochs,
@@ -333,7 +352,7 @@ class Pipeline:
             return
         except ModelNotFound:
             pass
-        parent = self._player(cycle)
+        parent = self._parent(cycle)
         self.lifecycle.register_model(
             candidate,
             ModelStage.TRAINING,

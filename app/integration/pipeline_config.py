@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -57,6 +57,17 @@ class PipelineConfig(BaseModel):
     )
     temperature_moves: int = Field(default=6, ge=0, description="Selfplay moves played at temperature 1.")
     gumbel: bool = Field(default=False, description="Selfplay with the Gumbel root (sequential halving).")
+    value_q_weight: float = Field(
+        default=0.5, ge=0, le=1, description="Selfplay value target: weight of the root search value vs the result."
+    )
+    train_from: Literal["latest", "production"] = Field(
+        default="latest",
+        description=(
+            "Parent of each candidate. latest: the previous cycle's candidate, accepted or not (AlphaGo Zero and "
+            "Leela Zero train one network continuously; the gate only picks who plays selfplay); production: "
+            "restart from the production model, discarding the training of rejected candidates."
+        ),
+    )
     parallel_games: int = Field(default=64, ge=1, description="Selfplay games advanced together.")
     gate_max_games: int = Field(default=64, ge=2, description="Cap on gate games per evaluation.")
     gate_elo0: float = Field(default=0.0, description="SPRT H0 (Elo over production).")

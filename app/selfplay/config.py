@@ -36,6 +36,12 @@ class SelfplayConfig(BaseModel):
     temperature_moves: int = Field(
         default=8, ge=0, le=10_000, description="Moves played at `temperature`; greedy afterwards."
     )
+    value_q_weight: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Value target = (1 - w) * game result + w * root search value; 0 = the result alone.",
+    )
     resign_threshold: float | None = Field(
         default=None,
         gt=-1,

@@ -24,6 +24,9 @@ class PlaySettings:
     resign_threshold: float | None = None
     resign_consecutive: int = 3
     resign_disabled_fraction: float = 0.1
+    value_q_weight: float = 0.0
+    """Value target = (1 - w) * game result + w * the search's root value (KataGo and Oracle's Connect Four
+    study average the two: the root value is a lower-variance target than one game's result)."""
 
 
 @dataclass
@@ -58,6 +61,7 @@ class _Live:
     planes: list[np.ndarray] = field(default_factory=list)
     policies: list[np.ndarray] = field(default_factory=list)
     movers: list[int] = field(default_factory=list)
+    root_values: list[np.ndarray] = field(default_factory=list)
     low_streak: np.ndarray | None = None
 
 
@@ -96,6 +100,7 @@ def play_games(
             g.planes.append(game.encode(g.state))
             g.policies.append(out.policy[i].astype(np.float32))
             g.movers.append(mover)
+            g.root_values.append(out.root_values[i])
             if _resigns(g, mover, out.root_values[i], play):
                 g.record.resigned_by = mover
                 returns = np.full(P, 1.0, dtype=np.float32)
@@ -117,7 +122,7 @@ def play_games(
         progress(len(done) / games, f"{len(done)}/{games} games")
 
     done.sort(key=lambda g: g.record.index)
-    return _positions(done, P), [g.record for g in done]
+    return _positions(done, P, play.value_q_weight), [g.record for g in done]
 
 
 def _choose(out, i: int, move_number: int, play: PlaySettings, rng: np.random.Generator) -> int:
@@ -145,15 +150,16 @@ def _resigns(g: _Live, mover: int, root_values: np.ndarray, play: PlaySettings) 
     return True
 
 
-def _positions(done: list[_Live], num_players: int) -> Positions:
+def _positions(done: list[_Live], num_players: int, q_weight: float) -> Positions:
     planes, policy, value, game_id = [], [], [], []
     for g in done:
         returns = np.asarray(g.record.returns, dtype=np.float32)
-        for p, pol, mover in zip(g.planes, g.policies, g.movers, strict=True):
+        for p, pol, mover, q in zip(g.planes, g.policies, g.movers, g.root_values, strict=True):
             planes.append(p)
             policy.append(pol)
+            target = (1.0 - q_weight) * returns + q_weight * q if q_weight else returns
             # Mover-relative: index j is player (mover + j) % P, the order the network answers in.
-            value.append(np.roll(returns, -mover))
+            value.append(np.roll(target, -mover))
             game_id.append(g.record.index)
     return Positions(
         planes=np.stack(planes).astype(np.float32),

@@ -52,6 +52,7 @@ def run_selfplay(
         resign_threshold=cfg.resign_threshold,
         resign_consecutive=cfg.resign_consecutive,
         resign_disabled_fraction=cfg.resign_disabled_fraction if cfg.resign_threshold is not None else 0.0,
+        value_q_weight=cfg.value_q_weight,
     )
     started = time.perf_counter()
     positions, records = play_games(
