@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,21 @@ def test_two_cycles_leave_consistent_state_and_feedback_tunes_the_next_cycle(set
     with Pipeline(KEY, settings=settings, config=tiny_config()) as pipeline:
         pipeline.run(2)
     check_invariants(settings, 2)
+    check_training_lineage(settings, second)
+
+
+def check_training_lineage(settings, second) -> None:
+    """v2 was trained from v1 whatever v1's gate decided; train_from='production' and a rollback restart from
+    the model that played the cycle's selfplay."""
+    assert ModelLifecycle(settings).get_model(f"{KEY}_v2").parent_model_id == f"{KEY}_v1"
+    played = "uniform" if second.opponent.startswith("uniform_mcts_") else second.opponent
+    restart = tiny_config().model_copy(update={"train_from": "production"})
+    with Pipeline(KEY, settings=settings, config=restart) as pipeline:
+        assert pipeline._parent(second) == played
+    rolled_back = replace(second, changes=[*second.changes, {"action": "rollback"}])
+    with Pipeline(KEY, settings=settings, config=tiny_config()) as pipeline:
+        assert pipeline._parent(second) == f"{KEY}_v1"
+        assert pipeline._parent(rolled_back) == played
 
 
 def _submitted(settings, step: str) -> bool:

@@ -43,6 +43,28 @@ def test_positions_match_the_games_played():
         assert game.is_terminal(state) and list(game.returns(state)) == r.returns
 
 
+def test_value_target_blends_the_result_with_the_root_value():
+    game = make_game("hex5", 2)
+
+    def play(weight: float):
+        return play_games(
+            game,
+            uniform_evaluator(game.action_size, game.num_players),
+            MCTSConfig(num_simulations=16),
+            games=4,
+            parallel_games=4,
+            play=PlaySettings(value_q_weight=weight),
+            rng=np.random.default_rng(7),
+        )
+
+    (result, records), (half, _), (root, root_records) = play(0.0), play(0.5), play(1.0)
+    # The same games were played; only the targets differ.
+    assert [r.moves for r in records] == [r.moves for r in root_records]
+    assert np.abs(result.value).min() == 1.0 and not np.allclose(root.value, result.value)
+    assert np.abs(root.value).max() <= 1.0
+    np.testing.assert_allclose(half.value, 0.5 * result.value + 0.5 * root.value, atol=1e-6)
+
+
 def test_run_writes_a_shard_once_and_a_rerun_replays_nothing(settings):
     first = run_selfplay(_cfg(), settings=settings)
     assert not first.reused and first.games == 6 and first.model_id == "uniform"
