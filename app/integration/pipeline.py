@@ -414,15 +414,15 @@ class Pipeline:
         row = self.state.step(number, "promotion")
         if row is not None and row.status == "done":
             return row.result["decision"]
-        accepted = evaluation["decision"] == "accept"
-        evidence = _evidence(evaluation)
+        accepted, why = self._gate_verdict(evaluation)
+        evidence = _evidence(evaluation) | {"rule": why}
         model = self.lifecycle.get_model(candidate)
         if model.stage is ModelStage.EVALUATION:
             if accepted:
                 self.lifecycle.promote_to_production(
                     candidate,
                     elo_delta=evaluation["elo_delta"],
-                    reason=f"SPRT accepted against {evaluation['opponent']} (cycle {number})",
+                    reason=f"{why} against {evaluation['opponent']} (cycle {number})",
                     evidence=evidence,
                 )
             else:
@@ -430,7 +430,7 @@ class Pipeline:
                     candidate,
                     ModelStage.RETIRED,
                     elo_delta=evaluation["elo_delta"],
-                    reason=f"SPRT {evaluation['decision']} against {evaluation['opponent']} (cycle {number})",
+                    reason=f"{why} against {evaluation['opponent']} (cycle {number})",
                     evidence=evidence,
                 )
         decision = "promoted" if accepted else "rejected"
@@ -443,6 +443,23 @@ class Pipeline:
             )
         self.state.save_step(number, "promotion", status="done", result={"decision": decision})
         return decision
+
+    def _gate_verdict(self, evaluation: dict[str, Any]) -> tuple[bool, str]:
+        """(promote?, the rule that decided) for a finished evaluation."""
+        if evaluation["decision"] == "accept":
+            return True, "SPRT accepted"
+        low = evaluation.get("elo_ci_low")
+        if (
+            evaluation["decision"] == "inconclusive"
+            and self.config.gate_accept_significant
+            and low is not None
+            and low > self.config.gate_elo0
+        ):
+            return (
+                True,
+                f"SPRT inconclusive at the cap, Elo interval above {self.config.gate_elo0:+g} (low {low:+.1f})",
+            )
+        return False, f"SPRT {evaluation['decision']}"
 
     def _recorded(self, model_id: str, feedback_type: FeedbackType) -> bool:
         return bool(

@@ -58,7 +58,10 @@ class PipelineConfig(BaseModel):
     temperature_moves: int = Field(default=6, ge=0, description="Selfplay moves played at temperature 1.")
     gumbel: bool = Field(default=False, description="Selfplay with the Gumbel root (sequential halving).")
     value_q_weight: float = Field(
-        default=0.5, ge=0, le=1, description="Selfplay value target: weight of the root search value vs the result."
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Selfplay value target: weight of the root search value vs the result.",
     )
     train_from: Literal["latest", "production"] = Field(
         default="latest",
@@ -72,6 +75,13 @@ class PipelineConfig(BaseModel):
     gate_max_games: int = Field(default=64, ge=2, description="Cap on gate games per evaluation.")
     gate_elo0: float = Field(default=0.0, description="SPRT H0 (Elo over production).")
     gate_elo1: float = Field(default=40.0, description="SPRT H1 (Elo over production).")
+    gate_accept_significant: bool = Field(
+        default=True,
+        description=(
+            "When the SPRT reaches the game cap undecided, promote anyway if the 95% Elo interval lies wholly "
+            "above gate_elo0: the candidate is better, just not provably by gate_elo1."
+        ),
+    )
     gate_alpha: float = Field(default=0.1, gt=0, lt=1)
     gate_beta: float = Field(default=0.1, gt=0, lt=1)
     anchors: list[str] = Field(default_factory=lambda: ["random", "rollout_mcts_50", "rollout_mcts_200"])

@@ -171,3 +171,23 @@ def test_a_pipeline_runs_as_a_job(settings):
     check_invariants(settings, 1)
     selfplay = job_store.list_jobs(settings, job_type="selfplay", limit=10).data
     assert [j.config["gumbel"] for j in selfplay] == [True]
+
+
+@pytest.mark.parametrize(
+    ("decision", "ci_low", "accept_significant", "promoted"),
+    [
+        ("accept", 5.0, True, True),
+        ("reject", 30.0, True, False),
+        ("inconclusive", 21.0, True, True),
+        ("inconclusive", -3.0, True, False),
+        ("inconclusive", 21.0, False, False),
+    ],
+)
+def test_the_gate_promotes_on_accept_or_a_significant_gain_at_the_cap(
+    settings, decision, ci_low, accept_significant, promoted
+):
+    config = tiny_config().model_copy(update={"gate_accept_significant": accept_significant})
+    with Pipeline(KEY, settings=settings, config=config, jobs=object()) as pipeline:
+        verdict, rule = pipeline._gate_verdict({"decision": decision, "elo_ci_low": ci_low})
+    assert verdict is promoted
+    assert ("interval above" in rule) is (promoted and decision == "inconclusive")
