@@ -202,16 +202,60 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m app.p2p.worker", description="Run one claimed zeroloop job."
     )
-    parser.add_argument("job_id")
-    parser.add_argument("--lease", type=int, required=True, help="The lease the node claimed the job under.")
+    parser.add_argument("job_id", nargs="?", help="The job to run (omit with --standby).")
+    parser.add_argument("--lease", type=int, help="The lease the node claimed the job under.")
     parser.add_argument(
         "--parent-pid", type=int, default=None, help="Stop when this process (the node) is gone."
     )
+    parser.add_argument(
+        "--standby",
+        action="store_true",
+        help="Load the stages first, then read 'JOB_ID LEASE' from stdin (EOF: exit without a job).",
+    )
     args = parser.parse_args(argv)
+    if args.standby:
+        job = _wait_for_job()
+        if job is None:
+            return 0
+        args.job_id, args.lease = job
+    elif args.job_id is None or args.lease is None:
+        parser.error("JOB_ID and --lease are required without --standby")
     if args.parent_pid is not None and os.getppid() != args.parent_pid:
         return EXIT_SUPERSEDED  # the node died before we even started
-    _log_termination(get_settings(), args.job_id)
-    return run_job(args.job_id, args.lease, parent_pid=args.parent_pid)
+    settings = get_settings()
+    if args.standby:
+        _redirect_output(paths.log_path(settings, args.job_id))
+    _log_termination(settings, args.job_id)
+    return run_job(args.job_id, args.lease, settings=settings, parent_pid=args.parent_pid)
+
+
+def _wait_for_job() -> tuple[str, int] | None:
+    """Standby: pay the start-up (interpreter, torch, the stages, the database) before there is a job, so the
+    next job starts at once. The node hands the job over on stdin; EOF (the node is gone) ends the standby."""
+    from app.p2p.jobtypes import job_types
+    from app.storage.db import get_engine
+
+    for jt in job_types():
+        try:
+            jt.config_model()
+            jt.runner()
+        except Exception:  # noqa: S112 - a type that cannot load fails in its own job, with the reason logged
+            continue
+    get_engine(get_settings())
+    line = sys.stdin.readline().split()
+    if len(line) != 2:
+        return None
+    return line[0], int(line[1])
+
+
+def _redirect_output(log: os.PathLike) -> None:
+    """Point stdout/stderr (and any child's) at the job's log, as a worker started for the job would have."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
 
 
 def _log_termination(settings: Settings, job_id: str) -> None:

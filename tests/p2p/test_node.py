@@ -172,3 +172,53 @@ def test_cluster_status_counts_nodes_slots_and_jobs(settings):
 def test_node_refuses_negative_slots(settings):
     with pytest.raises(ValueError, match="slots must be >= 0"):
         Node(settings, LocalExecutor(settings), node_id="x", slots=-1)
+
+
+# -- the standby worker -------------------------------------------------------------------------------------
+
+
+def test_the_standby_worker_takes_the_next_job_and_logs_it(jobs, settings):
+    first = jobs.wait(jobs.submit("sleep", {"seconds": 0.1, "progress_steps": 1}), timeout=60)
+    spare = eventually(lambda: jobs.node.executor._spare, what="a standby worker")
+    second = jobs.wait(jobs.submit("sleep", {"seconds": 0.1, "progress_steps": 1, "fail": True}), timeout=60)
+    assert first.succeeded and second.state is JobState.FAILED
+    # The job ran in the process that had been waiting for it, its output in the job's own log.
+    assert second.pid == spare.pid != first.pid
+    assert "failed on purpose" in second.error
+
+    # The row is written before the log's last line.
+    def failure_logged():
+        text = paths.log_path(settings, second.id).read_text()
+        return text if "failed on purpose" in text else None
+
+    log = eventually(failure_logged, what="the failure in the job log")
+    assert f"pid={spare.pid}" in log
+    new_spare = eventually(lambda: jobs.node.executor._spare, what="the next standby worker")
+    assert new_spare.pid != spare.pid
+    jobs.close()
+    assert new_spare.poll() is not None  # closing the node leaves no standby behind
+
+
+def test_a_standby_without_a_job_exits_on_eof(settings):
+    import subprocess
+    import sys
+
+    from app.p2p.executors.local import worker_env
+
+    done = subprocess.run(
+        [sys.executable, "-m", "app.p2p.worker", "--standby"],
+        input=b"",
+        env=worker_env(settings),
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+
+
+def test_a_dead_standby_is_replaced_by_a_fresh_worker(jobs):
+    jobs.wait(jobs.submit("sleep", {"seconds": 0.1, "progress_steps": 1}), timeout=60)
+    spare = eventually(lambda: jobs.node.executor._spare, what="a standby worker")
+    os.killpg(spare.pid, signal.SIGKILL)
+    spare.wait()
+    job = jobs.wait(jobs.submit("sleep", {"seconds": 0.1, "progress_steps": 1}), timeout=60)
+    assert job.succeeded and job.pid != spare.pid

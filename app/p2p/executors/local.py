@@ -58,36 +58,66 @@ class _Proc:
 
 
 class LocalExecutor:
+    """``standby=True`` keeps one worker started ahead of need (interpreter, torch and the stages loaded) and
+    hands it the next job: each job still runs in a fresh process of its own, without waiting seconds for it."""
+
     name = "local"
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, standby: bool = True):
         self.settings = settings
+        self.standby = standby
         self.wakeup: Callable[[], None] | None = None
         self._procs: dict[str, _Proc] = {}
+        self._spare: subprocess.Popen | None = None
         self._lock = threading.Lock()
 
     def launch(self, claim: Claim) -> None:
-        with open(paths.log_path(self.settings, claim.job_id), "ab") as log:
-            popen = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "app.p2p.worker",
-                    claim.job_id,
-                    "--lease",
-                    str(claim.lease),
-                    "--parent-pid",
-                    str(os.getpid()),
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=worker_env(self.settings),
-                start_new_session=True,
-            )
+        popen = self._hand_over(claim)
+        if popen is None:
+            with open(paths.log_path(self.settings, claim.job_id), "ab") as log:
+                popen = self._spawn(
+                    [claim.job_id, "--lease", str(claim.lease)], stdin=subprocess.DEVNULL, output=log
+                )
         with self._lock:
             self._procs[claim.job_id] = _Proc(popen, claim.lease)
         threading.Thread(target=self._watch, args=(popen,), name=f"watch-{claim.job_id}", daemon=True).start()
+        if self.standby:
+            spare = self._spawn(["--standby"], stdin=subprocess.PIPE, output=subprocess.DEVNULL)
+            with self._lock:
+                self._spare = spare
+
+    def _spawn(self, args: list[str], *, stdin: int, output: object) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "app.p2p.worker", *args, "--parent-pid", str(os.getpid())],
+            stdin=stdin,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=worker_env(self.settings),
+            start_new_session=True,
+        )
+
+    def _hand_over(self, claim: Claim) -> subprocess.Popen | None:
+        """Give the job to the standby worker; None when there is none alive to take it."""
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is None or spare.poll() is not None:
+            return None
+        try:
+            spare.stdin.write(f"{claim.job_id} {claim.lease}\n".encode())
+            spare.stdin.close()
+        except OSError:  # it died just now: start the job the ordinary way
+            _signal_group(spare.pid, signal.SIGKILL)
+            spare.wait()
+            return None
+        return spare
+
+    def _stop_spare(self) -> None:
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.stdin.close()  # EOF: the standby exits on its own; the kill covers one still loading
+            _signal_group(spare.pid, signal.SIGKILL)
+            spare.wait()
 
     def _watch(self, popen: subprocess.Popen) -> None:
         # Wake the node the moment a worker exits, so its slot is reused now rather than at the next tick.
@@ -122,6 +152,7 @@ class LocalExecutor:
             _signal_group(proc.popen.pid, signal.SIGTERM)
 
     def stop_all(self, timeout: float) -> list[Exit]:
+        self._stop_spare()
         with self._lock:
             procs = dict(self._procs)
         for proc in procs.values():
