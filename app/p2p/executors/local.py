@@ -115,7 +115,8 @@ class LocalExecutor:
         with self._lock:
             spare, self._spare = self._spare, None
         if spare is not None:
-            spare.stdin.close()  # EOF: the standby exits on its own; the kill covers one still loading
+            spare.stdin.close()
+            # Killed rather than left to see EOF: one still importing torch would linger for seconds.
             _signal_group(spare.pid, signal.SIGKILL)
             spare.wait()
 
