@@ -153,8 +153,8 @@ def jobs_log(job_id: str, max_chars: Annotated[int, typer.Option(min=1)] = 20_00
     from app.p2p import paths, store
 
     settings = get_settings()
-    store.get_job(settings, job_id)
-    console.print(paths.log_tail(settings, job_id, max_chars), highlight=False, markup=False, end="")
+    job = store.get_job(settings, job_id)  # a short id names the job; the log is under its full id
+    console.print(paths.log_tail(settings, job.id, max_chars), highlight=False, markup=False, end="")
 
 
 def register(app: typer.Typer) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, select, true, update
 
 from app.core.config import Settings
-from app.core.errors import InvalidTransition, JobNotFound
+from app.core.errors import InvalidConfig, InvalidTransition, JobNotFound
 from app.core.names import parse_config_key
 from app.p2p.jobtypes import get_job_type, validate_config
 from app.p2p.schemas import JobCreate, JobPublic, JobsPublic, JobState, Resources
@@ -58,8 +58,39 @@ def _not_found(job_id: str) -> JobNotFound:
     return JobNotFound(f"no job with id {job_id!r}; list jobs with GET /api/jobs or `zeroloop jobs list`")
 
 
+MIN_PREFIX = 4
+
+
+def _full_id(conn: Connection, job_id: str) -> str:
+    """``job_id`` itself, or the one job whose id starts with it (the dashboard shows 8 characters).
+
+    JobNotFound when none matches; InvalidConfig naming the candidates when the prefix is ambiguous.
+    """
+    if conn.execute(select(T.c.id).where(T.c.id == job_id)).first() is not None:
+        return job_id
+    if len(job_id) < MIN_PREFIX or not all(ch in "0123456789abcdef" for ch in job_id):
+        raise _not_found(job_id)
+    found = conn.execute(
+        select(T.c.id).where(T.c.id.startswith(job_id, autoescape=True)).order_by(T.c.id).limit(5)
+    ).scalars()
+    matches = list(found)
+    if not matches:
+        raise _not_found(job_id)
+    if len(matches) > 1:
+        raise InvalidConfig(
+            f"job id {job_id!r} is ambiguous: it starts {', '.join(matches)}; give more of it"
+        )
+    return matches[0]
+
+
+def resolve_job_id(settings: Settings, job_id: str) -> str:
+    """The full id of the job ``job_id`` names (itself or a unique prefix of at least 4 characters)."""
+    with get_engine(settings).connect() as conn:
+        return _full_id(conn, job_id)
+
+
 def _get_row(conn: Connection, job_id: str, *, lock: bool = False) -> Mapping[str, Any]:
-    query = select(T).where(T.c.id == job_id)
+    query = select(T).where(T.c.id == _full_id(conn, job_id))
     if lock:
         query = query.with_for_update()
     row = conn.execute(query).mappings().one_or_none()
@@ -147,6 +178,7 @@ def cancel(settings: Settings, job_id: str) -> JobPublic:
     """
     with get_engine(settings).begin() as conn:
         row = dict(_get_row(conn, job_id, lock=True))
+        job_id = row["id"]
         state = JobState(row["state"])
         if state in (JobState.QUEUED, JobState.RUNNING):
             now = utcnow()

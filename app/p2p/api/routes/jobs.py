@@ -61,8 +61,8 @@ def cancel_job(job_id: JobId, settings: SettingsDep, node: NodeDep) -> JobPublic
 def job_log(
     job_id: JobId, settings: SettingsDep, max_chars: Annotated[int, Query(ge=1, le=1_000_000)] = 20_000
 ) -> str:
-    store.get_job(settings, job_id)  # 404 for an unknown id rather than an empty log
-    return paths.log_tail(settings, job_id, max_chars)
+    job = store.get_job(settings, job_id)  # 404 for an unknown id rather than an empty log
+    return paths.log_tail(settings, job.id, max_chars)
 
 
 @router.get("/jobtypes")
