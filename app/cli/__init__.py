@@ -57,8 +57,10 @@ _register_all()
 
 
 def main() -> None:
+    from app.cli._argv import hoist_home
+
     try:
-        app(standalone_mode=True)
+        app(args=hoist_home(sys.argv[1:]), standalone_mode=True)
     except (ZeroloopError, ValueError, LookupError) as exc:
         err_console.print("[bold red]error:[/]", escape(str(exc)), highlight=False)
         sys.exit(2)

@@ -13,6 +13,23 @@ from app.cli._common import build_config, console, stage_progress
 from app.core.errors import InvalidConfig
 from app.core.names import parse_config_key, parse_model_id
 
+# Errors name the option the user typed, not the config field behind it.
+_OPTION_OF_FIELD = {
+    "candidate": "CANDIDATE",
+    "opponent": "--opponent",
+    "max_games": "-n/--games",
+    "elo0": "--elo0",
+    "elo1": "--elo1",
+    "alpha": "--alpha",
+    "beta": "--beta",
+    "num_simulations": "--simulations",
+    "opening_moves": "--opening-moves",
+    "batch_games": "--batch-games",
+    "anchors": "--anchors",
+    "anchors_games": "--anchor-games",
+    "seed": "--seed",
+}
+
 
 def register(app: typer.Typer) -> None:
     app.command("evaluate")(evaluate)
@@ -85,6 +102,7 @@ def evaluate(
             anchors_games=anchor_games,
             seed=seed,
         ),
+        _OPTION_OF_FIELD,
     )
 
     with stage_progress(f"{candidate} vs {opponent}", disable=as_json) as on_progress:

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from app.cli._common import console
+from app.cli._format import fields
 from app.cli._pairs import compact, json_default, parse_pairs, when
 from app.core.names import parse_config_key
 from app.integration.lifecycle import ModelLifecycle, ModelRecord, ModelStage, Transition
@@ -53,8 +54,9 @@ def list_models(
         console.print("no models registered" + (f" for {config}" if config else ""))
         return
     table = Table(title="models")
+    # Ids fold onto a second line rather than being cut to "h…" when a pipe gives 80 columns.
     for col in ("model", "config", "version", "stage", "parent", "sha256", "updated"):
-        table.add_column(col, no_wrap=col in ("model", "config", "version", "stage", "updated"))
+        table.add_column(col, overflow="fold", no_wrap=col in ("version", "stage"))
     for m in models:
         style = "bold green" if m.stage is ModelStage.PRODUCTION else None
         table.add_row(
@@ -113,7 +115,7 @@ def history(
     if as_json:
         _dump([_transition_dict(t) for t in rows])
         return
-    table = Table(title=f"history of {target}")
+    table = Table(title=f"history of {target}", show_lines=True)
     table.add_column("#", no_wrap=True)
     if by_config:
         table.add_column("model")
@@ -123,8 +125,8 @@ def history(
     table.add_column("reason / evidence", overflow="fold", ratio=1)
     for t in rows:
         change = f"{t.from_stage.value if t.from_stage else '(registered)'} → {t.to_stage.value}"
-        detail = " | ".join(x for x in (t.reason, compact(t.evidence) if t.evidence else None) if x) or "-"
-        elo = "-" if t.elo_delta is None else f"{t.elo_delta:+g}"
+        detail = "\n".join(x for x in (t.reason, fields(t.evidence) if t.evidence else None) if x) or "-"
+        elo = "-" if t.elo_delta is None else f"{t.elo_delta:+.1f}"
         cells = [str(t.id), *([t.model_id] if by_config else []), when(t.at), change, elo, detail]
         table.add_row(*cells)
     console.print(table)

@@ -68,9 +68,10 @@ def _settings(values: dict) -> Settings:
 
 def _job_table(jobs: list[JobPublic]) -> Table:
     table = Table()
-    for name in ("id", "type", "config", "state", "progress"):
-        table.add_column(name, no_wrap=True)  # ids are copied from here: never break them
-    table.add_column("message", overflow="ellipsis", max_width=40)
+    table.add_column("id", no_wrap=True, min_width=16)  # ids are copied from here: never break them
+    for name in ("type", "config", "state", "progress"):
+        table.add_column(name, overflow="fold")  # folded, not cut, when a pipe gives 80 columns
+    table.add_column("message", overflow="fold", max_width=40)
     table.add_column("node", overflow="ellipsis")
     table.add_column("created", no_wrap=True)
     for j in jobs:

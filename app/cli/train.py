@@ -13,6 +13,17 @@ from app.cli._pairs import parse_pairs
 from app.core.errors import InvalidConfig
 from app.core.names import parse_config_key
 
+_OPTION_OF_FIELD = {
+    "epochs": "--epochs",
+    "batch_size": "--batch-size",
+    "learning_rate": "--lr",
+    "replay_window": "--window",
+    "parent_model_id": "--parent",
+    "output_model_id": "--output",
+    "net": "--net",
+    "seed": "--seed",
+}
+
 
 def register(app: typer.Typer) -> None:
     app.command("train")(train)
@@ -65,7 +76,9 @@ def train(
     clash = sorted(set(extra) & {"board_type", "num_players"})
     if clash:
         raise InvalidConfig(f"--set cannot change {clash}: they come from the config key {config_key}")
-    cfg = build_config(TrainConfig, fields | extra)
+    # Fields set through --set keep their own names; the rest are named by the option the user typed.
+    options = {f: o for f, o in _OPTION_OF_FIELD.items() if f not in extra}
+    cfg = build_config(TrainConfig, fields | extra, options)
 
     with stage_progress(f"train {config_key}", disable=as_json) as on_progress:
         result = run_training(cfg, progress=on_progress)
