@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from rich import box
 from rich.table import Table
 
 from app.cli._common import console
@@ -67,23 +68,25 @@ def _settings(values: dict) -> Settings:
 
 
 def _job_table(jobs: list[JobPublic]) -> Table:
-    table = Table()
+    # Light borders and short times leave room in 80 columns (a pipe); what does not fit folds, never cut.
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
     table.add_column("id", no_wrap=True, min_width=16)  # ids are copied from here: never break them
-    for name in ("type", "config", "state", "progress"):
-        table.add_column(name, overflow="fold")  # folded, not cut, when a pipe gives 80 columns
-    table.add_column("message", overflow="fold", max_width=40)
-    table.add_column("node", overflow="ellipsis")
+    for name in ("type", "state", "done"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("config", overflow="fold")
+    table.add_column("message", overflow="fold", ratio=1)
+    table.add_column("node", overflow="fold")
     table.add_column("created", no_wrap=True)
     for j in jobs:
         table.add_row(
             j.id,
             j.type,
-            j.config_key or "-",
             j.state.value,
             f"{j.progress:.0%}",
-            (j.message or "")[:60],
+            j.config_key or "-",
+            (j.error_summary if j.error_summary else j.message or "")[:120],
             j.node_id or "-",
-            j.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            j.created_at.strftime("%m-%d %H:%M"),
         )
     return table
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 
 class JobState(StrEnum):
@@ -101,6 +101,11 @@ class JobPublic(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
 
+    @computed_field(description="One line saying why a failed job failed (the exception and its message).")
+    @property
+    def error_summary(self) -> str | None:
+        return error_summary(self.error) if self.error else None
+
     @property
     def done(self) -> bool:
         """True once the job can change no more (succeeded, failed or cancelled)."""
@@ -109,6 +114,28 @@ class JobPublic(BaseModel):
     @property
     def succeeded(self) -> bool:
         return self.state is JobState.SUCCEEDED
+
+
+# A Python exception line: a class name (with its module path) followed by ": message", or a bare name that
+# is clearly an exception (``KeyboardInterrupt``).
+_EXCEPTION_LINE = re.compile(
+    r"^(?:[a-z_]\w*\.)*[A-Z]\w*(?::\s.*|(?<=Error)|(?<=Exception)|(?<=Interrupt)|(?<=Exit))$"
+)
+
+
+def error_summary(error: str) -> str:
+    """The line of a job's error that names the exception: the first line of a worker's ``Type: message``
+    report, else the last exception line of the job log a node appended, else the first line.
+
+    A traceback's last line is source code (``raise ValueError(``), which says nothing on its own.
+    """
+    lines = [line.strip() for line in error.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if _EXCEPTION_LINE.match(lines[0]):
+        return lines[0]
+    named = [line for line in lines if _EXCEPTION_LINE.match(line)]
+    return f"{lines[0]}: {named[-1]}" if named else lines[0]
 
 
 class JobsPublic(BaseModel):

@@ -645,15 +645,11 @@
     return li;
   }
 
-  // What a job is doing; for a failed job the last line of its error, which names the exception.
+  // What a job is doing; for a failed job the line of its error that names the exception (the API's
+  // error_summary: a traceback's last line is source code, which says nothing on its own).
   function statusLine(job) {
-    if (job.state === "failed" && job.error) {
-      const lines = job.error
-        .split("\n")
-        .map((l) => l.trim())
-        .filter(Boolean);
-      const last = lines.filter((l) => !l.startsWith("last lines of") && !l.startsWith("File ")).pop();
-      if (last) return last;
+    if (job.state === "failed" && (job.error_summary || job.error)) {
+      return job.error_summary || job.error.split("\n")[0];
     }
     return job.message || job.state;
   }
