@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from app.core.config import Settings, get_settings
 from app.core.errors import ZeroloopError, http_status
 from app.p2p.api.deps import require_token
-from app.p2p.api.routes import actions, cluster, dashboard, jobs, loop, views
+from app.p2p.api.routes import actions, cluster, dashboard, games, jobs, loop, views
 from app.p2p.jobtypes import JobConfigInvalid, JobTypeUnavailable
 from app.p2p.metrics import JobMetrics
 from app.p2p.node import Node
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.include_router(views.router, prefix="/api", dependencies=protected)
     app.include_router(loop.router, prefix="/api", dependencies=protected)
     app.include_router(actions.router, prefix="/api", dependencies=protected)
+    app.include_router(games.router, prefix="/api", dependencies=protected)
     app.include_router(dashboard.router)  # the page and its assets; the data it shows needs the token
     _add_error_handlers(app)
     return app

@@ -1,0 +1,50 @@
+"""The dashboard's game viewer: every position of a stored game, with the model's view where it moved."""
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from app.evaluation import store
+from app.evaluation.arena import PlayedGame
+from app.p2p.api.main import create_app
+from tests.cli.test_selfplay_play_cli import _register_tiny_model
+from tests.records.test_records import _random_game
+
+
+@pytest.fixture
+def api(settings):
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_a_game_step_by_step_with_the_models_priors_and_value(settings, api):
+    _register_tiny_model(settings)
+    moves, returns = _random_game("hex5_2p", seed=4)
+    store.save_games(
+        settings,
+        "hex5_2p",
+        [PlayedGame(("hex5_2p_v1", "random"), returns, moves[:2], moves, 0)],
+        purpose="match",
+    )
+    listed = api.get("/api/games", params={"config_key": "hex5_2p"}).json()
+    assert listed["count"] == 1 and listed["data"][0]["game_id"] == "arena:1"
+    view = api.get("/api/games/arena:1").json()
+    positions = view["positions"]
+    assert len(positions) == len(moves) + 1 and positions[-1]["to_move"] is None
+    assert [p["move"] for p in positions[:-1]] == view["moves"] and positions[0]["in_opening"]
+    for p in positions[:-1]:
+        if p["to_move"] == 0:  # the model's seat: its network's view
+            model = p["model"]
+            assert model["model"] == "hex5_2p_v1" and len(model["value"]) == 2
+            priors = [t["prior"] for t in model["top"]]
+            assert priors == sorted(priors, reverse=True) and 0 < sum(priors) <= 1.0001
+            assert all(np.isfinite(model["value"]))
+        else:
+            assert p["model"] is None  # random has no network
+    assert "X" in positions[-1]["board"]
+
+
+def test_unknown_and_malformed_game_ids(api):
+    assert api.get("/api/games/arena:99").status_code == 404
+    assert api.get("/api/games/12").status_code == 422
+    assert api.get("/api/games", params={"kind": "tournament"}).status_code == 422
