@@ -22,7 +22,7 @@ def game_view(settings: Settings, game_id: str) -> dict[str, Any]:
     """The game, and per ply 0..N: the board (text), who is to move, the move played and the model's view."""
     record = get_game(settings, game_id)
     game = game_for_key(record.config_key)
-    states = _states(game, record.moves)
+    states, replay_error = _states(game, record.moves)
     names = move_names(game, record.moves)
     views = _model_views(settings, game, record, states)
     positions = []
@@ -48,14 +48,20 @@ def game_view(settings: Settings, game_id: str) -> dict[str, Any]:
         "opening_length": record.opening_length,
         "moves": names,
         "positions": positions,
+        "replay_error": replay_error,
     }
 
 
-def _states(game: Game, moves: tuple[int, ...]) -> list[State]:
+def _states(game: Game, moves: tuple[int, ...]) -> tuple[list[State], str | None]:
+    """The positions the moves lead through; a record that breaks the rules stops at its first bad move, and
+    the second element says why (a viewer shows what can be shown rather than nothing)."""
     states = [game.initial_state()]
-    for action in moves:
-        states.append(game.apply(states[-1], action))
-    return states
+    for ply, action in enumerate(moves):
+        try:
+            states.append(game.apply(states[-1], action))
+        except ValueError as exc:
+            return states, f"the record cannot be replayed past move {ply}: {exc}"
+    return states, None
 
 
 def _model_views(settings: Settings, game: Game, record: StoredGame, states: list[State]) -> dict[int, dict]:

@@ -48,3 +48,11 @@ def test_unknown_and_malformed_game_ids(api):
     assert api.get("/api/games/arena:99").status_code == 404
     assert api.get("/api/games/12").status_code == 422
     assert api.get("/api/games", params={"kind": "tournament"}).status_code == 422
+
+
+def test_a_record_that_breaks_the_rules_is_shown_up_to_its_bad_move(settings, api):
+    played = PlayedGame(("random", "random"), (1.0, -1.0), (), (0, 1, 1, 2), 0)
+    store.save_games(settings, "hex5_2p", [played], purpose="match")
+    view = api.get("/api/games/arena:1").json()
+    assert len(view["positions"]) == 3 and "past move 2" in view["replay_error"]
+    assert "occupied" in view["replay_error"]
