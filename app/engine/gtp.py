@@ -183,7 +183,8 @@ class GtpEngine:
 
     def _move_name(self, action: int) -> str:
         to_string = getattr(self.game, "action_to_string", None)
-        return to_string(action) if to_string is not None else str(action)
+        name = to_string(action) if to_string is not None else str(action)
+        return "swap-pieces" if name == "swap" else name  # HexGui's name for the swap
 
     def _colour(self, word: str) -> int:
         token = word.lower()
@@ -210,7 +211,7 @@ class GtpEngine:
     def _action(self, word: str) -> int:
         token = word.lower()
         if token in _SWAP_NAMES:
-            token = "swap"
+            token = "swap-pieces"
         action = self._by_name.get(token)
         if action is None:
             raise GtpError(

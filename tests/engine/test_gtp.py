@@ -124,6 +124,16 @@ def test_swap_rule_accepts_hexgui_swap_pieces():
     ok(eng.handle("play b c2"))
     ok(eng.handle("play w swap-pieces"))
     assert eng.game.current_player(eng.state) == 0 and eng.state.moves == 2
+    ok(eng.handle("undo"))
+    ok(eng.handle("play w swap"))
+    ok(eng.handle("undo"))
+
+    class Swapper(FirstLegal):
+        def select_actions(self, game, states, rng):
+            return [game.action_size - 1]
+
+    eng.agent_for = Swapper
+    assert ok(eng.handle("genmove white")) == "swap-pieces"
 
 
 def test_connect_games_use_columns_and_player_colours():
