@@ -6,6 +6,7 @@ from typing import Annotated
 from urllib.parse import urlparse
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -55,18 +56,28 @@ def _node_client(url: str, token: str | None):
 
 
 class _View:
-    """Progress bars per stage and a table row per finished cycle."""
+    """Progress bars per stage and a line per finished cycle.
 
-    def __init__(self) -> None:
+    Not on a terminal (a pipe, a log file) a live display would only be drawn when it stops, after every cycle
+    line and cut to the pipe's width; there each step prints one whole line as it ends, in order, instead.
+    """
+
+    def __init__(self, out: Console | None = None) -> None:
+        out = out or console
+        self.live = out.is_terminal
         self.progress = Progress(
             TextColumn("[bold]{task.description:<22}"),
             BarColumn(),
             TextColumn("{task.percentage:>5.1f}%"),
             TimeElapsedColumn(),
             TextColumn("{task.fields[message]}"),
-            console=console,
+            console=out,
+            disable=not self.live,
         )
         self.tasks: dict[tuple[int, str], TaskID] = {}
+
+    def _line(self, text: str) -> None:
+        self.progress.console.print(text, highlight=False, soft_wrap=not self.live)
 
     def _task(self, cycle: int, step: str) -> TaskID:
         key = (cycle, step)
@@ -83,14 +94,16 @@ class _View:
             self.progress.update(
                 self._task(event.cycle, event.step), completed=1.0, message=_done_message(event)
             )
+            if not self.live:
+                self._line(f"  cycle {event.cycle} {event.step}: {_done_message(event)}")
         elif event.kind == "change":
-            self.progress.console.print(f"  [cyan]feedback applied[/] {event.message}")
+            self._line(f"  [cyan]feedback applied[/] {event.message}")
         elif event.kind == "retry":
-            self.progress.console.print(f"  [yellow]{event.step} failed[/], {event.message}")
+            self._line(f"  [yellow]{event.step} failed[/], {event.message}")
         elif event.kind == "stopped":
-            self.progress.console.print(f"[red]pipeline stopped:[/] {event.message}")
+            self._line(f"[red]pipeline stopped:[/] {event.message}")
         elif event.kind == "cycle_done":
-            self.progress.console.print(_cycle_line(event.data), highlight=False)
+            self._line(_cycle_line(event.data))
 
 
 def _done_message(event) -> str:
