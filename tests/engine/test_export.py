@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from app.core.errors import InvalidConfig
 from app.engine.export import FORMATS, export_metadata, export_model, plane_names
 from app.games.registry import make_game
 from tests.cli.test_selfplay_play_cli import _register_tiny_model
@@ -54,3 +55,55 @@ def test_cli_export_and_its_errors(settings, tmp_path, capsys, monkeypatch):
     assert r.code == 2 and "not registered" in r.err
     r = run_cli(capsys, monkeypatch, "export", "production")
     assert r.code == 2 and "needs --config" in r.err
+
+
+def test_onnx_export_runs_in_onnxruntime_and_matches_pytorch(settings, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    onnx = pytest.importorskip("onnx")
+    from app.nn import load_checkpoint
+    from app.storage.registry import model_artifact
+
+    _register_tiny_model(settings)
+    path = tmp_path / "m.onnx"
+    result = export_model("hex5_2p_v1", "onnx", path, settings=settings)
+    assert result.max_policy_diff <= 1e-4 and result.max_value_diff <= 1e-4
+    props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert props["config_key"] == "hex5_2p" and props["model_id"] == "hex5_2p_v1"
+    assert json.loads(props["action_names"])[:2] == ["a1", "b1"]
+    assert props["checkpoint_sha256"] == model_artifact(settings, "hex5_2p_v1").sha256
+
+    # Independently of export_model's own check: a batch size it never saw, compared here.
+    net, _ = load_checkpoint(model_artifact(settings, "hex5_2p_v1").path)
+    planes = np.random.default_rng(9).random((5, 4, 5, 5), dtype=np.float32)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    policy, values = session.run(None, {session.get_inputs()[0].name: planes})
+    with torch.inference_mode():
+        want_policy, want_values = net.eval()(torch.from_numpy(planes))
+    np.testing.assert_allclose(policy, want_policy.numpy(), atol=1e-4)
+    np.testing.assert_allclose(values, want_values.numpy(), atol=1e-4)
+
+
+def test_an_export_that_differs_is_refused_and_not_kept(settings, tmp_path, monkeypatch):
+    import app.engine.export as export
+
+    _register_tiny_model(settings)
+    real = export._run_torchscript
+    monkeypatch.setattr(
+        export, "_run_torchscript", lambda path, planes: tuple(a + 0.01 for a in real(path, planes))
+    )
+    path = tmp_path / "bad.pt"
+    with pytest.raises(export.ExportMismatch, match="more than the tolerance"):
+        export_model("hex5_2p_v1", "torchscript", path, settings=settings)
+    assert not path.exists()
+
+
+def test_onnx_without_onnxruntime_says_what_to_install(settings, tmp_path, monkeypatch):
+    import importlib.util
+
+    _register_tiny_model(settings)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a)
+    )
+    with pytest.raises(InvalidConfig, match=r"ONNX export needs onnxruntime: pip install 'zeroloop\[export\]'"):
+        export_model("hex5_2p_v1", "onnx", tmp_path / "m.onnx", settings=settings)
