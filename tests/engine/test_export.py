@@ -105,5 +105,7 @@ def test_onnx_without_onnxruntime_says_what_to_install(settings, tmp_path, monke
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a)
     )
-    with pytest.raises(InvalidConfig, match=r"ONNX export needs onnxruntime: pip install 'zeroloop\[export\]'"):
+    with pytest.raises(
+        InvalidConfig, match=r"ONNX export needs onnxruntime: pip install 'zeroloop\[export\]'"
+    ):
         export_model("hex5_2p_v1", "onnx", tmp_path / "m.onnx", settings=settings)
