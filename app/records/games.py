@@ -6,10 +6,11 @@ prints and ``games show`` / the dashboard's viewer take.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 
 from app.core.config import Settings
 from app.core.errors import InvalidConfig, NotFound
@@ -53,9 +54,15 @@ def parse_game_id(text: str) -> tuple[str, int]:
 
 
 def list_games(
-    settings: Settings, *, config_key: str | None = None, kind: str | None = None, limit: int | None = 50
+    settings: Settings,
+    *,
+    config_key: str | None = None,
+    kind: str | None = None,
+    player: str | None = None,
+    limit: int | None = 50,
 ) -> list[StoredGame]:
-    """Stored games, newest first (arena before selfplay at equal times); ``limit`` None for all."""
+    """Stored games, newest first (arena before selfplay at equal times), of ``player`` when given (a seat in
+    an arena game, the model of a selfplay game); ``limit`` None for all."""
     if kind is not None and kind not in KINDS:
         raise InvalidConfig(f"unknown kind of game {kind!r}; valid: {', '.join(KINDS)}")
     games: list[StoredGame] = []
@@ -66,6 +73,10 @@ def list_games(
             query = select(table).order_by(table.id.desc())
             if config_key is not None:
                 query = query.where(table.config_key == config_key)
+            if player is not None:
+                # Arena seats are a JSON list: match the quoted name in its text (SQLite and PostgreSQL alike).
+                seat = cast(table.players, String).contains(json.dumps(player)) if k == "arena" else None
+                query = query.where(seat if seat is not None else table.model_id == player)
             if limit is not None:
                 query = query.limit(limit)
             games.extend(_from_row(k, row) for row in s.scalars(query))

@@ -84,6 +84,8 @@ def test_listing_both_kinds_and_json_lines(settings):
     games = list_games(settings)
     assert {g.kind for g in games} == {"arena", "selfplay"}
     assert [g.kind for g in list_games(settings, kind="selfplay")] == ["selfplay"]
+    assert [g.kind for g in list_games(settings, player="uniform")] == ["selfplay"]
+    assert [g.kind for g in list_games(settings, player="hex_v1")] == ["arena"]
     selfplay = get_game(settings, next(g.game_id for g in games if g.kind == "selfplay"))
     line = json.loads(to_json_line(selfplay))
     assert line["config_key"] == "connect4_2p" and line["players"] == ["uniform", "uniform"]

@@ -56,3 +56,16 @@ def test_a_record_that_breaks_the_rules_is_shown_up_to_its_bad_move(settings, ap
     view = api.get("/api/games/arena:1").json()
     assert len(view["positions"]) == 3 and "past move 2" in view["replay_error"]
     assert "occupied" in view["replay_error"]
+
+
+def test_games_of_one_player_for_the_model_page(settings, api):
+    for players in (
+        ("hex5_2p_v1", "random"),
+        ("random", "rollout_mcts_8"),
+        ("rollout_mcts_8", "hex5_2p_v12"),
+    ):
+        moves, returns = _random_game("hex5_2p", seed=1)
+        store.save_games(settings, "hex5_2p", [PlayedGame(players, returns, (), moves, 0)], purpose="match")
+    mine = api.get("/api/games", params={"player": "hex5_2p_v1"}).json()
+    assert [g["players"] for g in mine["data"]] == [["hex5_2p_v1", "random"]]  # not hex5_2p_v12
+    assert api.get("/api/games", params={"player": "random"}).json()["count"] == 2

@@ -18,6 +18,9 @@ def list_games(
     settings: SettingsDep,
     config_key: ConfigKeyQuery = None,
     kind: Annotated[str | None, Query(pattern=r"^(arena|selfplay)$", description="arena or selfplay")] = None,
+    player: Annotated[
+        str | None, Query(min_length=1, max_length=128, description="a model id or anchor")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     import json
@@ -25,7 +28,7 @@ def list_games(
     from app.records import list_games as stored
     from app.records.sgf import to_json_line
 
-    games = stored(settings, config_key=config_key, kind=kind, limit=limit)
+    games = stored(settings, config_key=config_key, kind=kind, player=player, limit=limit)
     data = [json.loads(to_json_line(g)) for g in games]
     return {"data": data, "count": len(data)}
 

@@ -1146,6 +1146,9 @@
         this.renderCurves(t, el),
       );
       this.history = new Section(h("div", { class: "card-body" }), (x) => this.renderHistory(x));
+      this.games = new Section(h("div", { class: "card-body flush" }), (g) =>
+        g.count ? gameList(g) : empty("No stored games of this model."),
+      );
       this.evals = new Section(h("div", { class: "card-body flush" }), (p, el) =>
         p.data.length
           ? h(
@@ -1180,18 +1183,20 @@
             card("Evaluations", "SPRT gate: LLR after each look", this.evals.el),
             card("Stage history", "oldest first", this.history.el),
           ),
+          card("Games", "its newest stored games; click one to step through it", this.games.el),
         ),
       );
     }
 
     async refresh() {
       const id = encodeURIComponent(this.id);
-      const [model, history, training, evals, detail] = await Promise.all([
+      const [model, history, training, evals, detail, games] = await Promise.all([
         api(`/api/models/${id}`),
         api(`/api/models/${id}/history`),
         api(`/api/models/${id}/training`),
         api(`/api/configs/${encodeURIComponent(this.key)}/decisions?candidate=${id}&limit=5`),
         api(`/api/configs/${encodeURIComponent(this.key)}`),
+        api(`/api/games?player=${id}&limit=10`),
       ]);
       const summary = detail.models.find((m) => m.model_id === this.id) || null;
       const children = detail.models.filter((m) => m.parent_model_id === this.id).map((m) => m.model_id);
@@ -1202,6 +1207,7 @@
       this.curves.update(training);
       this.history.update(history);
       this.evals.update(evals);
+      this.games.update(games);
     }
 
     resize() {
@@ -1725,6 +1731,24 @@
     }
   }
 
+  // Stored games as a table whose rows open the viewer.
+  function gameList(data, id) {
+    const rows = data.data.map((g) =>
+      h(
+        "tr",
+        { class: "clickable", onclick: () => (location.hash = `#/game/${encodeURIComponent(g.game_id)}`) },
+        h("td", {}, g.game_id),
+        h("td", {}, g.config_key),
+        h("td", {}, g.source),
+        h("td", {}, [...new Set(g.players)].join(" vs ")),
+        h("td", { class: "num" }, String(g.moves.length)),
+        h("td", {}, g.winners.length === g.players.length ? "draw" : g.winners.map((w) => `seat ${w}`).join(", ")),
+      ),
+    );
+    const headers = ["Game", "Config", "Source", "Players", ["Moves", "num"], "Winner"];
+    return table({ id: id || null }, headers, h("tbody", {}, rows));
+  }
+
   // Stored games: a list, and a viewer that steps through one game move by move with the model's view.
   class GamesView {
     constructor(params) {
@@ -1743,20 +1767,7 @@
 
     renderList(data) {
       if (!data.count) return h("p", { class: "empty" }, "No stored games yet.");
-      const rows = data.data.map((g) =>
-          h(
-            "tr",
-            { class: "clickable", onclick: () => (location.hash = `#/game/${encodeURIComponent(g.game_id)}`) },
-            h("td", {}, g.game_id),
-            h("td", {}, g.config_key),
-            h("td", {}, g.source),
-            h("td", {}, [...new Set(g.players)].join(" vs ")),
-            h("td", { class: "num" }, String(g.moves.length)),
-            h("td", {}, g.winners.length === g.players.length ? "draw" : g.winners.map((w) => `seat ${w}`).join(", ")),
-          ),
-      );
-      const headers = ["Game", "Config", "Source", "Players", ["Moves", "num"], "Winner"];
-      return table({ id: "games" }, headers, h("tbody", {}, rows));
+      return gameList(data, "games");
     }
   }
 
