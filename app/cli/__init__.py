@@ -18,7 +18,6 @@ from rich.console import Console
 from rich.markup import escape
 
 from app.core.config import reset_settings
-from app.core.errors import ZeroloopError
 
 app = typer.Typer(
     name="zeroloop",
@@ -58,9 +57,16 @@ _register_all()
 
 def main() -> None:
     from app.cli._argv import hoist_home
+    from app.cli._errors import debug_requested, describe, format_traceback
 
+    debug, argv = debug_requested(sys.argv[1:])
     try:
-        app(args=hoist_home(sys.argv[1:]), standalone_mode=True)
-    except (ZeroloopError, ValueError, LookupError) as exc:
-        err_console.print("[bold red]error:[/]", escape(str(exc)), highlight=False)
+        app(args=hoist_home(argv), standalone_mode=True)
+    except Exception as exc:  # noqa: BLE001 - the one place errors become messages; bugs are re-raised
+        message = describe(exc)
+        if message is None:
+            raise
+        if debug:
+            err_console.print(format_traceback(exc), markup=False, highlight=False)
+        err_console.print("[bold red]error:[/]", escape(message), highlight=False, soft_wrap=True)
         sys.exit(2)
