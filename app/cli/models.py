@@ -14,6 +14,7 @@ from rich.table import Table
 from app.cli._common import console
 from app.cli._format import fields
 from app.cli._pairs import compact, json_default, parse_pairs, when
+from app.core.errors import InvalidConfig
 from app.core.names import parse_config_key
 from app.integration.lifecycle import ModelLifecycle, ModelRecord, ModelStage, Transition
 from app.integration.policy import PromotionPolicy
@@ -140,6 +141,18 @@ def _is_config_key(text: str) -> bool:
     return True
 
 
+def _verified_artifact(artifact: str, sha256: str | None) -> tuple[str, str]:
+    """The artifact's absolute path and file sha256, after loading it: a model whose checkpoint cannot load
+    would break play, evaluate and train once promoted."""
+    from app.nn.checkpoint import load_checkpoint
+
+    path = Path(artifact).expanduser().resolve()
+    if not path.is_file():
+        raise InvalidConfig(f"--artifact {artifact}: no such file; pass the path of a zeroloop checkpoint")
+    _, meta = load_checkpoint(path, expected_sha256=sha256)
+    return str(path), meta.sha256
+
+
 def register_model(
     model_id: Annotated[str, typer.Argument(help="New model id, e.g. hex8_2p_v4.")],
     stage: Annotated[
@@ -152,7 +165,9 @@ def register_model(
         list[str] | None, typer.Option("--metric", "-m", help="KEY=NUMBER, repeatable.")
     ] = None,
 ) -> None:
-    """Register a new model."""
+    """Register a new model. An ``--artifact`` must exist and load; its sha256 is recorded."""
+    if artifact is not None:
+        artifact, sha256 = _verified_artifact(artifact, sha256)
     m = ModelLifecycle().register_model(
         model_id,
         stage,

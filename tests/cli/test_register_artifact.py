@@ -1,0 +1,66 @@
+"""``models register --artifact`` refuses what would break play/evaluate/train once promoted, and records the
+sha256 of what it accepts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.games import game_for_key
+from app.nn import Lineage, PolicyValueNet, save_checkpoint
+from app.nn.config import NetConfig
+from tests.cli.zl import run_cli
+
+
+def test_missing_artifact_is_refused(tmp_path: Path, capsys, monkeypatch) -> None:
+    r = run_cli(
+        capsys,
+        monkeypatch,
+        "--home",
+        str(tmp_path),
+        "models",
+        "register",
+        "hex5_2p_v1",
+        "--artifact",
+        "/nonexistent/x.safetensors",
+    )
+    assert r.code == 2 and "Traceback" not in r.err
+    assert "--artifact" in r.err and "no such file" in r.err
+    r = run_cli(capsys, monkeypatch, "--home", str(tmp_path), "models", "list")
+    assert "hex5_2p_v1" not in r.out
+
+
+def test_unloadable_artifact_is_refused(tmp_path: Path, capsys, monkeypatch) -> None:
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"garbage" * 50)
+    r = run_cli(
+        capsys,
+        monkeypatch,
+        "--home",
+        str(tmp_path),
+        "models",
+        "register",
+        "hex5_2p_v1",
+        "--artifact",
+        str(bad),
+    )
+    assert r.code == 2 and "Traceback" not in r.err
+
+
+def test_good_artifact_records_its_checksum(tmp_path: Path, capsys, monkeypatch) -> None:
+    net = PolicyValueNet.for_game(game_for_key("hex5_2p"), NetConfig(blocks=1, channels=8, value_hidden=16))
+    path = tmp_path / "m.safetensors"
+    meta = save_checkpoint(path, net, Lineage(config_key="hex5_2p"))
+    r = run_cli(
+        capsys,
+        monkeypatch,
+        "--home",
+        str(tmp_path),
+        "models",
+        "register",
+        "hex5_2p_v1",
+        "--artifact",
+        str(path),
+    )
+    assert r.code == 0, r.err
+    r = run_cli(capsys, monkeypatch, "--home", str(tmp_path), "models", "show", "hex5_2p_v1", "--json")
+    assert meta.sha256 in r.out
