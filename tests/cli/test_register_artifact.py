@@ -64,3 +64,22 @@ def test_good_artifact_records_its_checksum(tmp_path: Path, capsys, monkeypatch)
     assert r.code == 0, r.err
     r = run_cli(capsys, monkeypatch, "--home", str(tmp_path), "models", "show", "hex5_2p_v1", "--json")
     assert meta.sha256 in r.out
+
+
+def test_checkpoint_deleted_after_registration(tmp_path: Path, capsys, monkeypatch) -> None:
+    net = PolicyValueNet.for_game(game_for_key("hex5_2p"), NetConfig(blocks=1, channels=8, value_hidden=16))
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(path, net, Lineage(config_key="hex5_2p"))
+    home = str(tmp_path / "home")
+    assert (
+        run_cli(
+            capsys, monkeypatch, "--home", home, "models", "register", "hex5_2p_v1", "--artifact", str(path)
+        ).code
+        == 0
+    )
+    path.unlink()
+    r = run_cli(
+        capsys, monkeypatch, "--home", home, "evaluate", "hex5_2p_v1", "--opponent", "random", "-n", "2"
+    )
+    assert r.code == 2, r.err
+    assert "Traceback" not in r.err and str(path) in r.err and "missing" in r.err
