@@ -28,7 +28,7 @@ from app.core.errors import AlreadyExists, InvalidTransition, ModelNotFound, Pro
 from app.core.names import parse_config_key, parse_model_id
 from app.integration.policy import PromotionPolicy
 from app.storage.base import utcnow
-from app.storage.db import get_engine
+from app.storage.db import get_engine, read_engine
 from app.storage.models.lifecycle import ModelRow, TransitionRow
 
 __all__ = [
@@ -163,6 +163,7 @@ class ModelLifecycle:
         self.settings = settings or get_settings()
         self.policy = policy
         self._engine = get_engine(self.settings)
+        self._reader = read_engine(self.settings)
 
     # -- changes ---------------------------------------------------------------------------------------------
 
@@ -373,7 +374,7 @@ class ModelLifecycle:
     # -- queries ---------------------------------------------------------------------------------------------
 
     def get_model(self, model_id: str) -> ModelRecord:
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return _record(_get_row(conn, model_id))
 
     def list_models(
@@ -386,18 +387,18 @@ class ModelLifecycle:
             query = query.where(_M.c.config_key == config_key)
         if stage is not None:
             query = query.where(_M.c.stage == ModelStage.parse(stage).value)
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return [_record(r) for r in conn.execute(query)]
 
     def get_production(self, config_key: str) -> ModelRecord | None:
         parse_config_key(config_key)
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             row = _production_row(conn, config_key)
             return None if row is None else _record(row)
 
     def history(self, model_id: str) -> list[Transition]:
         """Every stage change of one model, oldest first, starting with its registration."""
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             _get_row(conn, model_id)
             rows = conn.execute(select(_T).where(_T.c.model_id == model_id).order_by(_T.c.id))
             return [_transition(r) for r in rows]
@@ -405,7 +406,7 @@ class ModelLifecycle:
     def config_history(self, config_key: str) -> list[Transition]:
         """Every stage change of every model of one config key, oldest first."""
         parse_config_key(config_key)
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             rows = conn.execute(select(_T).where(_T.c.config_key == config_key).order_by(_T.c.id))
             return [_transition(r) for r in rows]
 
@@ -413,7 +414,7 @@ class ModelLifecycle:
         """The model and its registered ancestors, newest first (stops at the first parent not registered)."""
         chain: list[ModelRecord] = []
         seen: set[str] = set()
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             current: str | None = model_id
             while current is not None and current not in seen:
                 seen.add(current)

@@ -24,6 +24,7 @@ from app.core.config import Settings, get_settings
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _PG_MIGRATION_LOCK = 0x7A65_726F  # "zero"
+READ_ONLY_OPTION = "zeroloop_read_only"
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
@@ -39,6 +40,10 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def _sqlite_begin_immediate(conn) -> None:
+    if conn.get_execution_options().get(READ_ONLY_OPTION):
+        # A WAL read sees the last commit and never waits for a writer; IMMEDIATE would queue it behind one.
+        conn.connection.driver_connection.execute("BEGIN")
+        return
     # Take the write lock at BEGIN: a deferred transaction that later upgrades to a writer can fail with
     # "database is locked" without waiting for busy_timeout, which breaks concurrent writers.
     # Straight to the driver: this runs for every transaction, and SQLAlchemy's statement machinery around a
@@ -70,6 +75,8 @@ def _make_engine(settings: Settings) -> Engine:
 
 def _migrate(engine: Engine, settings: Settings) -> None:
     cfg = _alembic_config(settings.db_url)
+    if settings.is_sqlite and _at_heads(engine, cfg):
+        return  # checked with a plain read, so opening a database a writer holds does not wait for it
     if settings.is_sqlite:
         lock_path = settings.home / ".migrate.lock"
         with open(lock_path, "w") as fh:
@@ -91,6 +98,15 @@ def _migrate(engine: Engine, settings: Settings) -> None:
             finally:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
                 conn.commit()
+
+
+def _at_heads(engine: Engine, cfg: Config) -> bool:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    with engine.execution_options(**{READ_ONLY_OPTION: True}).connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    return current == set(ScriptDirectory.from_config(cfg).get_heads())
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
@@ -116,5 +132,21 @@ def dispose_engines() -> None:
 def session_scope(settings: Settings | None = None) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back whole when it raises."""
     factory = sessionmaker(get_engine(settings), expire_on_commit=False)
+    with factory() as session, session.begin():
+        yield session
+
+
+def read_engine(settings: Settings | None = None) -> Engine:
+    """The installation's engine for read-only work: its transactions are plain WAL reads on SQLite."""
+    return get_engine(settings).execution_options(**{READ_ONLY_OPTION: True})
+
+
+@contextmanager
+def read_scope(settings: Settings | None = None) -> Iterator[Session]:
+    """A read-only transaction: on SQLite a plain WAL read that never waits for a writer holding the database.
+
+    Writes inside it are a bug; they would only start waiting for the lock at their first statement.
+    """
+    factory = sessionmaker(read_engine(settings), expire_on_commit=False)
     with factory() as session, session.begin():
         yield session
