@@ -24,7 +24,7 @@ from app.core.names import parse_config_key
 from app.p2p.jobtypes import get_job_type, validate_config
 from app.p2p.schemas import JobCreate, JobPublic, JobsPublic, JobState, Resources
 from app.storage.base import utcnow
-from app.storage.db import get_engine
+from app.storage.db import get_engine, read_engine
 from app.storage.models.jobs import JobRow
 
 # SQLAlchemy Core on the table rather than ORM sessions: a status read is the node's hottest path, and Core
@@ -34,6 +34,8 @@ T = JobRow.__table__
 MAX_MESSAGE = 500
 MAX_ERROR = 20_000
 MAX_LIST = 1000
+# SQLite integers are 64-bit; a larger offset would overflow in the driver (a 500) instead of being refused.
+MAX_OFFSET = 2**62
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def _full_id(conn: Connection, job_id: str) -> str:
 
 def resolve_job_id(settings: Settings, job_id: str) -> str:
     """The full id of the job ``job_id`` names (itself or a unique prefix of at least 4 characters)."""
-    with get_engine(settings).connect() as conn:
+    with read_engine(settings).connect() as conn:
         return _full_id(conn, job_id)
 
 
@@ -129,7 +131,7 @@ def submit(settings: Settings, create: JobCreate) -> JobPublic:
 
 
 def get_job(settings: Settings, job_id: str) -> JobPublic:
-    with get_engine(settings).connect() as conn:
+    with read_engine(settings).connect() as conn:
         return to_public(_get_row(conn, job_id))
 
 
@@ -145,8 +147,8 @@ def list_jobs(
     """Jobs matching every filter given, newest first, with the total count of matches."""
     if not 1 <= limit <= MAX_LIST:
         raise ValueError(f"limit must be between 1 and {MAX_LIST}, got {limit}")
-    if offset < 0:
-        raise ValueError(f"offset must be >= 0, got {offset}")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise ValueError(f"offset must be between 0 and {MAX_OFFSET}, got {offset}")
     conditions = []
     if state is not None:
         try:
@@ -163,7 +165,7 @@ def list_jobs(
         parse_config_key(config_key)
         conditions.append(T.c.config_key == config_key)
     where = and_(true(), *conditions)
-    with get_engine(settings).connect() as conn:
+    with read_engine(settings).connect() as conn:
         count = conn.scalar(select(func.count()).select_from(T).where(where)) or 0
         rows = conn.execute(
             select(T).where(where).order_by(T.c.created_at.desc(), T.c.id).limit(limit).offset(offset)
@@ -202,7 +204,7 @@ def cancel(settings: Settings, job_id: str) -> JobPublic:
 
 def counts_by_state(settings: Settings) -> dict[tuple[str, str], int]:
     """(type, state) → number of jobs."""
-    with get_engine(settings).connect() as conn:
+    with read_engine(settings).connect() as conn:
         rows = conn.execute(select(T.c.type, T.c.state, func.count()).group_by(T.c.type, T.c.state))
         return {(t, st): n for t, st, n in rows}
 
@@ -263,7 +265,7 @@ def states_of(settings: Settings, job_ids: Iterable[str]) -> dict[str, tuple[str
     ids = list(job_ids)
     if not ids:
         return {}
-    with get_engine(settings).connect() as conn:
+    with read_engine(settings).connect() as conn:
         rows = conn.execute(select(T.c.id, T.c.state, T.c.lease).where(T.c.id.in_(ids)))
         return {job_id: (state, lease) for job_id, state, lease in rows}
 
@@ -279,7 +281,7 @@ class RunningJob:
 
 
 def running_jobs(settings: Settings) -> list[RunningJob]:
-    with get_engine(settings).connect() as conn:
+    with read_engine(settings).connect() as conn:
         rows = conn.execute(
             select(T.c.id, T.c.lease, T.c.node_id, T.c.executor, T.c.worker_host, T.c.heartbeat_at).where(
                 T.c.state == JobState.RUNNING.value
@@ -365,7 +367,7 @@ def _fenced_update(settings: Settings, job_id: str, lease: int, **values: Any) -
 
 def load_for_run(settings: Settings, job_id: str, lease: int) -> JobPublic | None:
     """The job if it is running under ``lease`` (the worker's go-ahead), else None."""
-    with get_engine(settings).connect() as conn:
+    with read_engine(settings).connect() as conn:
         row = conn.execute(select(T).where(T.c.id == job_id)).mappings().one_or_none()
     if row is None or row["state"] != JobState.RUNNING.value or row["lease"] != lease:
         return None

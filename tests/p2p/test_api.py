@@ -110,6 +110,7 @@ def test_malformed_json_is_422(api):
         {"limit": 5000},
         {"limit": "many"},
         {"offset": -1},
+        {"offset": 152522341407494361841664},
     ],
 )
 def test_bad_list_filters_are_422(api, params):

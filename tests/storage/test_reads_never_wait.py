@@ -40,3 +40,17 @@ def test_registry_reads_answer_while_a_writer_holds_the_database(held_write_lock
 def test_writes_still_take_the_lock(held_write_lock) -> None:
     with pytest.raises(Exception, match="locked"):
         ModelLifecycle(settings=held_write_lock).register_model("hex5_2p_v2")
+
+
+def test_job_reads_answer_while_a_writer_holds_the_database(held_write_lock) -> None:
+    from app.p2p import store
+
+    assert store.list_jobs(held_write_lock).count == 0
+    assert store.counts_by_state(held_write_lock) == {}
+
+
+def test_an_offset_past_64_bits_is_refused(tmp_path) -> None:
+    from app.p2p import store
+
+    with pytest.raises(ValueError, match="offset must be between"):
+        store.list_jobs(Settings(home=tmp_path), offset=152522341407494361841664)

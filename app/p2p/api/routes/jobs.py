@@ -37,7 +37,7 @@ def list_jobs(
     type: Annotated[str | None, Query(pattern=JOB_TYPE_PATTERN)] = None,
     config_key: Annotated[str | None, Query(pattern=CONFIG_KEY_PATTERN, description="e.g. hex8_2p")] = None,
     limit: Annotated[int, Query(ge=1, le=store.MAX_LIST)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=store.MAX_OFFSET)] = 0,
 ) -> JobsPublic:
     return store.list_jobs(
         settings, state=state, job_type=type, config_key=config_key, limit=limit, offset=offset

@@ -19,6 +19,7 @@ from app.p2p.dashboard.schemas import (
     GateDecisionsPublic,
     TrainingCurves,
 )
+from app.p2p.store import MAX_OFFSET
 
 router = APIRouter(tags=["loop"])
 
@@ -50,7 +51,7 @@ def gate_decisions(
         str | None, Query(max_length=128, description="Only evaluations of this candidate (a model id).")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> GateDecisionsPublic:
     """Evaluations (gate decisions) newest first, with the SPRT's LLR path, games, score and stage changes."""
     from app.p2p.dashboard import loop
