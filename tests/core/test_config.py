@@ -19,3 +19,9 @@ def test_public_bind_without_token_is_refused(tmp_path):
         Settings(home=tmp_path, host="0.0.0.0")
     assert Settings(home=tmp_path, host="0.0.0.0", token="s3cret").token == "s3cret"
     assert Settings(home=tmp_path, host="::1").host == "::1"
+
+
+@pytest.mark.parametrize("token", ["", " ", "\t\n"])
+def test_blank_token_is_refused(tmp_path, token):
+    with pytest.raises(ValidationError, match="token is blank"):
+        Settings(home=tmp_path, host="0.0.0.0", token=token)

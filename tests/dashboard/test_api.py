@@ -254,6 +254,7 @@ def test_bad_promotions_are_refused_and_change_nothing(fresh):
         (v5, {"stage": "STAGING", "reason": "x" * 501}, 422, "reason"),
         ("hex6_2p_v99", {"stage": "STAGING"}, 404, "no model 'hex6_2p_v99'"),
         ("not-a-model", {"stage": "STAGING"}, 422, "model_id"),
+        (v5, {"stage": "STAGING", "elo_delta": 45}, 422, "elo_delta"),
     ]
     for model_id, body, code, text in cases:
         r = api.post(f"/api/models/{model_id}/promote", json=body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class RatingPublic(BaseModel):
@@ -151,11 +151,15 @@ class AppliedRecommendationsPublic(BaseModel):
 
 
 class PromoteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an ignored field (elo_delta) would look accepted
+
     stage: str = Field(description="Target stage: EVALUATION, STAGING, PRODUCTION or RETIRED (any case).")
     reason: str | None = Field(default=None, max_length=500, description="Why; kept in the model's history.")
 
 
 class RollbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     reason: str = Field(min_length=1, max_length=500, description="Why; kept in the history of both models.")
 
 
