@@ -33,7 +33,9 @@ class Settings(BaseSettings):
     def _refuse_public_bind_without_token(self) -> Settings:
         if self.token is not None and not self.token.strip():
             # A blank token would be "set" yet guessable by anyone: refuse it rather than guard nothing.
-            raise ValueError("the token is blank; pass a non-empty --token (or ZEROLOOP_TOKEN), or none at all")
+            raise ValueError(
+                "the token is blank; pass a non-empty --token (or ZEROLOOP_TOKEN), or none at all"
+            )
         if not _is_loopback(self.host) and not self.token:
             raise ValueError(
                 f"binding {self.host!r} exposes the node beyond this machine; set a token "
