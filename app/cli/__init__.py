@@ -60,8 +60,10 @@ def main() -> None:
     from app.cli._errors import debug_requested, describe, format_traceback
 
     debug, argv = debug_requested(sys.argv[1:])
+    argv = hoist_home(argv)
     try:
-        app(args=hoist_home(argv), standalone_mode=True)
+        _note_new_home(argv)
+        app(args=argv, standalone_mode=True)
     except Exception as exc:  # noqa: BLE001 - the one place errors become messages; bugs are re-raised
         message = describe(exc)
         if message is None:
@@ -70,3 +72,17 @@ def main() -> None:
             err_console.print(format_traceback(exc), markup=False, highlight=False)
         err_console.print("[bold red]error:[/]", escape(message), highlight=False, soft_wrap=True)
         sys.exit(2)
+
+
+def _note_new_home(argv: list[str]) -> None:
+    from app.cli._errors import new_home_notice
+
+    if argv[:1] == ["--home"] and len(argv) > 1:
+        os.environ["ZEROLOOP_HOME"] = str(Path(argv[1]).resolve())
+        reset_settings()
+    elif argv[:1] and argv[0].startswith("--home="):
+        os.environ["ZEROLOOP_HOME"] = str(Path(argv[0].split("=", 1)[1]).resolve())
+        reset_settings()
+    notice = new_home_notice(argv)
+    if notice:
+        err_console.print(notice, highlight=False, soft_wrap=True)

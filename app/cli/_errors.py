@@ -70,3 +70,24 @@ def describe(exc: BaseException) -> str | None:
 
 def format_traceback(exc: BaseException) -> str:
     return "".join(traceback.format_exception(exc))
+
+
+# Commands that only read: run in a data directory that does not exist yet, they would quietly answer "nothing
+# stored", which hides a mistyped --home.
+READ_ONLY = {("ratings",), ("models", "list"), ("models", "show"), ("models", "history"), ("jobs", "list")}
+
+
+def new_home_notice(argv: list[str]) -> str | None:
+    """A note naming the data directory when a read-only command runs in one that holds no database yet."""
+    words = [a for a in argv if not a.startswith("-")]
+    if argv[:1] == ["--home"]:
+        words = [a for a in argv[2:] if not a.startswith("-")]
+    if tuple(words[:1]) not in READ_ONLY and tuple(words[:2]) not in READ_ONLY:
+        return None
+    try:
+        settings = get_settings()
+    except Exception:  # noqa: BLE001 - a broken setting is reported by the command itself
+        return None
+    if not settings.is_sqlite or (settings.home / "zeroloop.db").exists():
+        return None
+    return f"note: the data directory {settings.home.resolve()} is new (no database yet); pass --home to use another"

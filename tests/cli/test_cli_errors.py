@@ -60,3 +60,12 @@ def test_token_refusal_names_the_flag() -> None:
     assert "--token" in describe(missing) and "P2PIntegration" not in describe(missing)
     wrong = PermissionError("the node refused this client's token (invalid token)")
     assert "--token" in describe(wrong)
+
+
+def test_a_new_home_is_named_for_read_only_commands(tmp_path: Path, capsys, monkeypatch) -> None:
+    home = tmp_path / "typo"
+    r = run_cli(capsys, monkeypatch, "--home", str(home), "ratings", "hex6_2p")
+    assert r.code == 0
+    assert "is new" in r.err and str(home) in r.err
+    r = run_cli(capsys, monkeypatch, "--home", str(home), "models", "list")
+    assert "is new" not in r.err  # the first command created the database: the directory is in use now
