@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.errors import InvalidConfig
-from app.core.names import config_key
+from app.core.names import config_key, parse_model_id
 
 
 class SelfplayConfig(BaseModel):
@@ -72,6 +72,11 @@ class SelfplayConfig(BaseModel):
             raise InvalidConfig(
                 "resignation is only defined for two-player games; leave resign_threshold unset"
             )
+        # Checked here so a bad id is refused when the job is submitted, not when it runs.
+        if self.model_id not in (None, "uniform"):
+            key = config_key(self.board_type, self.num_players)
+            if parse_model_id(self.model_id).config_key != key:
+                raise InvalidConfig(f"model_id {self.model_id!r} is not a model of {key}")
         return self
 
     @property

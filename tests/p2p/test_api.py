@@ -76,6 +76,14 @@ BAD_SUBMISSIONS = [
     ({"type": "sleep", "resources": {"custom": {"slot": -2}}}, "custom"),
     ({"type": "sleep", "resources": {"memory": 4}}, "memory"),
     ({"type": "sleep", "owner": "me"}, "owner"),
+    (
+        {"type": "selfplay", "config": {"board_type": "hex5", "model_id": "../../etc/passwd"}},
+        "malformed model id",
+    ),
+    (
+        {"type": "selfplay", "config": {"board_type": "hex5", "model_id": "hex8_2p_v1"}},
+        "not a model of hex5_2p",
+    ),
 ]
 
 
