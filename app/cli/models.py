@@ -269,6 +269,20 @@ def rollback(
     console.print(f"[bold]{restored.model_id}[/]: RETIRED → PRODUCTION")
 
 
+def restore(
+    model_id: Annotated[str, typer.Argument(help="Model to put back in production, e.g. hex8_2p_v8.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the history).")],
+) -> None:
+    """Put a chosen model (RETIRED included) into production; retire the current one."""
+    lifecycle = ModelLifecycle()
+    before = lifecycle.get_model(model_id).stage.value
+    current = lifecycle.get_production(lifecycle.get_model(model_id).config_key)
+    restored = lifecycle.restore(model_id, reason=reason)
+    if current is not None:
+        console.print(f"[bold]{current.model_id}[/]: PRODUCTION → RETIRED (replaced)")
+    console.print(f"[bold]{restored.model_id}[/]: {before} → PRODUCTION (restored)")
+
+
 def register(app: typer.Typer) -> None:
     models = typer.Typer(
         help="The model registry: stages, lineage, history, promotion and rollback.", no_args_is_help=True
@@ -279,4 +293,5 @@ def register(app: typer.Typer) -> None:
     models.command("register")(register_model)
     models.command("promote")(promote)
     models.command("rollback")(rollback)
+    models.command("restore")(restore)
     app.add_typer(models, name="models")

@@ -371,6 +371,38 @@ class ModelLifecycle:
 
         return self._transact(work)
 
+    def restore(self, model_id: str, *, reason: str) -> ModelRecord:
+        """Put a chosen model, RETIRED or not, into PRODUCTION (the undo MLflow users expect); the incumbent
+        is retired. Both changes are recorded as rollbacks (the kinds the schema allows) with ``reason`` and
+        ``evidence.restore``. Returns the restored model."""
+        _check_model_id(model_id, "model_id")
+        if not reason or not str(reason).strip():
+            raise ValueError("a restore needs a reason")
+
+        def work(conn: Connection) -> ModelRecord:
+            row = _get_row(conn, model_id, lock=True)
+            current = S(row.stage)
+            if current is S.PRODUCTION:
+                raise InvalidTransition(f"model {model_id!r} is already in PRODUCTION")
+            key = row.config_key
+            incumbent = _production_row(conn, key, lock=True)
+            now = utcnow()
+            if incumbent is not None:
+                _set_stage(conn, incumbent.model_id, S.PRODUCTION, S.RETIRED, now)
+                _add_transition(
+                    conn, incumbent.model_id, key, S.PRODUCTION, S.RETIRED, "rollback", now,
+                    reason=reason, evidence={"restored": model_id},
+                )  # fmt: skip
+            _set_stage(conn, model_id, current, S.PRODUCTION, now)
+            _add_transition(
+                conn, model_id, key, current, S.PRODUCTION, "rollback", now,
+                reason=reason,
+                evidence={"restore": True, "replaced": incumbent.model_id if incumbent is not None else None},
+            )  # fmt: skip
+            return _record(_get_row(conn, model_id))
+
+        return self._transact(work)
+
     # -- queries ---------------------------------------------------------------------------------------------
 
     def get_model(self, model_id: str) -> ModelRecord:
