@@ -182,3 +182,14 @@ def test_job_log_is_plain_text(api, settings):
     paths.append_log(settings, job.id, "hello from the worker")
     r = api.get(f"/api/jobs/{job.id}/log")
     assert r.status_code == 200 and "hello from the worker" in r.text
+
+
+def test_an_oversized_body_is_413_without_echo(api):
+    r = api.post(
+        "/api/jobs",
+        content=b'{"type": "' + b"x" * (2 << 20) + b'"}',
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 413
+    assert len(r.content) < 1000
+    assert api.get("/api/jobs").json()["count"] == 0

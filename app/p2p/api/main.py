@@ -55,7 +55,24 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.include_router(games.router, prefix="/api", dependencies=protected)
     app.include_router(dashboard.router)  # the page and its assets; the data it shows needs the token
     _add_error_handlers(app)
+    _limit_body_size(app)
     return app
+
+
+# Job configs and promotions are a few KB; a larger body is abuse, and 422 answers echo their input.
+MAX_BODY_BYTES = 1 << 20
+
+
+def _limit_body_size(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def _refuse_large_bodies(request: Request, call_next):
+        declared = request.headers.get("content-length", "0")
+        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+            return JSONResponse(
+                {"detail": f"request body over {MAX_BODY_BYTES} bytes (or a bad Content-Length): refused"},
+                status_code=413,
+            )
+        return await call_next(request)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
