@@ -33,7 +33,8 @@ def game_view(settings: Settings, game_id: str) -> dict[str, Any]:
                 "ply": ply,
                 "board": game.render(state),
                 "to_move": None if terminal else game.current_player(state),
-                "move": names[ply] if ply < len(names) else None,
+                # The move that leads to the next position shown: a bad move that ended the replay has none.
+                "move": names[ply] if ply + 1 < len(states) else None,
                 "in_opening": ply < record.opening_length,
                 "model": views.get(ply),
             }
