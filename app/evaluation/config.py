@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -59,6 +59,10 @@ class EvalConfig(BaseModel):
         description="Stored games each neighbouring pair of anchors must have; missing ones are played.",
     )
     seed: int = Field(default=0, ge=0, description="Seed of openings and every agent's random choices.")
+    purpose: Literal["gate", "adhoc"] = Field(
+        default="adhoc",
+        description="'gate' when the loop's promotion decision rests on it; 'adhoc' when a person asked for it.",
+    )
 
     @model_validator(mode="after")
     def _valid(self) -> EvalConfig:

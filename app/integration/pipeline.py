@@ -341,6 +341,7 @@ class Pipeline:
             "anchors": self.config.anchors,
             "anchors_games": self.config.anchors_games,
             "seed": self.config.seed * 1000 + cycle.cycle,
+            "purpose": "gate",
         }
 
     # -- side effects after jobs (each idempotent) ---------------------------------------------------------

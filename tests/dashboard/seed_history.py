@@ -97,7 +97,14 @@ class Arena:
 
 def evaluate(arena: Arena, candidate: str, opponent: str, *, calibrate: bool) -> EvalResult:
     """A gate of ``candidate`` against ``opponent`` as the evaluation stage runs it, on sampled games."""
-    cfg = EvalConfig(board_type="hex6", num_players=2, candidate=candidate, opponent=opponent, max_games=400)
+    cfg = EvalConfig(
+        board_type="hex6",
+        num_players=2,
+        candidate=candidate,
+        opponent=opponent,
+        max_games=400,
+        purpose="gate",
+    )
     settings = arena.settings
     evaluation_id = eval_store.create_evaluation(
         settings, config_key=KEY, candidate=candidate, opponent=opponent, config=cfg.model_dump(mode="json")

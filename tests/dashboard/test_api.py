@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from app.core.config import Settings
 from app.evaluation import store as eval_store
+from app.evaluation.config import EvalConfig
 from app.evaluation.ratings import fit_ratings
 from app.integration.lifecycle import ModelLifecycle
 from app.p2p import store as job_store
@@ -119,6 +120,28 @@ def test_gate_decisions_carry_the_sprt_evidence_and_the_stage_changes(api, seede
     assert one["count"] == 1 and one["data"][0]["candidate"] == h.production
     page = api.get(f"/api/configs/{KEY}/decisions", params={"limit": 1, "offset": 1}).json()
     assert page["count"] == 4 and [d["evaluation_id"] for d in page["data"]] == [h.evaluations[-2]]
+
+
+def test_ad_hoc_evaluations_are_kept_apart_from_promotion_decisions(seeded, api):
+    settings, h = seeded
+    asked = EvalConfig(board_type="hex6", candidate=h.production, opponent="rollout_mcts_50")
+    evaluation = eval_store.create_evaluation(
+        settings,
+        config_key=KEY,
+        candidate=h.production,
+        opponent="rollout_mcts_50",
+        config=asked.model_dump(mode="json"),
+    )
+    eval_store.finish_evaluation(settings, evaluation, decision="inconclusive", result={"games": 2})
+
+    gates = api.get(f"/api/configs/{KEY}/decisions", params={"purpose": "gate"}).json()
+    assert gates["count"] == 4 and {d["purpose"] for d in gates["data"]} == {"gate"}
+    assert evaluation not in [d["evaluation_id"] for d in gates["data"]]
+    adhoc = api.get(f"/api/configs/{KEY}/decisions", params={"purpose": "adhoc"}).json()
+    assert [(d["evaluation_id"], d["purpose"]) for d in adhoc["data"]] == [(evaluation, "adhoc")]
+    assert api.get(f"/api/configs/{KEY}/decisions").json()["count"] == 5
+    bad = api.get(f"/api/configs/{KEY}/decisions", params={"purpose": "promotion"})
+    assert bad.status_code == 422 and "gate" in bad.text
 
 
 def test_gate_decisions_hold_strict_json_when_a_result_has_infinities(seeded, api):

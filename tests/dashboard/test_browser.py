@@ -128,6 +128,8 @@ def test_overview_config_and_model_pages(node, page):
     assert "TRAINING" in table and "PRODUCTION" in table and "RETIRED" in table
     # Gate decisions with an LLR sparkline each, the stage change they led to, and the feedback feed.
     assert page.locator("li.decision").count() == 4
+    assert page.locator("#gate-decisions li.decision").count() == 4
+    assert "No ad-hoc evaluations" in page.locator("#adhoc-evaluations").inner_text()
     assert page.locator("li.decision svg.spark path.llr-line").count() == 4
     assert "reject" in page.locator(f"li.decision[data-evaluation='{h.evaluations[-1]}']").inner_text()
     assert page.locator("#recommendations li").count() >= 1

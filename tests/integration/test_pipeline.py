@@ -64,6 +64,8 @@ def check_invariants(settings, cycles: int) -> None:
     jobs = job_store.list_jobs(settings, config_key=KEY, limit=1000).data
     succeeded = Counter(j.type for j in jobs if j.state.value == "succeeded" and j.type != "pipeline")
     assert succeeded == {"selfplay": cycles, "training": cycles, "evaluation": cycles}
+    # The loop's evaluations are its gates, kept apart from evaluations a person asks for.
+    assert {j.config["purpose"] for j in jobs if j.type == "evaluation"} == {"gate"}
     with session_scope(settings) as s:
         steps = s.scalars(select(StepRow).where(StepRow.config_key == KEY)).all()
         assert {(r.cycle, r.step) for r in steps if r.status == "done"} == {

@@ -164,6 +164,7 @@ def config_detail(settings: Settings, config_key: str) -> ConfigDetail:
 
 _RESULT_NUMBERS = ("score", "elo_delta", "elo_ci_low", "elo_ci_high", "llr", "llr_lower", "llr_upper")
 _RESULT_COUNTS = ("games", "wins", "draws", "losses")
+PURPOSES = ("gate", "adhoc")
 
 
 def gate_decisions(
@@ -171,11 +172,12 @@ def gate_decisions(
     config_key: str,
     *,
     candidate: str | None = None,
+    purpose: str | None = None,
     limit: int = 20,
     offset: int = 0,
 ) -> tuple[list[GateDecision], int]:
-    """Evaluations of ``config_key`` (of one candidate if given), newest first, with the SPRT evidence and the
-    stage changes made on it; and how many match in all."""
+    """Evaluations of ``config_key`` (of one candidate, of one purpose if given), newest first, with the SPRT
+    evidence and the stage changes made on it; and how many match in all."""
     parse_config_key(config_key)
     if candidate is not None:
         check_name(candidate, config_key, allow_production=False)
@@ -183,9 +185,15 @@ def gate_decisions(
         raise ValueError(f"limit must be between 1 and 200, got {limit}")
     if offset < 0:
         raise ValueError(f"offset must be >= 0, got {offset}")
+    if purpose not in (None, *PURPOSES):
+        raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}, got {purpose!r}")
     where = [EvaluationRow.config_key == config_key]
     if candidate is not None:
         where.append(EvaluationRow.candidate == candidate)
+    if purpose is not None:
+        # Evaluations stored before the field existed carry none: they count as ad hoc.
+        is_gate = func.coalesce(EvaluationRow.config["purpose"].as_string(), "adhoc") == "gate"
+        where.append(is_gate if purpose == "gate" else ~is_gate)
     with session_scope(settings) as s:
         count = s.scalar(select(func.count()).select_from(EvaluationRow).where(*where)) or 0
         rows = s.scalars(
@@ -237,6 +245,7 @@ def _decision(row: EvaluationRow, changes: list[StageChange]) -> GateDecision:
         elo1=_finite(result.get("elo1", config.get("elo1"))),
         pentanomial=[int(v) for v in penta] if isinstance(penta, list) else None,
         stage_changes=changes,
+        purpose="gate" if config.get("purpose") == "gate" else "adhoc",
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -107,6 +107,9 @@ class GateDecision(BaseModel):
     pentanomial: list[int] | None = None
     stage_changes: list[StageChange] = Field(
         default_factory=list, description="Promotions whose evidence names this evaluation."
+    )
+    purpose: Literal["gate", "adhoc"] = Field(
+        default="adhoc", description="'gate': the loop's promotion decision; 'adhoc': asked for by a person."
     )
 
 

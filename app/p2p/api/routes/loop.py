@@ -6,7 +6,7 @@ evaluation and integration layers it reads.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
@@ -50,13 +50,21 @@ def gate_decisions(
     candidate: Annotated[
         str | None, Query(max_length=128, description="Only evaluations of this candidate (a model id).")
     ] = None,
+    purpose: Annotated[
+        Literal["gate", "adhoc"] | None,
+        Query(
+            description="Only the loop's promotion gates ('gate') or evaluations asked for by hand ('adhoc')."
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> GateDecisionsPublic:
     """Evaluations (gate decisions) newest first, with the SPRT's LLR path, games, score and stage changes."""
     from app.p2p.dashboard import loop
 
-    data, count = loop.gate_decisions(settings, config_key, candidate=candidate, limit=limit, offset=offset)
+    data, count = loop.gate_decisions(
+        settings, config_key, candidate=candidate, purpose=purpose, limit=limit, offset=offset
+    )
     return GateDecisionsPublic(data=data, count=count)
 
 

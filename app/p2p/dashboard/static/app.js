@@ -843,15 +843,11 @@
       this.tiles = new Section(h("div", { class: "tiles" }), (x) => this.renderTiles(x));
       this.chart = new Section(h("div", { class: "card-body", id: "elo-chart" }), (d, el) => eloChart(d, el));
       this.models = new Section(h("div", { class: "card-body flush" }), (d) => this.renderModels(d));
-      this.decisions = new Section(h("div", { class: "card-body flush" }), (p) =>
-        p.data.length
-          ? h(
-              "ul",
-              { class: "list" },
-              p.data.map((d) => decisionItem(d)),
-            )
-          : empty("No evaluations yet."),
-      );
+      const evaluationList = (none) => (p) =>
+        p.data.length ? h("ul", { class: "list" }, p.data.map((d) => decisionItem(d))) : empty(none);
+      this.decisions = new Section(h("div", { class: "card-body flush", id: "gate-decisions" }), evaluationList("No gate decisions yet."));
+      // Evaluations a person asked for never decide a promotion, so they are listed apart from the gates.
+      this.adhoc = new Section(h("div", { class: "card-body flush", id: "adhoc-evaluations" }), evaluationList("No ad-hoc evaluations."));
       this.recs = new Section(h("div", { class: "card-body flush" }), (x) => this.renderFeedback(x));
       this.events = new Section(h("div", { class: "card-body flush" }), (p) => this.renderEvents(p));
       this.jobs = new Section(h("div", { class: "card-body flush" }), (p) => jobsCompact(p));
@@ -876,6 +872,7 @@
             card("Models", "stage and rating of every generation", this.models.el),
             card("Promotion decisions", "SPRT gate of each candidate", this.decisions.el),
           ),
+          card("Ad-hoc evaluations", "zeroloop evaluate and other matches asked for by hand", this.adhoc.el),
           h(
             "div",
             { class: "grid grid-main" },
@@ -889,9 +886,10 @@
 
     async refresh() {
       const k = encodeURIComponent(this.key);
-      const [detail, decisions, events, recs, applied, jobs] = await Promise.all([
+      const [detail, decisions, adhoc, events, recs, applied, jobs] = await Promise.all([
         api(`/api/configs/${k}`),
-        api(`/api/configs/${k}/decisions?limit=10`),
+        api(`/api/configs/${k}/decisions?purpose=gate&limit=10`),
+        api(`/api/configs/${k}/decisions?purpose=adhoc&limit=5`),
         api(`/api/feedback?config_key=${k}&limit=20`),
         api(`/api/feedback/recommendations?config_key=${k}`),
         api(`/api/feedback/applied?config_key=${k}&limit=20`),
@@ -902,6 +900,7 @@
       this.chart.update(detail);
       this.models.update(detail);
       this.decisions.update(decisions);
+      this.adhoc.update(adhoc);
       this.recs.update({ recs, applied });
       this.events.update(events);
       this.jobs.update(jobs);
