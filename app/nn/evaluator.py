@@ -20,8 +20,8 @@ from app.core.errors import InvalidConfig
 from app.nn.model import PolicyValueNet
 
 EvaluateFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
-Mode = Literal["auto", "eager", "jit", "compile"]
-MODES = ("auto", "eager", "jit", "compile")
+Mode = Literal["auto", "eager", "jit", "compile", "onnx"]
+MODES = ("auto", "eager", "jit", "compile", "onnx")
 THREADS_ENV = "ZEROLOOP_TORCH_THREADS"
 
 # Measured with bench/nn.py (hex8_2p, 4x32 net, 1 thread, positions per CPU-second, eager = 1.00x):
@@ -73,7 +73,8 @@ class NetworkEvaluator:
     """An ``EvaluateFn`` backed by a ``PolicyValueNet``: batched, in ``torch.inference_mode``, on one device.
 
     ``mode``: ``"auto"`` picks the fastest mode measured correct for the device (frozen TorchScript on CPU,
-    eager on CUDA), ``"eager"``, ``"jit"`` (trace + ``torch.jit.freeze``) or ``"compile"`` (``torch.compile``).
+    eager on CUDA), ``"eager"``, ``"jit"`` (trace + ``torch.jit.freeze``), ``"compile"`` (``torch.compile``) or
+    ``"onnx"`` (exported and run by ONNX Runtime; CPU only, needs the ``export`` extra).
     The evaluator works on its own copy of the network in eval mode, so training the original does not change it.
     """
 
@@ -92,6 +93,10 @@ class NetworkEvaluator:
             configure_threads(num_threads)
         if mode == "auto":
             mode = CPU_DEFAULT_MODE if self.device.type == "cpu" else "eager"
+        if mode == "onnx" and self.device.type != "cpu":
+            raise InvalidConfig(
+                f"evaluator mode 'onnx' runs on the CPU only, not on {self.device}; use 'eager'"
+            )
         self.mode = mode
         self.num_planes = net.num_planes
         self.board_shape = net.board_shape
@@ -105,6 +110,10 @@ class NetworkEvaluator:
             return model
         if mode == "compile":
             return torch.compile(model, dynamic=True)
+        if mode == "onnx":
+            from app.nn.onnx_runtime import onnx_forward  # lazy: onnx is imported only by who asks for it
+
+            return onnx_forward(model)
         example = torch.zeros((2, self.num_planes, *self.board_shape), device=self.device)
         with warnings.catch_warnings():
             # TorchScript is in maintenance mode; its deprecation notice is not actionable for callers here.

@@ -45,6 +45,26 @@ def test_frozen_jit_matches_eager(net):
         np.testing.assert_allclose(v, v_eager[:b], atol=1e-5)
 
 
+def test_onnx_runtime_matches_eager_on_random_inputs(net):
+    pytest.importorskip("onnxruntime")
+    planes, legal = _batch(np.random.default_rng(3), b=40)
+    planes = np.random.default_rng(4).standard_normal(planes.shape).astype(np.float32)  # not just 0/1 planes
+    p_eager, v_eager = NetworkEvaluator(net, "cpu", mode="eager")(planes, legal)
+    onnx = NetworkEvaluator(net, "cpu", mode="onnx")
+    assert onnx.mode == "onnx"
+    for b in (40, 1, 9):  # exported once with a free batch axis
+        p, v = onnx(planes[:b], legal[:b])
+        assert p.dtype == v.dtype == np.float32
+        np.testing.assert_allclose(p, p_eager[:b], atol=1e-5)
+        np.testing.assert_allclose(v, v_eager[:b], atol=1e-5)
+    assert np.all(p[~legal[:b]] == 0)
+
+
+def test_onnx_mode_refuses_a_gpu_device(net):
+    with pytest.raises(InvalidConfig, match="CPU only"):
+        NetworkEvaluator(net, "cuda", mode="onnx")
+
+
 def test_auto_mode_on_cpu_is_the_measured_default(net):
     from app.nn.evaluator import CPU_DEFAULT_MODE
 
