@@ -355,17 +355,9 @@ class ModelLifecycle:
                     f"no earlier production model of {config_key} to roll back to "
                     f"(current production: {exclude or 'none'})"
                 )
-            now = utcnow()
-            if incumbent is not None:
-                _set_stage(conn, incumbent.model_id, S.PRODUCTION, S.RETIRED, now)
-                _add_transition(
-                    conn, incumbent.model_id, config_key, S.PRODUCTION, S.RETIRED, "rollback", now,
-                    reason=reason, evidence={"rolled_back_to": target},
-                )  # fmt: skip
-            _set_stage(conn, target, S.RETIRED, S.PRODUCTION, now)
-            _add_transition(
-                conn, target, config_key, S.RETIRED, S.PRODUCTION, "rollback", now,
-                reason=reason, evidence={"rolled_back_from": exclude},
+            _swap_production(
+                conn, config_key, incumbent, target, S.RETIRED, reason,
+                retired_evidence={"rolled_back_to": target}, restored_evidence={"rolled_back_from": exclude},
             )  # fmt: skip
             return _record(_get_row(conn, target))
 
@@ -386,18 +378,10 @@ class ModelLifecycle:
                 raise InvalidTransition(f"model {model_id!r} is already in PRODUCTION")
             key = row.config_key
             incumbent = _production_row(conn, key, lock=True)
-            now = utcnow()
-            if incumbent is not None:
-                _set_stage(conn, incumbent.model_id, S.PRODUCTION, S.RETIRED, now)
-                _add_transition(
-                    conn, incumbent.model_id, key, S.PRODUCTION, S.RETIRED, "rollback", now,
-                    reason=reason, evidence={"restored": model_id},
-                )  # fmt: skip
-            _set_stage(conn, model_id, current, S.PRODUCTION, now)
-            _add_transition(
-                conn, model_id, key, current, S.PRODUCTION, "rollback", now,
-                reason=reason,
-                evidence={"restore": True, "replaced": incumbent.model_id if incumbent is not None else None},
+            replaced = incumbent.model_id if incumbent is not None else None
+            _swap_production(
+                conn, key, incumbent, model_id, current, reason,
+                retired_evidence={"restored": model_id}, restored_evidence={"restore": True, "replaced": replaced},
             )  # fmt: skip
             return _record(_get_row(conn, model_id))
 
@@ -529,6 +513,33 @@ def _check_transition(model_id: str, current: ModelStage, target: ModelStage) ->
     raise InvalidTransition(
         f"model {model_id} cannot move from {current} to {target}; allowed from {current}: {allowed}{hint}"
     )
+
+
+def _swap_production(
+    conn: Connection,
+    config_key: str,
+    incumbent: Any,
+    target: str,
+    target_stage: ModelStage,
+    reason: str,
+    *,
+    retired_evidence: dict[str, Any],
+    restored_evidence: dict[str, Any],
+) -> None:
+    """Retire ``incumbent`` (the production row, or None) and put ``target`` (now in ``target_stage``) into
+    PRODUCTION, both recorded as rollbacks with ``reason``: the one move rollback and restore share."""
+    now = utcnow()
+    if incumbent is not None:
+        _set_stage(conn, incumbent.model_id, S.PRODUCTION, S.RETIRED, now)
+        _add_transition(
+            conn, incumbent.model_id, config_key, S.PRODUCTION, S.RETIRED, "rollback", now,
+            reason=reason, evidence=retired_evidence,
+        )  # fmt: skip
+    _set_stage(conn, target, target_stage, S.PRODUCTION, now)
+    _add_transition(
+        conn, target, config_key, target_stage, S.PRODUCTION, "rollback", now,
+        reason=reason, evidence=restored_evidence,
+    )  # fmt: skip
 
 
 def _set_stage(conn: Connection, model_id: str, expected: ModelStage, new: ModelStage, now: datetime) -> None:

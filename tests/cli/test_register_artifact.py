@@ -11,18 +11,27 @@ from app.nn.config import NetConfig
 from tests.cli.zl import run_cli
 
 
-def test_missing_artifact_is_refused(tmp_path: Path, capsys, monkeypatch) -> None:
-    r = run_cli(
+def _register(capsys, monkeypatch, home: Path | str, artifact: Path | str):
+    return run_cli(
         capsys,
         monkeypatch,
         "--home",
-        str(tmp_path),
+        str(home),
         "models",
         "register",
         "hex5_2p_v1",
         "--artifact",
-        "/nonexistent/x.safetensors",
+        str(artifact),
     )
+
+
+def _checkpoint(path: Path):
+    net = PolicyValueNet.for_game(game_for_key("hex5_2p"), NetConfig(blocks=1, channels=8, value_hidden=16))
+    return save_checkpoint(path, net, Lineage(config_key="hex5_2p"))
+
+
+def test_missing_artifact_is_refused(tmp_path: Path, capsys, monkeypatch) -> None:
+    r = _register(capsys, monkeypatch, tmp_path, "/nonexistent/x.safetensors")
     assert r.code == 2 and "Traceback" not in r.err
     assert "--artifact" in r.err and "no such file" in r.err
     r = run_cli(capsys, monkeypatch, "--home", str(tmp_path), "models", "list")
@@ -32,51 +41,24 @@ def test_missing_artifact_is_refused(tmp_path: Path, capsys, monkeypatch) -> Non
 def test_unloadable_artifact_is_refused(tmp_path: Path, capsys, monkeypatch) -> None:
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"garbage" * 50)
-    r = run_cli(
-        capsys,
-        monkeypatch,
-        "--home",
-        str(tmp_path),
-        "models",
-        "register",
-        "hex5_2p_v1",
-        "--artifact",
-        str(bad),
-    )
+    r = _register(capsys, monkeypatch, tmp_path, bad)
     assert r.code == 2 and "Traceback" not in r.err
 
 
 def test_good_artifact_records_its_checksum(tmp_path: Path, capsys, monkeypatch) -> None:
-    net = PolicyValueNet.for_game(game_for_key("hex5_2p"), NetConfig(blocks=1, channels=8, value_hidden=16))
     path = tmp_path / "m.safetensors"
-    meta = save_checkpoint(path, net, Lineage(config_key="hex5_2p"))
-    r = run_cli(
-        capsys,
-        monkeypatch,
-        "--home",
-        str(tmp_path),
-        "models",
-        "register",
-        "hex5_2p_v1",
-        "--artifact",
-        str(path),
-    )
+    meta = _checkpoint(path)
+    r = _register(capsys, monkeypatch, tmp_path, path)
     assert r.code == 0, r.err
     r = run_cli(capsys, monkeypatch, "--home", str(tmp_path), "models", "show", "hex5_2p_v1", "--json")
     assert meta.sha256 in r.out
 
 
 def test_checkpoint_deleted_after_registration(tmp_path: Path, capsys, monkeypatch) -> None:
-    net = PolicyValueNet.for_game(game_for_key("hex5_2p"), NetConfig(blocks=1, channels=8, value_hidden=16))
     path = tmp_path / "m.safetensors"
-    save_checkpoint(path, net, Lineage(config_key="hex5_2p"))
+    _checkpoint(path)
     home = str(tmp_path / "home")
-    assert (
-        run_cli(
-            capsys, monkeypatch, "--home", home, "models", "register", "hex5_2p_v1", "--artifact", str(path)
-        ).code
-        == 0
-    )
+    assert _register(capsys, monkeypatch, home, path).code == 0
     path.unlink()
     r = run_cli(
         capsys, monkeypatch, "--home", home, "evaluate", "hex5_2p_v1", "--opponent", "random", "-n", "2"
