@@ -1,6 +1,7 @@
 """How close batched search comes to the network's own speed, on hex8_2p with the default CPU network.
 
     python bench/search.py [--games 64 --simulations 64 --rounds 3 --seconds 4 --threads N --leaves-per-step K]
+                           [--mode auto|eager|jit|compile|onnx]
 
 Prints, from one run:
   (a) raw network positions/s at the batch size the search sends per call,
@@ -29,6 +30,7 @@ import torch
 
 from app.games.registry import make_game
 from app.nn import NetConfig, NetworkEvaluator, PolicyValueNet
+from app.nn.evaluator import MODES
 from app.search import BatchedMCTS, MCTSConfig, select_action
 from app.selfplay.config import SelfplayConfig
 
@@ -120,12 +122,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4.0, help="length of one timing of (a) or (b)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: the evaluator's)")
+    parser.add_argument("--mode", choices=MODES, default="auto", help="evaluator mode (auto: the CPU default)")
     args = parser.parse_args()
 
     game = make_game("hex8", 2)
     torch.manual_seed(0)
     net = PolicyValueNet.for_game(game, NetConfig.cpu()).eval()
-    network = NetworkEvaluator(net, num_threads=args.threads)
+    network = NetworkEvaluator(net, num_threads=args.threads, mode=args.mode)
     config = MCTSConfig(num_simulations=args.simulations, leaves_per_step=args.leaves_per_step)
     contenders = []
     for name, overlap in (("serial", False), ("overlap", True)):

@@ -105,7 +105,6 @@ def export_model(
     output = Path(output)
     planes = _random_planes(game, seed)
     if fmt == "onnx":
-        _require_onnx()
         from app.nn.export import export_onnx
 
         export_onnx(net, output, metadata=metadata)
@@ -128,16 +127,6 @@ def export_model(
             f"{result.max_value_diff:.2e} (values), more than the tolerance {tolerance:g}; nothing was written"
         )
     return result
-
-
-def _require_onnx() -> None:
-    import importlib.util
-
-    missing = [m for m in ("onnx", "onnxruntime") if importlib.util.find_spec(m) is None]
-    if missing:
-        raise InvalidConfig(
-            f"ONNX export needs {' and '.join(missing)}: pip install 'zeroloop[export]' (or --format torchscript)"
-        )
 
 
 def _random_planes(game: Game, seed: int, batch: int = 8) -> np.ndarray:

@@ -28,8 +28,11 @@ THREADS_ENV = "ZEROLOOP_TORCH_THREADS"
 #   batch 1: jit 2.07x, compile 1.26x; batch 64: jit 1.43x, compile 1.84x; batch 256: jit 0.97x, compile 1.99x.
 # torch.compile wins on large batches once warm, but warming it costs ~11 CPU-seconds in every new process even
 # with inductor's disk cache (~40 s of wall time on a loaded 2-core machine), against ~0.4 s for a frozen trace;
-# selfplay, arena and test processes are short, so the frozen trace is the default and compile is opt-in.
-CPU_DEFAULT_MODE: Literal["eager", "jit", "compile"] = "jit"
+# selfplay, arena and test processes are short, so compile is opt-in.
+# ONNX Runtime (bench/nn.py --modes eager,jit,onnx --threads 1, positions per CPU-second, same run, 4x32 net)
+# beat the frozen trace 2.3x / 2.3x / 1.7x at batch 1 / 16 / 64 on hex6 and 2.5x / 2.1x / 1.8x on hex8, for
+# ~0.1 s of export per evaluator; it is the CPU default, with the frozen trace kept as mode "jit".
+CPU_DEFAULT_MODE: Literal["eager", "jit", "compile", "onnx"] = "onnx"
 
 
 # One thread unless told otherwise: with two threads per process on a 2-core machine, any other busy process
@@ -72,9 +75,9 @@ def _masked_softmax(logits: torch.Tensor, legal: torch.Tensor) -> torch.Tensor:
 class NetworkEvaluator:
     """An ``EvaluateFn`` backed by a ``PolicyValueNet``: batched, in ``torch.inference_mode``, on one device.
 
-    ``mode``: ``"auto"`` picks the fastest mode measured correct for the device (frozen TorchScript on CPU,
-    eager on CUDA), ``"eager"``, ``"jit"`` (trace + ``torch.jit.freeze``), ``"compile"`` (``torch.compile``) or
-    ``"onnx"`` (exported and run by ONNX Runtime; CPU only, needs the ``export`` extra).
+    ``mode``: ``"auto"`` picks the fastest mode measured correct for the device (ONNX Runtime on CPU, eager on
+    CUDA), ``"eager"``, ``"jit"`` (trace + ``torch.jit.freeze``), ``"compile"`` (``torch.compile``) or
+    ``"onnx"`` (exported and run by ONNX Runtime; CPU only).
     The evaluator works on its own copy of the network in eval mode, so training the original does not change it.
     """
 

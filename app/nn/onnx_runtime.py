@@ -13,7 +13,6 @@ from pathlib import Path
 
 import torch
 
-from app.core.errors import InvalidConfig
 from app.nn.export import INPUT, export_onnx
 from app.nn.model import PolicyValueNet
 
@@ -22,12 +21,7 @@ Forward = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 def onnx_forward(net: PolicyValueNet, *, num_threads: int | None = None) -> Forward:
     """planes float32 [B, C, H, W] (a CPU tensor) -> (policy logits float32 [B, A], values float32 [B, P])."""
-    try:
-        import onnxruntime as ort  # lazy: start-up time of processes that never ask for ONNX
-    except ImportError:
-        raise InvalidConfig(
-            "evaluator mode 'onnx' needs onnxruntime: pip install 'zeroloop[export]' (or choose mode 'jit')"
-        ) from None
+    import onnxruntime as ort  # lazy: start-up time of processes that never evaluate a network
     with tempfile.TemporaryDirectory(prefix="zl-onnx-") as tmp:
         model_bytes = export_onnx(net, Path(tmp) / "net.onnx").read_bytes()
     options = ort.SessionOptions()

@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pytest
 
-from app.core.errors import InvalidConfig
 from app.engine.export import FORMATS, export_metadata, export_model, plane_names
 from app.games.registry import make_game
 from tests.cli.test_selfplay_play_cli import _register_tiny_model
@@ -95,17 +94,3 @@ def test_an_export_that_differs_is_refused_and_not_kept(settings, tmp_path, monk
     with pytest.raises(export.ExportMismatch, match="more than the tolerance"):
         export_model("hex5_2p_v1", "torchscript", path, settings=settings)
     assert not path.exists()
-
-
-def test_onnx_without_onnxruntime_says_what_to_install(settings, tmp_path, monkeypatch):
-    import importlib.util
-
-    _register_tiny_model(settings)
-    real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a)
-    )
-    with pytest.raises(
-        InvalidConfig, match=r"ONNX export needs onnxruntime: pip install 'zeroloop\[export\]'"
-    ):
-        export_model("hex5_2p_v1", "onnx", tmp_path / "m.onnx", settings=settings)
