@@ -124,7 +124,7 @@ class Pipeline:
             )
             self._register_candidate(cycle, settings)
             training = self._job_step(
-                cycle, "training", "training", lambda s: self._training_config(cycle, s)
+                cycle, "training", "training", lambda s: self._training_config(cycle, s, selfplay)
             )
             self._after_training(cycle, training)
             evaluation = self._job_step(
@@ -310,7 +310,7 @@ class Pipeline:
             "shard_name": f"cycle{cycle.cycle:04d}",
         }
 
-    def _training_config(self, cycle: Cycle, s: CycleSettings) -> dict[str, Any]:
+    def _training_config(self, cycle: Cycle, s: CycleSettings, selfplay: dict[str, Any]) -> dict[str, Any]:
         parent = self._parent(cycle)
         config = {
             **self._base(),
@@ -321,6 +321,8 @@ class Pipeline:
             "output_model_id": cycle.candidate_model_id,
             "seed": self.config.seed * 1000 + cycle.cycle,
         }
+        if self.config.sample_reuse is not None:
+            config["samples"] = max(1, round(int(selfplay.get("positions") or 0) * self.config.sample_reuse))
         if parent == UNIFORM:
             config.update(init="scratch", net=self.config.net)
         else:

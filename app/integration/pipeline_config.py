@@ -71,6 +71,15 @@ class PipelineConfig(BaseModel):
             "restart from the production model, discarding the training of rejected candidates."
         ),
     )
+    sample_reuse: float | None = Field(
+        default=None,
+        gt=0,
+        le=64,
+        description=(
+            "Samples trained per new selfplay position (KataGo keeps it near 4-8; more risks overfitting): each "
+            "cycle trains new positions x this, however fast selfplay was. None: `epochs` passes over the window."
+        ),
+    )
     parallel_games: int = Field(default=64, ge=1, description="Selfplay games advanced together.")
     gate_max_games: int = Field(default=64, ge=2, description="Cap on gate games per evaluation.")
     gate_elo0: float = Field(default=0.0, description="SPRT H0 (Elo over production).")

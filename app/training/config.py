@@ -25,6 +25,15 @@ class TrainConfig(BaseModel):
     epochs: int = Field(
         default=4, ge=1, le=10_000, description="Passes over the training split of the window."
     )
+    samples: int | None = Field(
+        default=None,
+        ge=1,
+        le=10**10,
+        description=(
+            "Train exactly this many samples (passes over the training split, the last one cut short) "
+            "instead of `epochs` whole passes; the pipeline's sample_reuse sets it."
+        ),
+    )
     batch_size: int = Field(default=256, ge=1, le=65_536, description="Positions per optimiser step.")
     learning_rate: float = Field(default=2e-3, gt=0, le=10, description="Peak learning rate of AdamW.")
     weight_decay: float = Field(default=1e-4, ge=0, le=1, description="AdamW decoupled weight decay.")
@@ -123,6 +132,7 @@ class TrainResult(BaseModel):
     games: int
     epochs: int
     steps: int
+    samples_trained: int = Field(default=0, description="Samples trained over the whole run.")
     resumed_from_step: int = Field(description="Step the run continued from; 0 for a fresh run.")
     history: list[dict[str, float]] = Field(description="Metrics per epoch: train/*, val/*, lr, epoch.")
     final: dict[str, float] = Field(description="Metrics of the last epoch.")

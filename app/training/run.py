@@ -82,7 +82,10 @@ def run_training(
     net.to(device)
     optimizer = _optimizer(net, cfg)
     steps_per_epoch = math.ceil(len(train_idx) / cfg.batch_size)
-    total_steps = cfg.epochs * steps_per_epoch
+    budget = _sample_budget(cfg, len(train_idx))
+    epochs = math.ceil(budget / max(1, len(train_idx)))
+    whole, rest = divmod(budget, max(1, len(train_idx)))
+    total_steps = max(1, whole * steps_per_epoch + math.ceil(rest / cfg.batch_size))
     scheduler = make_scheduler(
         optimizer,
         cfg.lr_schedule,
@@ -130,12 +133,16 @@ def run_training(
     symmetries = game.symmetries() if cfg.augment else []
     trained, train_seconds = 0, 0.0
     last_save_step, last_save_time, last_report = step, time.monotonic(), 0.0
-    for epoch in range(epoch0, cfg.epochs):
+    for epoch in range(epoch0, epochs):
         order = np.random.default_rng([cfg.seed, epoch]).permutation(train_idx)
         net.train()
         for b in range(batch0 if epoch == epoch0 else 0, steps_per_epoch):
             t = time.perf_counter()
-            idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
+            # The budget's last batch is cut short, so a run trains exactly `budget` samples.
+            first = epoch * len(train_idx) + b * cfg.batch_size
+            if first >= budget:
+                break
+            idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size][: budget - first]
             x, pi = planes[idx].astype(np.float32), window.data.policy[idx]
             if symmetries:
                 x, pi = augment(x, pi, symmetries, np.random.default_rng([cfg.seed, epoch, b]))
@@ -158,7 +165,7 @@ def run_training(
                 running = sums.sums["loss"] / max(1, sums.count)
                 progress(
                     step / total_steps,
-                    f"epoch {epoch + 1}/{cfg.epochs} step {step}/{total_steps} loss {running:.4f}",
+                    f"epoch {epoch + 1}/{epochs} step {step}/{total_steps} loss {running:.4f}",
                 )
         metrics = {"epoch": float(epoch + 1), **sums.means("train")}
         metrics |= _validate(net, planes, window, val_idx, cfg, amp_dtype, device)
@@ -167,7 +174,7 @@ def run_training(
         sums = MetricSums()
         checkpoint_state(epoch + 1, 0)
         last_save_step, last_save_time = step, time.monotonic()
-        progress(step / total_steps, _epoch_message(metrics, cfg.epochs))
+        progress(step / total_steps, _epoch_message(metrics, epochs))
 
     net.eval()
     extra = {
@@ -201,8 +208,9 @@ def run_training(
         train_positions=len(train_idx),
         val_positions=len(val_idx),
         games=window.games,
-        epochs=cfg.epochs,
+        epochs=epochs,
         steps=step,
+        samples_trained=budget,
         resumed_from_step=resumed_from,
         history=history,
         final=history[-1],
@@ -266,6 +274,13 @@ def _plan(cfg: TrainConfig, settings: Settings, store: ShardStore, game: Any) ->
             clear_state(run_dir)
         state = load_state(run_dir)
     return _Plan(run_dir, checkpoint_path, manifest, state, parent.net if parent else None)
+
+
+def _sample_budget(cfg: TrainConfig, train_positions: int) -> int:
+    """Samples this run trains: ``cfg.samples`` when set (KataGo-style fixed reuse), else whole epochs."""
+    if cfg.samples is not None:
+        return cfg.samples
+    return cfg.epochs * train_positions
 
 
 def _check_fingerprint(manifest: dict[str, Any], fingerprint: dict[str, Any], run_dir: Path) -> None:

@@ -1,0 +1,39 @@
+"""The pipeline's fixed sample-reuse ratio: samples trained per cycle = new selfplay positions x ratio."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.integration.pipeline import Pipeline
+from app.p2p import store as job_store
+
+from .test_pipeline import KEY, tiny_config
+
+
+@pytest.mark.parametrize("positions", [37, 4_000])  # slow selfplay (few new positions) and fast (many)
+def test_the_training_budget_follows_new_positions_times_the_ratio(settings, positions):
+    config = tiny_config().model_copy(update={"sample_reuse": 6.0})
+    with Pipeline(KEY, settings=settings, config=config, jobs=object()) as pipeline:
+        cycle = pipeline._ensure_cycle(1)
+        train = pipeline._training_config(cycle, pipeline.config.cycle, {"positions": positions})
+    assert train["samples"] == 6 * positions
+    assert train["epochs"] == 1  # still passed on, but the budget decides
+
+
+def test_without_a_ratio_training_runs_epochs_over_the_window(settings):
+    with Pipeline(KEY, settings=settings, config=tiny_config(), jobs=object()) as pipeline:
+        cycle = pipeline._ensure_cycle(1)
+        train = pipeline._training_config(cycle, pipeline.config.cycle, {"positions": 500})
+    assert "samples" not in train
+
+
+def test_a_cycle_trains_exactly_its_new_positions_times_the_ratio(settings):
+    config = tiny_config().model_copy(update={"sample_reuse": 2.5})
+    with Pipeline(KEY, settings=settings, config=config) as pipeline:
+        (cycle,) = pipeline.run(1)
+    steps = {s: pipeline.state.step(1, s) for s in ("selfplay", "training")}
+    positions = steps["selfplay"].result["positions"]
+    assert positions > 0 and cycle.status == "done"
+    assert steps["training"].result["samples_trained"] == round(positions * 2.5)
+    job = job_store.get_job(settings, steps["training"].job_id)
+    assert job.config["samples"] == round(positions * 2.5)
