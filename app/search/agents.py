@@ -53,7 +53,10 @@ class RolloutMCTSAgent:
         _check_states(game, states)
         search = BatchedMCTS(game, RolloutLeaves(game), self.config)
         out = search.run(states, rng, add_noise=False)
-        return [int(a) for a in select_action(out.visit_counts, 0.0, rng)]
+        chosen = select_action(out.visit_counts, 0.0, rng)
+        if out.proven_action is not None:
+            chosen = np.where(out.proven_action >= 0, out.proven_action, chosen)
+        return [int(a) for a in chosen]
 
 
 class NetworkAgent:
@@ -101,7 +104,13 @@ class NetworkAgent:
             return []
         out = self._search(game).run(states, rng, add_noise=False)
         if self.temperature > 0:
-            return [int(a) for a in select_action(out.policy, self.temperature, rng)]
+            chosen = select_action(out.policy, self.temperature, rng)
+            if out.proven_action is not None:
+                chosen = np.where(out.proven_action >= 0, out.proven_action, chosen)
+            return [int(a) for a in chosen]
         if out.action is not None:
             return [int(a) for a in out.action]
-        return [int(a) for a in select_action(out.visit_counts, 0.0, rng)]
+        chosen = select_action(out.visit_counts, 0.0, rng)
+        if out.proven_action is not None:
+            chosen = np.where(out.proven_action >= 0, out.proven_action, chosen)
+        return [int(a) for a in chosen]

@@ -7,6 +7,7 @@ import math
 from numba import njit
 
 from app.search.gumbel import MIN_PRIOR
+from app.search.solver import propagate_proven
 from app.search.tree import LEAF_NEW, NO_PARENT
 
 
@@ -33,6 +34,10 @@ def backup_leaves(
     expanded,
     terminal,
     parent,
+    solver,
+    solved,
+    proven,
+    children,
 ):
     """Store the evaluations of a step's new leaves, then add each leaf's value (absolute player order) to every
     node on its path, turning the descent's virtual visits into real ones.
@@ -41,7 +46,8 @@ def backup_leaves(
     ``leaf_prior`` float32 [K, A], ``leaf_legal`` bool [K, A], ``leaf_to_move`` int32 [K], ``leaf_value`` float32
     [K, P] (for a terminal state: its returns), ``leaf_terminal`` bool [K]. Rows of LEAF_TERMINAL revisits are not
     read: the node's stored returns are backed up again. ``store_logits``: also keep log-priors (floored at
-    MIN_PRIOR) for the Gumbel formulas.
+    MIN_PRIOR) for the Gumbel formulas. ``solver``: a new terminal leaf is solved and its ancestors now decided are
+    marked (``solver.propagate_proven``); a revisited solved node backs up its proven value.
     """
     num_players = value_sum.shape[2]
     for j in range(count):
@@ -60,10 +66,19 @@ def backup_leaves(
                     for a in range(prior.shape[2]):
                         logits[t, node, a] = math.log(max(leaf_prior[j, a], MIN_PRIOR))
                 to_move[t, node] = leaf_to_move[j]
+        source = raw_value
+        if solver:
+            if out_kind[j] == LEAF_NEW and leaf_terminal[j]:
+                solved[t, node] = True
+                proven[t, node, :] = raw_value[t, node, :]
+            if solved[t, node]:
+                source = proven
         n = node
         while n != NO_PARENT:
             visits[t, n] += 1
             virtual[t, n] -= 1
             for p in range(num_players):
-                value_sum[t, n, p] += raw_value[t, node, p]
+                value_sum[t, n, p] += source[t, node, p]
             n = parent[t, n]
+        if solver and solved[t, node]:
+            propagate_proven(t, node, children, legal, to_move, parent, solved, proven)

@@ -54,6 +54,9 @@ class MCTSConfig:
     2006: unvisited children first, then ``Q + c_uct * sqrt(ln N / n)``; what the rollout baseline uses)."""
     c_uct: float = 1.4
     """UCB1 exploration constant (``selection="ucb1"``)."""
+    solver: bool = False
+    """MCTS-solver (``app.search.solver``): take an immediate win at the root, back exact results up as proven
+    values, revisit solved nodes without evaluating them, and report the root's proven move. Two players only."""
 
     def __post_init__(self) -> None:
         problems = []

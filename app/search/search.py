@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from app.core.errors import InvalidConfig
 from app.games.base import Game, State
 from app.search.backup import backup_leaves
 from app.search.config import MCTSConfig
 from app.search.gumbel import MIN_PRIOR, considered_visits_table, gumbel_root_outputs
 from app.search.leaves import LeafEvaluator, NetworkLeaves
 from app.search.selection import RULE_GUMBEL, RULES, select_leaves
+from app.search.solver import immediate_wins, root_proven_actions
 from app.search.tree import LEAF_NEW, ROOT, Tree
 from app.search.types import EvaluateFn, SearchOutput
 
@@ -82,6 +84,11 @@ class BatchedMCTS:
         self.overlap = _runs_off_cpu(evaluate_fn) if overlap is None else bool(overlap)
         self._rule = RULE_GUMBEL if config.gumbel else RULES[config.selection]
         self._c_explore = config.c_uct if config.selection == "ucb1" else config.c_puct
+        if config.solver and game.num_players != 2:
+            raise InvalidConfig(
+                f"solver=True needs a two-player game ({game.config_key} has {game.num_players} players): "
+                "with more players a proven value is not unique; leave solver off"
+            )
         self._table = considered_visits_table(
             config.max_considered_actions if config.gumbel else 0, config.num_simulations
         )
@@ -120,7 +127,12 @@ class BatchedMCTS:
             np.int32
         )
         self._search(tree, rng, root_gumbel, num_considered)
-        return self._outputs(tree, root_gumbel)
+        out = self._outputs(tree, root_gumbel)
+        if not cfg.solver:
+            return out
+        proven = root_proven_actions(tree, immediate_wins(game, states, tree.legal[:, ROOT]))
+        action = out.action if out.action is None else np.where(proven >= 0, proven, out.action)
+        return replace(out, action=action, proven_action=proven)
 
     def _expand_roots(self, tree: Tree, states: list[State], rng: np.random.Generator) -> None:
         game = self.game
@@ -232,6 +244,9 @@ class BatchedMCTS:
             out_parent,
             out_action,
             out_kind,
+            cfg.solver,
+            tree.solved,
+            tree.proven,
         )
         if count == 0:
             return None
@@ -318,6 +333,10 @@ class BatchedMCTS:
             tree.expanded,
             tree.terminal,
             tree.parent,
+            self.config.solver,
+            tree.solved,
+            tree.proven,
+            tree.children,
         )
 
     def _outputs(self, tree: Tree, root_gumbel: np.ndarray) -> SearchOutput:

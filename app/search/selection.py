@@ -12,6 +12,7 @@ import numpy as np
 from numba import njit
 
 from app.search.gumbel import gumbel_interior_action, gumbel_root_action
+from app.search.solver import LOSS, proven_best_action
 from app.search.tree import LEAF_COLLISION, LEAF_NEW, LEAF_TERMINAL, NO_PARENT, ROOT, UNVISITED
 
 RULE_PUCT = 0
@@ -23,9 +24,25 @@ RULES = {"puct": RULE_PUCT, "ucb1": RULE_UCB1}
 
 @njit(cache=True)
 def puct_action(
-    t, node, children, prior, legal, visits, virtual, value_sum, to_move, c_puct, c_puct_base, fpu
+    t,
+    node,
+    children,
+    prior,
+    legal,
+    visits,
+    virtual,
+    value_sum,
+    to_move,
+    c_puct,
+    c_puct_base,
+    fpu,
+    skip_lost,
+    solved,
+    proven,
 ):
-    """argmax over legal a of ``Q(a) + c(N) P(a) sqrt(N) / (1 + n(a))`` (first index on ties); see MCTSConfig."""
+    """argmax over legal a of ``Q(a) + c(N) P(a) sqrt(N) / (1 + n(a))`` (first index on ties); see MCTSConfig.
+
+    ``skip_lost``: pass over children proven to lose for the mover (MCTS-solver at an undecided node)."""
     mover = to_move[t, node]
     parent_n = visits[t, node] + virtual[t, node]
     scale = (c_puct + math.log((1.0 + parent_n + c_puct_base) / c_puct_base)) * math.sqrt(parent_n)
@@ -40,6 +57,8 @@ def puct_action(
             q = fpu_q
             n = 0
         else:
+            if skip_lost and solved[t, child] and proven[t, child, mover] <= LOSS:
+                continue
             n = visits[t, child] + virtual[t, child]
             q = (value_sum[t, child, mover] - virtual[t, child]) / n
         score = q + scale * prior[t, node, a] / (1.0 + n)
@@ -102,6 +121,9 @@ def select_leaves(
     out_parent,
     out_action,
     out_kind,
+    solver,
+    solved,
+    proven,
 ):
     """Descend up to ``leaves_per_tree`` times in each tree of ``tree_ids`` (int64 [G]), never past the tree's
     simulation budget (``num_simulations`` backups after the root's own).
@@ -109,6 +131,9 @@ def select_leaves(
     A descent stops at an edge with no child yet (a new node is created and reserved: LEAF_NEW), at a terminal node
     (LEAF_TERMINAL) or at a node created earlier in this step and not yet evaluated (a collision: dropped).
     Every kept descent adds a virtual visit to each node of its path. ``c_explore`` is c_puct or c_uct by rule.
+
+    ``solver``: MCTS-solver (``app.search.solver``): a solved node below the root is revisited like a terminal
+    (LEAF_TERMINAL), a PUCT or UCB1 root solved as a win or draw takes the proving move, and PUCT skips children proven lost.
 
     Writes kept leaves to ``out_*`` (int32 [G * leaves_per_tree]: tree, node, parent, action, kind) and returns
     (number kept, number of collisions).
@@ -125,10 +150,16 @@ def select_leaves(
             act = -1
             kind = LEAF_NEW
             while True:
-                if terminal[t, node]:
+                if terminal[t, node] or (solver and node != ROOT and solved[t, node]):
                     kind = LEAF_TERMINAL
                     break
-                if rule == RULE_GUMBEL:
+                a = -1
+                if solver and node == ROOT and rule != RULE_GUMBEL:
+                    # Sequential halving keeps its schedule; Gumbel's choice is overridden after the search.
+                    a = proven_best_action(t, node, children, legal, to_move, solved, proven)
+                if a >= 0:
+                    pass  # the move that proves the root's result
+                elif rule == RULE_GUMBEL:
                     if node == ROOT:
                         a = gumbel_root_action(
                             t,
@@ -181,6 +212,9 @@ def select_leaves(
                         c_explore,
                         c_puct_base,
                         fpu,
+                        solver and not solved[t, node],
+                        solved,
+                        proven,
                     )
                 child = children[t, node, a]
                 if child == UNVISITED:

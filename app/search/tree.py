@@ -42,6 +42,8 @@ class Tree:
     ``expanded``: bool [B, N], evaluated (priors and value known).
     ``terminal``: bool [B, N].
     ``parent``: int32 [B, N], parent node or NO_PARENT.
+    ``solved``: bool [B, N], the node's game-theoretic value is known (MCTS-solver; terminal nodes included).
+    ``proven``: float32 [B, N, P], that value in absolute player order, where ``solved``.
     ``num_nodes``: int32 [B], nodes created so far.
     ``states``: B lists of game states, ``states[b][n]`` the state at node n.
     """
@@ -60,6 +62,8 @@ class Tree:
     parent: np.ndarray
     num_nodes: np.ndarray
     states: list[list[State]]
+    solved: np.ndarray
+    proven: np.ndarray
 
     @classmethod
     def empty(cls, batch: int, max_nodes: int, action_size: int, num_players: int) -> Tree:
@@ -79,6 +83,8 @@ class Tree:
             parent=np.full((b, n), NO_PARENT, dtype=np.int32),
             num_nodes=np.zeros(b, dtype=np.int32),
             states=[[] for _ in range(b)],
+            solved=np.zeros((b, n), dtype=np.bool_),
+            proven=np.zeros((b, n, p), dtype=np.float32),
         )
 
     @property

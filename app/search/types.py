@@ -28,12 +28,16 @@ class SearchOutput:
     ``root_values``: float32 [B, P], the mean backed-up value of each root in absolute player order.
     ``action``: int64 [B], the Gumbel root's choice (the winner of sequential halving); None for PUCT, where the
     caller picks with ``select_action`` at the temperature it wants.
+    ``proven_action``: int64 [B] with ``MCTSConfig.solver``, the move each root is proven to win (or, where every
+    move is decided and none wins, draw) with, -1 where undecided; a Gumbel ``action`` already equals it where set.
+    None without the solver.
     """
 
     visit_counts: np.ndarray
     policy: np.ndarray
     root_values: np.ndarray
     action: np.ndarray | None = None
+    proven_action: np.ndarray | None = None
 
 
 @runtime_checkable

@@ -126,6 +126,8 @@ def play_games(
 
 
 def _choose(out, i: int, move_number: int, play: PlaySettings, rng: np.random.Generator) -> int:
+    if out.proven_action is not None and out.proven_action[i] >= 0:
+        return int(out.proven_action[i])  # the solver's proven win: no temperature sampling past it
     if out.action is not None:
         # The Gumbel root already sampled (noise at the root) and halved down to one action.
         return int(out.action[i])

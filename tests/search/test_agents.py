@@ -37,6 +37,7 @@ def test_public_exports_are_complete():
         "sampling",
         "search",
         "selection",
+        "solver",
         "tree",
         "types",
     }
