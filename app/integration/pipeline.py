@@ -306,9 +306,20 @@ class Pipeline:
             "temperature_moves": self.config.temperature_moves,
             "value_q_weight": self.config.value_q_weight,
             "gumbel": self.config.gumbel,
+            **self._selfplay_extras(),
             "seed": self.config.seed * 1000 + cycle.cycle,
             "shard_name": f"cycle{cycle.cycle:04d}",
         }
+
+    def _selfplay_extras(self) -> dict[str, Any]:
+        """Settings sent only when changed from their defaults, so jobs stored before them read the same."""
+        extras: dict[str, Any] = {}
+        if self.config.solver:
+            extras["solver"] = True
+        if self.config.full_search_fraction < 1:
+            extras["full_search_fraction"] = self.config.full_search_fraction
+            extras["cheap_simulations"] = self.config.cheap_simulations
+        return extras
 
     def _training_config(self, cycle: Cycle, s: CycleSettings, selfplay: dict[str, Any]) -> dict[str, Any]:
         parent = self._parent(cycle)

@@ -57,6 +57,18 @@ class PipelineConfig(BaseModel):
     )
     temperature_moves: int = Field(default=6, ge=0, description="Selfplay moves played at temperature 1.")
     gumbel: bool = Field(default=False, description="Selfplay with the Gumbel root (sequential halving).")
+    solver: bool = Field(
+        default=False, description="Selfplay with the MCTS-solver (proven wins and losses; two players)."
+    )
+    full_search_fraction: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="Playout cap randomisation: share of selfplay moves with the full search (recorded).",
+    )
+    cheap_simulations: int = Field(
+        default=16, ge=1, description="Simulations of the other, unrecorded selfplay moves."
+    )
     value_q_weight: float = Field(
         default=0.5,
         ge=0,

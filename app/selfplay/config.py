@@ -42,6 +42,22 @@ class SelfplayConfig(BaseModel):
         le=1,
         description="Value target = (1 - w) * game result + w * root search value; 0 = the result alone.",
     )
+    solver: bool = Field(
+        default=False,
+        description="MCTS-solver: take immediate wins, back up proven results, play proven wins (2 players).",
+    )
+    full_search_fraction: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description=(
+            "Playout cap randomisation (KataGo): share of moves given the full search and recorded as training "
+            "positions; the others get cheap_simulations and are not recorded. 1 = every move."
+        ),
+    )
+    cheap_simulations: int = Field(
+        default=16, ge=1, le=100_000, description="Simulations of a cheap search (full_search_fraction < 1)."
+    )
     resign_threshold: float | None = Field(
         default=None,
         gt=-1,
@@ -71,6 +87,13 @@ class SelfplayConfig(BaseModel):
         if self.resign_threshold is not None and self.num_players != 2:
             raise InvalidConfig(
                 "resignation is only defined for two-player games; leave resign_threshold unset"
+            )
+        if self.solver and self.num_players != 2:
+            raise InvalidConfig("solver is only sound for two-player games; leave solver off")
+        if self.full_search_fraction < 1 and self.cheap_simulations >= self.num_simulations:
+            raise InvalidConfig(
+                f"cheap_simulations ({self.cheap_simulations}) must be below num_simulations "
+                f"({self.num_simulations}) for playout cap randomisation to save anything"
             )
         # Checked here so a bad id is refused when the job is submitted, not when it runs.
         if self.model_id not in (None, "uniform"):

@@ -5,14 +5,15 @@ Pure: no files, no database. ``play_games`` returns the training positions and a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from app.core.errors import InvalidConfig
 from app.core.progress import ProgressFn, no_progress
 from app.games.base import Game, State
 from app.search import BatchedMCTS, MCTSConfig, select_action
-from app.search.types import EvaluateFn
+from app.search.types import EvaluateFn, SearchOutput
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,6 +28,12 @@ class PlaySettings:
     value_q_weight: float = 0.0
     """Value target = (1 - w) * game result + w * the search's root value (KataGo and Oracle's Connect Four
     study average the two: the root value is a lower-variance target than one game's result)."""
+    full_search_fraction: float = 1.0
+    """Playout cap randomisation (Wu 2019, KataGo): each move gets the full search with this probability and is
+    recorded as a training position; the other moves get ``cheap_simulations`` without root noise, are played and
+    are not recorded, so more games (and value signal) come from the same CPU time."""
+    cheap_simulations: int = 16
+    """Simulations of a cheap search (``full_search_fraction`` < 1)."""
 
 
 @dataclass
@@ -77,7 +84,7 @@ def play_games(
     progress: ProgressFn = no_progress,
 ) -> tuple[Positions, list[GameRecord]]:
     """Play ``games`` games, ``parallel_games`` at a time, every move chosen by one batched search call."""
-    mcts = BatchedMCTS(game, evaluate_fn, mcts_config)
+    searches = _Searches(game, evaluate_fn, mcts_config, play)
     P = game.num_players
     started = 0
     live: list[_Live] = []
@@ -93,14 +100,15 @@ def play_games(
         live.append(start_game())
 
     while live:
-        out = mcts.run([g.state for g in live], rng, add_noise=True)
+        results = searches.run([g.state for g in live], rng)
         still: list[_Live] = []
-        for i, g in enumerate(live):
+        for g, (out, i, full) in zip(live, results, strict=True):
             mover = game.current_player(g.state)
-            g.planes.append(game.encode(g.state))
-            g.policies.append(out.policy[i].astype(np.float32))
-            g.movers.append(mover)
-            g.root_values.append(out.root_values[i])
+            if full:
+                g.planes.append(game.encode(g.state))
+                g.policies.append(out.policy[i].astype(np.float32))
+                g.movers.append(mover)
+                g.root_values.append(out.root_values[i])
             if _resigns(g, mover, out.root_values[i], play):
                 g.record.resigned_by = mover
                 returns = np.full(P, 1.0, dtype=np.float32)
@@ -123,6 +131,37 @@ def play_games(
 
     done.sort(key=lambda g: g.record.index)
     return _positions(done, P, play.value_q_weight), [g.record for g in done]
+
+
+class _Searches:
+    """The full search, and with playout cap randomisation the cheap one beside it."""
+
+    def __init__(self, game: Game, evaluate_fn: EvaluateFn, config: MCTSConfig, play: PlaySettings) -> None:
+        self.full = BatchedMCTS(game, evaluate_fn, config)
+        self.fraction = play.full_search_fraction
+        self.cheap = None
+        if self.fraction < 1.0:
+            cheap = replace(config, num_simulations=play.cheap_simulations)
+            if cheap.gumbel:
+                cheap = replace(
+                    cheap, max_considered_actions=min(cheap.max_considered_actions, cheap.num_simulations)
+                )
+            self.cheap = BatchedMCTS(game, evaluate_fn, cheap)
+
+    def run(self, states: list[State], rng: np.random.Generator) -> list[tuple[SearchOutput, int, bool]]:
+        """For each state: (the search output holding it, its row there, whether it had the full search)."""
+        if self.cheap is None:
+            out = self.full.run(states, rng, add_noise=True)
+            return [(out, i, True) for i in range(len(states))]
+        full = rng.random(len(states)) < self.fraction
+        results: list[tuple[SearchOutput, int, bool] | None] = [None] * len(states)
+        for mask, search, is_full in ((full, self.full, True), (~full, self.cheap, False)):
+            rows = np.flatnonzero(mask)
+            if rows.size:
+                out = search.run([states[r] for r in rows], rng, add_noise=is_full)
+                for j, r in enumerate(rows):
+                    results[r] = (out, j, is_full)
+        return results  # type: ignore[return-value]
 
 
 def _choose(out, i: int, move_number: int, play: PlaySettings, rng: np.random.Generator) -> int:
@@ -163,6 +202,10 @@ def _positions(done: list[_Live], num_players: int, q_weight: float) -> Position
             # Mover-relative: index j is player (mover + j) % P, the order the network answers in.
             value.append(np.roll(target, -mover))
             game_id.append(g.record.index)
+    if not planes:
+        raise InvalidConfig(
+            "no training positions: every move had the cheap search; raise full_search_fraction or play more games"
+        )
     return Positions(
         planes=np.stack(planes).astype(np.float32),
         policy=np.stack(policy).astype(np.float32),

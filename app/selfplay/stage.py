@@ -53,6 +53,8 @@ def run_selfplay(
         resign_consecutive=cfg.resign_consecutive,
         resign_disabled_fraction=cfg.resign_disabled_fraction if cfg.resign_threshold is not None else 0.0,
         value_q_weight=cfg.value_q_weight,
+        full_search_fraction=cfg.full_search_fraction,
+        cheap_simulations=cfg.cheap_simulations,
     )
     started = time.perf_counter()
     positions, records = play_games(
@@ -102,6 +104,7 @@ def _mcts_config(cfg: SelfplayConfig, game: Game) -> MCTSConfig:
         dirichlet_alpha=alpha,
         dirichlet_epsilon=cfg.dirichlet_epsilon,
         gumbel=cfg.gumbel,
+        solver=cfg.solver,
     )
     if cfg.gumbel:
         base = replace(base, max_considered_actions=min(16, cfg.num_simulations))

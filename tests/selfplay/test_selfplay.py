@@ -4,7 +4,7 @@ from pydantic import ValidationError
 
 from app.games.registry import make_game
 from app.nn import uniform_evaluator
-from app.search import MCTSConfig
+from app.search import BatchedMCTS, MCTSConfig
 from app.selfplay import SelfplayConfig, run_selfplay
 from app.selfplay.play import PlaySettings, play_games
 from app.storage.shards import ShardStore
@@ -120,3 +120,50 @@ def test_three_player_selfplay_rotates_value_targets(settings):
     data = ShardStore(settings).load(ShardStore(settings).get("connect4_3p", result.shard_name))
     assert data.value.shape[1] == 3
     np.testing.assert_allclose(data.value.sum(axis=1), 0.0, atol=1e-6)
+
+
+def test_playout_cap_records_only_the_full_searches(monkeypatch):
+    game = make_game("connect4", 2)
+    searched: dict[int, list[bytes]] = {5: [], 2: []}
+    run = BatchedMCTS.run
+
+    def spy(self, states, rng, *, add_noise):
+        # Which positions each search saw, keyed by its budget; full searches alone carry root noise.
+        assert add_noise == (self.config.num_simulations == 5)
+        searched[self.config.num_simulations] += [game.encode(s).tobytes() for s in states]
+        return run(self, states, rng, add_noise=add_noise)
+
+    monkeypatch.setattr(BatchedMCTS, "run", spy)
+    positions, records = play_games(
+        game,
+        uniform_evaluator(game.action_size, game.num_players),
+        MCTSConfig(num_simulations=5),
+        games=6,
+        parallel_games=3,
+        play=PlaySettings(full_search_fraction=0.25, cheap_simulations=2),
+        rng=np.random.default_rng(0),
+    )
+    moves = sum(r.length for r in records)
+    assert len(searched[5]) + len(searched[2]) == moves
+    assert 0.1 * moves < len(searched[5]) < 0.4 * moves
+    recorded = sorted(p.tobytes() for p in positions.planes)
+    assert recorded == sorted(searched[5])
+    # Full-search targets are 5-visit distributions, never the one-hot of a cheap search's two visits or fewer.
+    assert np.allclose(positions.policy.sum(axis=1), 1.0)
+    assert np.allclose((positions.policy * 5) % 1, 0, atol=1e-5)
+    # Value targets stay the result seen by each recorded mover.
+    assert np.abs(positions.value).max() == 1.0
+
+
+def test_playout_cap_and_solver_settings_are_checked():
+    with pytest.raises(ValueError, match="cheap_simulations"):
+        _cfg(full_search_fraction=0.5, cheap_simulations=8)
+    with pytest.raises(ValueError, match="two-player"):
+        SelfplayConfig(board_type="connect4", num_players=3, solver=True)
+    assert _cfg(full_search_fraction=0.5, cheap_simulations=2, solver=True).solver
+
+
+def test_selfplay_with_playout_cap_and_solver_writes_a_shard(settings):
+    result = run_selfplay(_cfg(full_search_fraction=0.5, cheap_simulations=2, solver=True), settings=settings)
+    assert result.games == 6
+    assert 0 < result.positions < 6 * result.mean_length
