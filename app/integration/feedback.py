@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select
 from app.core.config import Settings, get_settings
 from app.core.errors import NotFound
 from app.core.names import parse_config_key, parse_model_id
+from app.integration import feedback_followup as followup
 from app.integration.feedback_rules import RULES, FeedbackThresholds, evaluate
 from app.integration.feedback_types import (
     Action,
@@ -41,6 +42,7 @@ __all__ = [
     "Recommendation",
 ]
 
+F_FOLLOW_UP = FeedbackType.FOLLOW_UP
 _E = FeedbackEventRow.__table__
 _A = AppliedRecommendationRow.__table__
 _MAX_NAME = 64
@@ -119,19 +121,78 @@ class PipelineFeedback:
         with self._engine.connect() as conn:
             return [_event(r) for r in reversed(conn.execute(query).all())]
 
-    def get_recommendations(self, config_key: str | None = None) -> list[Recommendation]:
-        """What to change next, most urgent first; recommendations already applied are left out."""
-        events = self.history(config_key)
-        by_config: dict[str, list[FeedbackEvent]] = defaultdict(list)
-        for e in events:
-            by_config[e.config_key].append(e)
+    def get_recommendations(
+        self, config_key: str | None = None, *, current: Mapping[str, float] | None = None
+    ) -> list[Recommendation]:
+        """What to change next, most urgent first; recommendations already applied are left out, and so are
+        tuning rules cooling down or backed off (``rule_status``). With ``current`` (the settings the next
+        cycle would use), a recommendation that cannot move any of them past its rule's limits is left out.
+        """
+        by_config = self._events_by_config(config_key)
         query = select(_A.c.config_key, _A.c.rule, func.max(_A.c.through_event_id)).group_by(
             _A.c.config_key, _A.c.rule
         )
         with self._engine.connect() as conn:
             applied = {(k, rule): through for k, rule, through in conn.execute(query)}
             identities = set(conn.execute(select(_A.c.identity)).scalars())
-        return evaluate(by_config, applied, identities, self.thresholds)
+        done = self._applied(config_key)
+        history = {k: [a.rule for a in v] for k, v in done.items()}
+        silenced = {
+            k: followup.silenced(followup.rule_statuses(events, done.get(k, []), self.thresholds))
+            for k, events in by_config.items()
+        }
+        return evaluate(
+            by_config,
+            applied,
+            identities,
+            self.thresholds,
+            history=history,
+            silenced=silenced,
+            current=current,
+        )
+
+    def follow_up(self, config_key: str) -> list[FeedbackEvent]:
+        """Record the verdicts now due on applied recommendations of ``config_key`` (FOLLOW_UP events).
+
+        Each says whether the quantity its rule meant to move improved, with the numbers before and after.
+        Calling it again records nothing twice.
+        """
+        parse_config_key(config_key)
+        events = self.history(config_key)
+        recorded = []
+        for v in followup.pending_verdicts(
+            events, self._applied(config_key).get(config_key, []), self.thresholds
+        ):
+            recorded.append(
+                self.record(F_FOLLOW_UP, config_key=config_key, metrics=v.metrics(), context=v.context())
+            )
+        return recorded
+
+    def rule_status(self, config_key: str) -> list[followup.RuleStatus]:
+        """How each tuning rule's applied changes fared for ``config_key``, and whether it may speak now."""
+        parse_config_key(config_key)
+        applied = self._applied(config_key).get(config_key, [])
+        return followup.rule_statuses(self.history(config_key), applied, self.thresholds)
+
+    def _events_by_config(self, config_key: str | None) -> dict[str, list[FeedbackEvent]]:
+        by_config: dict[str, list[FeedbackEvent]] = defaultdict(list)
+        for e in self.history(config_key):
+            by_config[e.config_key].append(e)
+        return by_config
+
+    def _applied(self, config_key: str | None) -> dict[str, list[followup.Applied]]:
+        """Applied recommendations per config key, in the order they were applied."""
+        query = select(_A.c.recommendation, _A.c.through_event_id).order_by(_A.c.applied_at, _A.c.identity)
+        if config_key is not None:
+            query = query.where(_A.c.config_key == config_key)
+        out: dict[str, list[followup.Applied]] = defaultdict(list)
+        with self._engine.connect() as conn:
+            for rec, through in conn.execute(query):
+                applied = followup.Applied.from_stored(rec, through)
+                out[applied.config_key].append(applied)
+        for rows in out.values():
+            rows.sort(key=lambda a: a.after_event_id)
+        return out
 
     def mark_applied(self, recommendation: Recommendation | str) -> Recommendation:
         """Remember that ``recommendation`` (or the current one with this identity) was acted on.
@@ -149,6 +210,14 @@ class PipelineFeedback:
                 select(_A.c.identity).where(_A.c.identity == recommendation.identity)
             ).first()
             if exists is None:
+                # Where the history stood when the change was made: its cool-down and its follow-up count
+                # cycles from here.
+                newest = conn.execute(
+                    select(func.max(_E.c.id)).where(_E.c.config_key == recommendation.config_key)
+                ).scalar()
+                stored = recommendation.to_dict() | {
+                    "applied_after_event_id": int(newest or max(recommendation.evidence_ids))
+                }
                 conn.execute(
                     insert(_A).values(
                         identity=recommendation.identity,
@@ -156,7 +225,7 @@ class PipelineFeedback:
                         config_key=recommendation.config_key,
                         through_event_id=max(recommendation.evidence_ids),
                         applied_at=utcnow(),
-                        recommendation=recommendation.to_dict(),
+                        recommendation=stored,
                     )
                 )
         return recommendation
@@ -267,4 +336,5 @@ def _from_dict(data: Mapping[str, Any]) -> Recommendation:
         rule=data["rule"],
         evidence_ids=tuple(data["evidence_ids"]),
         model_id=data.get("model_id"),
+        limits={k: (float(v[0]), float(v[1])) for k, v in (data.get("limits") or {}).items()},
     )

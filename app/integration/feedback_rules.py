@@ -14,13 +14,12 @@ Metric names understood: ``loss``/``policy_loss``/``value_loss`` and ``val_loss`
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
+from app.integration.feedback_thresholds import FeedbackThresholds
 from app.integration.feedback_types import (
     Action,
     ChangeKind,
@@ -31,70 +30,7 @@ from app.integration.feedback_types import (
 )
 
 F = FeedbackType
-
-
-class FeedbackThresholds(BaseSettings):
-    """Every threshold and step size of the feedback rules (environment: ``ZEROLOOP_FEEDBACK_<NAME>``)."""
-
-    model_config = SettingsConfigDict(env_prefix="ZEROLOOP_FEEDBACK_", extra="forbid", frozen=True)
-
-    loss_plateau_runs: int = Field(default=4, ge=2, description="Training runs in the loss-plateau window.")
-    loss_plateau_tolerance: float = Field(
-        default=0.02,
-        ge=0,
-        description="Losses of the window all within this fraction of the first: a plateau.",
-    )
-    lr_decay_factor: float = Field(
-        default=0.5, gt=0, lt=1, description="Learning-rate multiplier on a plateau."
-    )
-    overfit_runs: int = Field(default=3, ge=2, description="Training runs in the overfitting window.")
-    overfit_min_val_rise: float = Field(
-        default=0.02,
-        ge=0,
-        description="Relative validation-loss rise (with falling train loss) that is overfitting.",
-    )
-    overfit_epochs_factor: float = Field(
-        default=0.5, gt=0, lt=1, description="Epochs multiplier on overfitting."
-    )
-    overfit_replay_window_factor: float = Field(
-        default=1.5, gt=1, description="Replay-window multiplier on overfitting."
-    )
-    elo_plateau_evals: int = Field(default=3, ge=2, description="Evaluations in the Elo-plateau window.")
-    elo_plateau_max_gain: float = Field(
-        default=10.0, description="An evaluation gaining less Elo than this shows no progress."
-    )
-    selfplay_growth: float = Field(
-        default=1.5, gt=1, description="Selfplay-games multiplier on an Elo plateau."
-    )
-    search_growth: float = Field(default=1.25, gt=1, description="Simulations multiplier on an Elo plateau.")
-    min_win_rate: float = Field(
-        default=0.5, ge=0, le=1, description="A win rate (or score) below this against an opponent is weak."
-    )
-    win_rate_min_games: int = Field(
-        default=20, ge=1, description="Fewer games than this are too noisy to judge."
-    )
-    weak_search_growth: float = Field(
-        default=1.5, gt=1, description="Simulations multiplier on a weak matchup."
-    )
-    rejection_streak: int = Field(
-        default=3, ge=1, description="Consecutive promotion rejections that need action."
-    )
-    rejection_selfplay_factor: float = Field(
-        default=2.0, gt=1, description="Selfplay-games multiplier after repeated rejections."
-    )
-    regression_elo_drop: float = Field(
-        default=30.0,
-        gt=0,
-        description="Production losing this much Elo (and surely negative) is a regression.",
-    )
-    retry_base_delay_s: float = Field(default=30.0, gt=0, description="Backoff before the first retry.")
-    retry_max_delay_s: float = Field(default=3600.0, gt=0, description="Backoff never exceeds this.")
-    oom_batch_factor: float = Field(
-        default=0.5, gt=0, lt=1, description="Batch-size multiplier after an OOM."
-    )
-    pause_after_failures: int = Field(
-        default=3, ge=1, description="Consecutive failures that pause a config."
-    )
+__all__ = ["RULES", "FeedbackThresholds", "RuleInput", "evaluate"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +41,7 @@ class RuleInput:
     config_key: str
     events: Sequence[FeedbackEvent]
     applied: Mapping[str, int]
+    history: Sequence[str] = ()  # rules of the applied recommendations of this config key, oldest first
 
     @property
     def applied_through(self) -> int:
@@ -117,7 +54,7 @@ class RuleInput:
         return [e for e in self.events if e.feedback_type is feedback_type]
 
     def as_rule(self, rule: str) -> RuleInput:
-        return RuleInput(rule, self.config_key, self.events, self.applied)
+        return RuleInput(rule, self.config_key, self.events, self.applied, self.history)
 
     def recommend(
         self,
@@ -128,6 +65,7 @@ class RuleInput:
         reason: str,
         evidence: Sequence[FeedbackEvent],
         model_id: str | None = None,
+        limits: Mapping[str, tuple[float, float]] | None = None,
     ) -> Recommendation:
         return Recommendation(
             action=action,
@@ -139,6 +77,7 @@ class RuleInput:
             rule=self.rule,
             evidence_ids=tuple(e.id for e in evidence),
             model_id=model_id,
+            limits=dict(limits or {}),
         )
 
 
@@ -193,6 +132,7 @@ def loss_plateau(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
             Priority.MEDIUM,
             reason,
             window,
+            limits={"learning_rate": (t.lr_floor, math.inf)},
         )
     ]
 
@@ -213,10 +153,17 @@ def overfitting(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
             f"{_cite(window, val_name)} (rise {val_last / val_first - 1:.1%} > {t.overfit_min_val_rise:.1%})"
         )
         changes = {"epochs": t.overfit_epochs_factor, "replay_window": t.overfit_replay_window_factor}
+        limits = {"epochs": (t.epochs_floor, math.inf), "replay_window": (0, t.replay_window_ceiling)}
         return [
             inp.recommend(
-                Action.REDUCE_OVERFITTING, changes, ChangeKind.MULTIPLY, Priority.HIGH, reason, window
-            )
+                Action.REDUCE_OVERFITTING,
+                changes,
+                ChangeKind.MULTIPLY,
+                Priority.HIGH,
+                reason,
+                window,
+                limits=limits,
+            )  # fmt: skip
         ]
     return []
 
@@ -245,8 +192,20 @@ def elo_plateau(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
         f"{t.elo_plateau_max_gain:g} Elo each: " + "; ".join(_with_ci(e) for e in window)
     )
     changes = {"selfplay_games": t.selfplay_growth, "num_simulations": t.search_growth}
+    limits = {
+        "selfplay_games": (0, t.selfplay_games_ceiling),
+        "num_simulations": (0, t.num_simulations_ceiling),
+    }
     return [
-        inp.recommend(Action.INCREASE_SELFPLAY, changes, ChangeKind.MULTIPLY, Priority.MEDIUM, reason, window)
+        inp.recommend(
+            Action.INCREASE_SELFPLAY,
+            changes,
+            ChangeKind.MULTIPLY,
+            Priority.MEDIUM,
+            reason,
+            window,
+            limits=limits,
+        )  # fmt: skip
     ]
 
 
@@ -287,6 +246,7 @@ def weak_win_rate(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]
             reason,
             weak,
             model_id=weak[-1].model_id,
+            limits={"num_simulations": (0, t.num_simulations_ceiling)},
         )
     ]
 
@@ -303,11 +263,47 @@ def _trailing(events: Sequence[FeedbackEvent], pred: Callable[[FeedbackEvent], b
     return out[::-1]
 
 
-def promotion_rejections(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
+def _rejection_streak(inp: RuleInput, t: FeedbackThresholds) -> list[FeedbackEvent]:
+    """The trailing rejections not yet answered by promotion_rejections or lr_restore (both act on a streak)."""
+    through = max(inp.applied.get("promotion_rejections", 0), inp.applied.get("lr_restore", 0))
     decisions = inp.of_type(F.PROMOTION_DECISION)
-    streak = [e for e in _trailing(decisions, lambda e: e.metric("promoted") == 0) if inp.fresh(e)]
-    if len(streak) < t.rejection_streak:
+    streak = [e for e in _trailing(decisions, lambda e: e.metric("promoted") == 0) if e.id > through]
+    return streak if len(streak) >= t.rejection_streak else []
+
+
+def _decays_in_force(inp: RuleInput) -> int:
+    """Learning-rate decays applied and not yet undone by lr_restore (each restore undoes one decay)."""
+    return inp.history.count("loss_plateau") - inp.history.count("lr_restore")
+
+
+def lr_restore(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
+    """Promotions stall while the learning rate is decayed: undo one decay (the opposite of loss_plateau)."""
+    streak = _rejection_streak(inp, t)
+    decays = _decays_in_force(inp)
+    if not streak or decays <= 0:
         return []
+    models = ", ".join(f"{e.model_id or '?'} (#{e.id})" for e in streak)
+    reason = (
+        f"{len(streak)} promotions rejected in a row ({models}) after {decays} learning-rate decay(s) still in "
+        f"force: undo one (x{1 / t.lr_decay_factor:g}, at most {t.lr_ceiling:g})"
+    )
+    return [
+        inp.recommend(
+            Action.RAISE_LEARNING_RATE,
+            {"learning_rate": 1 / t.lr_decay_factor},
+            ChangeKind.MULTIPLY,
+            Priority.HIGH,
+            reason,
+            streak,
+            limits={"learning_rate": (0, t.lr_ceiling)},
+        )
+    ]
+
+
+def promotion_rejections(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
+    streak = _rejection_streak(inp, t)
+    if not streak or _decays_in_force(inp) > 0:
+        return []  # with a decayed learning rate the streak is lr_restore's to answer first
     models = ", ".join(f"{e.model_id or '?'} (#{e.id})" for e in streak)
     reason = f"{len(streak)} promotions rejected in a row: {models}; candidates are not getting stronger"
     return [
@@ -318,6 +314,7 @@ def promotion_rejections(inp: RuleInput, t: FeedbackThresholds) -> list[Recommen
             Priority.HIGH,
             reason,
             streak,
+            limits={"selfplay_games": (0, t.selfplay_games_ceiling)},
         )
     ]
 
@@ -366,7 +363,8 @@ def is_oom(e: FeedbackEvent) -> bool:
 
 
 def failure_streak(events: Sequence[FeedbackEvent]) -> list[FeedbackEvent]:
-    """The errors since the config's last successful event."""
+    """The errors since the config's last successful event (the loop's own FOLLOW_UP verdicts do not count)."""
+    events = [e for e in events if e.feedback_type is not F.FOLLOW_UP]
     return _trailing(events, lambda e: e.feedback_type is F.PIPELINE_ERROR)
 
 
@@ -410,6 +408,7 @@ def pipeline_oom(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
             reason,
             [last],
             model_id=last.model_id,
+            limits={"batch_size": (t.batch_size_floor, math.inf)},
         )
     ]
 
@@ -446,6 +445,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("pipeline_oom", pipeline_oom),
     ("pipeline_retry", pipeline_retry),
     ("overfitting", overfitting),
+    ("lr_restore", lr_restore),
     ("promotion_rejections", promotion_rejections),
     ("loss_plateau", loss_plateau),
     ("elo_plateau", elo_plateau),
@@ -459,18 +459,38 @@ def evaluate(
     applied: Mapping[tuple[str, str], int],
     applied_identities: frozenset[str] | set[str],
     thresholds: FeedbackThresholds,
+    *,
+    history: Mapping[str, Sequence[str]] | None = None,
+    silenced: Mapping[str, Mapping[str, str]] | None = None,
+    current: Mapping[str, float] | None = None,
 ) -> list[Recommendation]:
     """Run every rule over every config key; most urgent first, ties in rule order, then config key.
 
-    ``applied`` maps (config key, rule) to the newest event id an applied recommendation cited.
+    ``applied`` maps (config key, rule) to the newest event id an applied recommendation cited; ``history`` a
+    config key to the rules of its applied recommendations, oldest first; ``silenced`` a config key to the
+    rules skipped now (cooling down, backed off). With ``current`` (the settings the next cycle would use), a
+    recommendation that could not move any of them (every knob already at the rule's floor or ceiling) is left
+    out.
     """
     out: list[Recommendation] = []
     for key in sorted(events_by_config):
         per_rule = {rule: through for (k, rule), through in applied.items() if k == key}
         events = events_by_config[key]
+        skipped = (silenced or {}).get(key, {})
         for name, rule in RULES:
-            for rec in rule(RuleInput(name, key, events, per_rule), thresholds):
-                if rec.identity not in applied_identities:
+            if name in skipped:
+                continue
+            inp = RuleInput(name, key, events, per_rule, tuple((history or {}).get(key, ())))
+            for rec in rule(inp, thresholds):
+                if rec.identity not in applied_identities and _moves(rec, current):
                     out.append(rec)
     out.sort(key=lambda r: (-r.priority, _RULE_ORDER[r.rule], r.config_key, r.identity))
     return out
+
+
+def _moves(rec: Recommendation, current: Mapping[str, float] | None) -> bool:
+    known = {k: v for k, v in (current or {}).items() if k in rec.changes}
+    if not rec.changes or not known:
+        return True
+    after = rec.apply(known)
+    return any(after[k] != known[k] for k in known)

@@ -21,6 +21,8 @@ class FeedbackType(StrEnum):
     EVALUATION_RESULT = "EVALUATION_RESULT"
     PROMOTION_DECISION = "PROMOTION_DECISION"
     PIPELINE_ERROR = "PIPELINE_ERROR"
+    # Written by the loop itself: did an applied recommendation do what its rule expected?
+    FOLLOW_UP = "FOLLOW_UP"
 
     @classmethod
     def parse(cls, value: str | FeedbackType) -> FeedbackType:
@@ -41,6 +43,7 @@ class Action(StrEnum):
     REDUCE_OVERFITTING = "REDUCE_OVERFITTING"
     INCREASE_SELFPLAY = "INCREASE_SELFPLAY"
     DECAY_LEARNING_RATE = "DECAY_LEARNING_RATE"
+    RAISE_LEARNING_RATE = "RAISE_LEARNING_RATE"
     INCREASE_SEARCH = "INCREASE_SEARCH"
 
 
@@ -89,6 +92,8 @@ class Recommendation:
     rule: str
     evidence_ids: tuple[int, ...]
     model_id: str | None = None
+    # The rule's floor and ceiling per parameter: ``apply`` never moves a value past them.
+    limits: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def identity(self) -> str:
@@ -112,6 +117,8 @@ class Recommendation:
                         f"(it has {', '.join(sorted(out)) or 'nothing'})"
                     )
                 new = out[name] * value
+            if name in self.limits:
+                new = _limited(new, out.get(name), *self.limits[name])
             if name in INTEGER_PARAMETERS:
                 new = max(1, round(new))
             out[name] = new
@@ -133,4 +140,16 @@ class Recommendation:
             "rule": self.rule,
             "evidence_ids": list(self.evidence_ids),
             "model_id": self.model_id,
+            "limits": {k: list(v) for k, v in self.limits.items()},
         }
+
+
+def _limited(new: float, old: float | None, low: float, high: float) -> float:
+    """``new`` kept from moving past ``low``/``high``; a value already beyond a limit is not pulled back to it."""
+    if old is None:
+        return min(max(new, low), high)
+    if new < old:
+        return max(new, min(low, old))
+    if new > old:
+        return min(new, max(high, old))
+    return new

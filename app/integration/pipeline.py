@@ -170,11 +170,13 @@ class Pipeline:
 
     def _apply_recommendations(self, settings: CycleSettings) -> tuple[CycleSettings, list[dict]]:
         changes: list[dict] = []
-        for rec in self.feedback.get_recommendations(self.config_key):
+        # First the verdicts on what earlier cycles changed: a rule whose changes keep failing is backed off.
+        self.feedback.follow_up(self.config_key)
+        for rec in self.feedback.get_recommendations(self.config_key, current=settings.model_dump()):
             if rec.action is Action.PAUSE_CONFIG:
                 raise PipelineStopped(f"the feedback loop paused {self.config_key}: {rec.reason}")
-            if rec.action is Action.RETRY:
-                continue  # a retry concerns the failed step, not the next cycle
+            if rec.action is Action.RETRY or not self.config.feedback:
+                continue  # a retry concerns the failed step; without feedback the cycle keeps its settings
             if rec.action is Action.ROLLBACK:
                 restored = self.lifecycle.rollback(self.config_key, reason=rec.reason)
                 entry = _change(rec, {"rollback_to": restored.model_id})

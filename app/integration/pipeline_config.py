@@ -83,6 +83,13 @@ class PipelineConfig(BaseModel):
             "restart from the production model, discarding the training of rejected candidates."
         ),
     )
+    feedback: bool = Field(
+        default=True,
+        description=(
+            "Apply the feedback loop's recommendations between cycles. Off: every cycle keeps the first cycle's "
+            "settings (events are still recorded, a PAUSE still stops the run): the baseline to compare against."
+        ),
+    )
     sample_reuse: float | None = Field(
         default=None,
         gt=0,

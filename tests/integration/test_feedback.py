@@ -26,12 +26,14 @@ def overfit(fb: PipelineFeedback, key: str = "hex8_2p", start: int = 1) -> None:
         fb.record(F.TRAINING_COMPLETE, f"{key}_v{start + i}", {"loss": loss, "val_loss": val})
 
 
-def test_feedback_types_are_exactly_the_seeds():
+def test_feedback_types_are_the_seeds_and_the_loops_own_follow_up():
+    # The seed's four types, then FOLLOW_UP: the loop's verdict on a change it applied (issue 13).
     assert [t.value for t in FeedbackType] == [
         "TRAINING_COMPLETE",
         "EVALUATION_RESULT",
         "PROMOTION_DECISION",
         "PIPELINE_ERROR",
+        "FOLLOW_UP",
     ]
 
 
@@ -161,6 +163,9 @@ def test_mark_applied_is_not_repeated_and_persists(fb, settings):
     fb.record(F.TRAINING_COMPLETE, "hex8_2p_v4", {"loss": 0.7, "val_loss": 1.2})
     assert fb.get_recommendations() == []
     overfit(fb, start=5)
+    assert fb.get_recommendations() == []  # cooling down: no cycle has ended since the change
+    for version in (8, 9):  # a PROMOTION_DECISION closes a cycle
+        fb.record(F.PROMOTION_DECISION, f"hex8_2p_v{version}", {"promoted": 1})
     [again] = fb.get_recommendations()
     assert again.identity != rec.identity and again.evidence_ids == (5, 6, 7)
 

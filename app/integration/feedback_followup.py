@@ -1,0 +1,242 @@
+"""The loop checks its own advice: follow-up verdicts on applied recommendations, cool-downs and back-off.
+
+A tuning rule's change is judged ``followup_cycles`` cycles after it was applied (a cycle ends with its
+PROMOTION_DECISION event) on the quantity the rule meant to move: the training loss after a learning-rate decay,
+the train/validation gap after an anti-overfitting change, the gate's Elo or score after more selfplay or search,
+the promotion rate after a rejection streak. The verdict, with both numbers, is stored as a FOLLOW_UP event. A
+rule whose last ``backoff_failures`` verdicts all say "did not help" is skipped for ``backoff_cycles`` cycles; any
+tuning rule waits ``cooldown_cycles`` cycles after one of its changes was applied. Everything here is a pure
+function of the stored history, like the rules themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from statistics import fmean
+from typing import Any
+
+from app.integration.feedback_rules import FeedbackThresholds, train_loss
+from app.integration.feedback_types import FeedbackEvent, FeedbackType
+
+F = FeedbackType
+
+# Rules that tune a knob of the next cycle; the others (rollback, pause, retry, OOM) react to incidents and are
+# neither cooled down nor backed off.
+TUNING_RULES = (
+    "overfitting",
+    "promotion_rejections",
+    "lr_restore",
+    "loss_plateau",
+    "elo_plateau",
+    "weak_win_rate",
+)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """An applied recommendation: ``after_event_id`` is the newest event of its config key when it was applied."""
+
+    identity: str
+    rule: str
+    action: str
+    config_key: str
+    evidence_ids: tuple[int, ...]
+    after_event_id: int
+
+    @classmethod
+    def from_stored(cls, rec: Mapping[str, Any], through_event_id: int) -> Applied:
+        return cls(
+            identity=rec["identity"],
+            rule=rec["rule"],
+            action=rec.get("action", ""),
+            config_key=rec["config_key"],
+            evidence_ids=tuple(rec.get("evidence_ids", ())),
+            after_event_id=int(rec.get("applied_after_event_id", through_event_id)),
+        )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    applied: Applied
+    improved: bool
+    metric: str
+    before: float
+    after: float
+    cycles: int
+
+    def metrics(self) -> dict[str, float]:
+        return {
+            "improved": 1.0 if self.improved else 0.0,
+            "before": self.before,
+            "after": self.after,
+            "cycles": float(self.cycles),
+        }
+
+    def context(self) -> dict[str, str]:
+        a = self.applied
+        return {"rule": a.rule, "identity": a.identity, "action": a.action, "metric": self.metric}
+
+
+@dataclass(frozen=True)
+class RuleStatus:
+    """Where a rule of one config key stands: how its changes fared and whether it may speak now."""
+
+    rule: str
+    applied: int
+    improved: int
+    failed: int
+    cooldown_cycles_left: int
+    backoff_cycles_left: int
+
+    @property
+    def backed_off(self) -> bool:
+        return self.backoff_cycles_left > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "applied": self.applied,
+            "improved": self.improved,
+            "failed": self.failed,
+            "cooldown_cycles_left": self.cooldown_cycles_left,
+            "backoff_cycles_left": self.backoff_cycles_left,
+            "backed_off": self.backed_off,
+        }
+
+
+Judged = tuple[str, float, float, bool]  # metric, before, after, improved
+Expectation = Callable[
+    [Sequence[FeedbackEvent], Sequence[FeedbackEvent], Sequence[FeedbackEvent]], Judged | None
+]
+
+
+def _of(events: Sequence[FeedbackEvent], ftype: FeedbackType) -> list[FeedbackEvent]:
+    return [e for e in events if e.feedback_type is ftype]
+
+
+def _loss_falls(before, after, cited) -> Judged | None:
+    prev, nxt = _of(before, F.TRAINING_COMPLETE), _of(after, F.TRAINING_COMPLETE)
+    if not prev or not nxt:
+        return None
+    if "val_loss" in prev[-1].metrics and all("val_loss" in e.metrics for e in nxt):
+        b, a, name = prev[-1].metric("val_loss"), fmean(e.metric("val_loss") for e in nxt), "val_loss"
+    else:
+        losses = [train_loss(e) for e in nxt]
+        if train_loss(prev[-1]) is None or None in losses:
+            return None
+        b, a, name = train_loss(prev[-1]), fmean(losses), "loss"
+    return name, b, a, a < b
+
+
+def _gap(e: FeedbackEvent) -> float | None:
+    loss = train_loss(e)
+    return None if loss is None or "val_loss" not in e.metrics else e.metric("val_loss") - loss
+
+
+def _gap_shrinks(before, after, cited) -> Judged | None:
+    prev = [g for g in map(_gap, _of(before, F.TRAINING_COMPLETE)) if g is not None]
+    nxt = [g for g in map(_gap, _of(after, F.TRAINING_COMPLETE)) if g is not None]
+    if not prev or not nxt:
+        return None
+    return "val_loss - loss", prev[-1], fmean(nxt), fmean(nxt) < prev[-1]
+
+
+def _rises(metric: str) -> Expectation:
+    def judge(before, after, cited) -> Judged | None:
+        old = [e.metric(metric) for e in _of(cited, F.EVALUATION_RESULT) if metric in e.metrics]
+        new = [e.metric(metric) for e in _of(after, F.EVALUATION_RESULT) if metric in e.metrics]
+        if not old or not new:
+            return None
+        return metric, fmean(old), fmean(new), fmean(new) > fmean(old)
+
+    return judge
+
+
+def _promotions_resume(before, after, cited) -> Judged | None:
+    old = [e.metric("promoted") for e in _of(cited, F.PROMOTION_DECISION)]
+    new = [e.metric("promoted") for e in _of(after, F.PROMOTION_DECISION)]
+    if not new:
+        return None
+    rate = fmean(old) if old else 0.0
+    return "promotion_rate", rate, fmean(new), fmean(new) > rate
+
+
+EXPECTATIONS: dict[str, Expectation] = {
+    "loss_plateau": _loss_falls,
+    "overfitting": _gap_shrinks,
+    "elo_plateau": _rises("elo_delta"),
+    "weak_win_rate": _rises("score"),
+    "promotion_rejections": _promotions_resume,
+    "lr_restore": _promotions_resume,
+}
+
+
+def cycle_ends(events: Sequence[FeedbackEvent], after_id: int) -> list[FeedbackEvent]:
+    """The PROMOTION_DECISION events (one closes each pipeline cycle) newer than ``after_id``."""
+    return [e for e in events if e.feedback_type is F.PROMOTION_DECISION and e.id > after_id]
+
+
+def judged_identities(events: Sequence[FeedbackEvent]) -> set[str]:
+    return {e.context.get("identity", "") for e in _of(events, F.FOLLOW_UP)}
+
+
+def pending_verdicts(
+    events: Sequence[FeedbackEvent], applied: Sequence[Applied], t: FeedbackThresholds
+) -> list[Verdict]:
+    """Verdicts now due on ``applied`` recommendations of one config key that have none yet, oldest first."""
+    done = judged_identities(events)
+    by_id = {e.id: e for e in events}
+    out = []
+    for a in applied:
+        judge = EXPECTATIONS.get(a.rule)
+        ends = cycle_ends(events, a.after_event_id)
+        if judge is None or a.identity in done or len(ends) < t.followup_cycles:
+            continue
+        last = ends[t.followup_cycles - 1].id
+        before = [e for e in events if e.id <= a.after_event_id]
+        after = [e for e in events if a.after_event_id < e.id <= last]
+        cited = [by_id[i] for i in a.evidence_ids if i in by_id]
+        judged = judge(before, after, cited)
+        if judged is not None:
+            metric, old, new, improved = judged
+            out.append(Verdict(a, improved, metric, float(old), float(new), t.followup_cycles))
+    return out
+
+
+def rule_statuses(
+    events: Sequence[FeedbackEvent], applied: Sequence[Applied], t: FeedbackThresholds
+) -> list[RuleStatus]:
+    """Every tuning rule's standing for one config key (``applied`` oldest first)."""
+    verdicts = _of(events, F.FOLLOW_UP)
+    out = []
+    for rule in TUNING_RULES:
+        mine = [a for a in applied if a.rule == rule]
+        judged = [v for v in verdicts if v.context.get("rule") == rule]
+        cooldown = 0
+        if mine:
+            cooldown = max(0, t.cooldown_cycles - len(cycle_ends(events, mine[-1].after_event_id)))
+        failing = 0
+        for v in reversed(judged):
+            if v.metric("improved") != 0:
+                break
+            failing += 1
+        backoff = 0
+        if judged and failing >= t.backoff_failures:
+            backoff = max(0, t.backoff_cycles - len(cycle_ends(events, judged[-1].id)))
+        improved = sum(1 for v in judged if v.metric("improved") == 1)
+        out.append(RuleStatus(rule, len(mine), improved, len(judged) - improved, cooldown, backoff))
+    return out
+
+
+def silenced(statuses: Sequence[RuleStatus]) -> dict[str, str]:
+    """Rule → why it is skipped now (backed off, or cooling down), for the rules that are."""
+    out = {}
+    for s in statuses:
+        if s.backed_off:
+            out[s.rule] = (
+                f"backed off: its recent changes did not help; {s.backoff_cycles_left} cycle(s) left"
+            )
+        elif s.cooldown_cycles_left:
+            out[s.rule] = f"cooling down: {s.cooldown_cycles_left} cycle(s) left"
+    return out

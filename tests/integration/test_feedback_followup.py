@@ -1,0 +1,118 @@
+"""Rules with floors, cool-downs and an undo; the loop's verdicts on its own changes, and the back-off of a rule
+whose changes keep failing. Cycles are written as the pipeline writes them: training, then the promotion
+decision that closes the cycle."""
+
+import pytest
+
+from app.integration.feedback import Action, FeedbackType, PipelineFeedback
+
+F = FeedbackType
+KEY = "hex8_2p"
+
+
+@pytest.fixture
+def fb(settings) -> PipelineFeedback:
+    return PipelineFeedback(settings)
+
+
+class Loop:
+    """Writes cycles into the feedback history and follows up after each, as the pipeline does."""
+
+    def __init__(self, fb: PipelineFeedback):
+        self.fb, self.version = fb, 0
+
+    def cycle(self, *, loss: float = 1.0, val_loss: float = 1.0, promoted: int = 1) -> None:
+        self.version += 1
+        model = f"{KEY}_v{self.version}"
+        self.fb.record(F.TRAINING_COMPLETE, model, {"loss": loss, "val_loss": val_loss})
+        self.fb.record(F.PROMOTION_DECISION, model, {"promoted": promoted})
+        self.fb.follow_up(KEY)
+
+    def rules(self, **current) -> dict[str, object]:
+        return {r.rule: r for r in self.fb.get_recommendations(KEY, current=current or None)}
+
+
+def test_a_learning_rate_decay_stops_at_its_floor(fb):
+    loop = Loop(fb)
+    for _ in range(4):
+        loop.cycle()
+    decay = loop.rules()["loss_plateau"]
+    assert decay.action is Action.DECAY_LEARNING_RATE
+    assert decay.apply({"learning_rate": 3e-3})["learning_rate"] == pytest.approx(1.5e-3)
+    assert decay.apply({"learning_rate": 3e-4})["learning_rate"] == pytest.approx(2e-4)  # the floor
+    assert decay.apply({"learning_rate": 1e-4})["learning_rate"] == pytest.approx(1e-4)  # never pulled up
+    # A knob already at the floor: the rule has nothing to offer.
+    assert "loss_plateau" not in loop.rules(learning_rate=2e-4)
+    assert "loss_plateau" in loop.rules(learning_rate=3e-3)
+
+
+def test_a_rule_cools_down_for_whole_cycles_after_its_change(settings, fb):
+    loop = Loop(fb)
+    for _ in range(4):
+        loop.cycle()
+    fb.mark_applied(loop.rules()["loss_plateau"])
+    for _ in range(4):  # a fresh plateau window, but only one cycle would be needed for it to be due
+        loop.cycle(val_loss=0.9)
+    assert "loss_plateau" in loop.rules()  # 4 cycles since the change >= 2
+    cold = PipelineFeedback(settings, thresholds=fb.thresholds.model_copy(update={"cooldown_cycles": 5}))
+    assert "loss_plateau" not in {r.rule for r in cold.get_recommendations(KEY)}
+    [status] = [s for s in cold.rule_status(KEY) if s.rule == "loss_plateau"]
+    assert status.cooldown_cycles_left == 1 and status.applied == 1
+
+
+def test_stalled_promotions_with_a_decayed_learning_rate_raise_it_back(fb):
+    loop = Loop(fb)
+    for _ in range(4):
+        loop.cycle()
+    fb.mark_applied(loop.rules()["loss_plateau"])  # 3e-3 -> 1.5e-3
+    for _ in range(3):
+        loop.cycle(loss=0.8 - 0.1 * loop.version, promoted=0)
+    rules = loop.rules(learning_rate=1.5e-3)
+    assert "promotion_rejections" not in rules  # the undo answers the streak first
+    undo = rules["lr_restore"]
+    assert undo.action is Action.RAISE_LEARNING_RATE
+    assert undo.apply({"learning_rate": 1.5e-3})["learning_rate"] == pytest.approx(3e-3)
+    assert undo.apply({"learning_rate": 2.5e-3})["learning_rate"] == pytest.approx(3e-3)  # the ceiling
+    fb.mark_applied(undo)
+    # The decay is undone: a new streak is answered with more selfplay, and no second raise.
+    for _ in range(3):
+        loop.cycle(loss=0.5 - 0.05 * loop.version, promoted=0)
+    rules = loop.rules()
+    assert "lr_restore" not in rules and rules["promotion_rejections"].action is Action.INCREASE_SELFPLAY
+
+
+def test_an_applied_change_gets_a_verdict_with_the_numbers(fb):
+    loop = Loop(fb)
+    for _ in range(4):
+        loop.cycle(val_loss=1.2)
+    fb.mark_applied(loop.rules()["loss_plateau"])
+    assert fb.follow_up(KEY) == []  # no cycle ended since the change: nothing to judge yet
+    loop.cycle(val_loss=1.02)  # follows up on its own, as the pipeline does
+    [verdict] = fb.history(KEY, feedback_type=F.FOLLOW_UP)
+    assert verdict.context["rule"] == "loss_plateau" and verdict.context["metric"] == "val_loss"
+    assert verdict.metrics == {"improved": 1.0, "before": 1.2, "after": 1.02, "cycles": 1.0}
+    assert fb.follow_up(KEY) == []  # recorded once
+    [status] = [s for s in fb.rule_status(KEY) if s.rule == "loss_plateau"]
+    assert (status.improved, status.failed, status.backed_off) == (1, 0, False)
+
+
+def test_a_rule_whose_changes_keep_failing_is_backed_off_for_a_while(fb):
+    loop = Loop(fb)
+    for _ in range(4):
+        loop.cycle()
+    for val_loss in (1.05, 1.1):
+        fb.mark_applied(loop.rules()["loss_plateau"])
+        loop.cycle(val_loss=val_loss)  # worse than before the change: did not help
+        for _ in range(3):
+            loop.cycle(val_loss=val_loss)  # the rest of a fresh plateau window
+    verdicts = fb.history(KEY, feedback_type=F.FOLLOW_UP)
+    assert [(v.metrics["improved"], v.metrics["before"], v.metrics["after"]) for v in verdicts] == [
+        (0.0, 1.0, 1.05),
+        (0.0, 1.05, 1.1),
+    ]
+    [status] = [s for s in fb.rule_status(KEY) if s.rule == "loss_plateau"]
+    assert status.backed_off and status.failed == 2 and status.backoff_cycles_left == 6 - 3
+    assert "loss_plateau" not in loop.rules()  # the plateau is there, the rule is skipped
+    for _ in range(3):
+        loop.cycle(val_loss=1.1)
+    assert "loss_plateau" in loop.rules()  # its back-off is over
