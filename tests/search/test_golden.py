@@ -169,3 +169,30 @@ def test_gumbel_completes_unvisited_q_with_the_mixed_value():
     # Both actions have the most visits (1); a1 wins on log prior + σ: -0.69 + 5.1 against 0 + 0.
     assert out.action.tolist() == [1]
     assert math.isclose(float(out.policy[0].sum()), 1.0, rel_tol=1e-6)
+
+
+HALVING_TABLE = {
+    (): Decision(0, (0.4, 0.3, 0.2, 0.1, 0.0), (0.0, 0.0)),  # action 4 is illegal
+    (0,): End((0.0, 0.0)),
+    (1,): End((1.0, -1.0)),
+    (2,): End((-1.0, 1.0)),
+    (3,): End((1.0, -1.0)),
+}
+
+
+def test_gumbel_two_phases_of_halving_over_four_actions_by_hand():
+    # m = 4 legal actions, n = 8: schedule [0, 0, 0, 0, 1, 1, 2, 2]. Logits minus the max: log(p / 0.4) =
+    # [0, -0.288, -0.693, -1.386]. Sims 1-4 (visit 0): unvisited actions share σ, so by prior: a0, a1, a2, a3.
+    # Then Q = [0, 1, -1, 1]; every legal action is visited, so q̂ = (Q + 1) / 2 = [0.5, 1, 0, 1].
+    # sim 5 (visit 1): σ = 5.1 q̂ -> scores [2.55, 4.81, -0.69, 3.71] -> a1 (2 visits).
+    # sim 6 (visit 1, among a0, a2, a3): σ = 5.2 q̂ -> [2.6, -0.69, 3.81] -> a3.
+    # sim 7 (visit 2, a1 or a3): 4.91 vs 3.81 -> a1.  sim 8 (visit 2): only a3 has 2 -> a3.
+    game = TableGame(num_players=2, action_size=5, table=HALVING_TABLE)
+    out = _run(game, MCTSConfig(num_simulations=8, gumbel=True))
+    np.testing.assert_array_equal(out.visit_counts, [[1, 3, 1, 3, 0]])
+    # The winner among the most visited (3): a1 at -0.288 + 5.3 against a3 at -1.386 + 5.3.
+    assert out.action.tolist() == [1]
+    # π' = softmax(log prior + (50 + 3) * 0.1 * q̂) over the legal actions; the illegal one gets nothing.
+    expected = _softmax(np.log([0.4, 0.3, 0.2, 0.1]) + 5.3 * np.array([0.5, 1.0, 0.0, 1.0]))
+    np.testing.assert_allclose(out.policy[0, :4], expected, rtol=1e-5)
+    assert out.policy[0, 4] == 0.0
