@@ -11,7 +11,7 @@ from rich.table import Table
 from app.cli._common import console
 from app.cli._pairs import compact, json_default, parse_pairs, when
 from app.integration.feedback import PipelineFeedback
-from app.integration.feedback_types import FeedbackEvent, Priority
+from app.integration.feedback_types import FeedbackEvent, FeedbackType, Priority
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 _PRIORITY_STYLE = {
@@ -114,6 +114,40 @@ def history(
     console.print(table)
 
 
+def rules(
+    config: Annotated[str, typer.Option("--config", "-c", help="Config key, e.g. hex8_2p.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """How each tuning rule's applied changes fared (the loop's FOLLOW_UP verdicts) and whether it may speak."""
+    fb = PipelineFeedback()
+    statuses = fb.rule_status(config)
+    verdicts = fb.history(config, feedback_type=FeedbackType.FOLLOW_UP)
+    if as_json:
+        data = {
+            "rules": [s.to_dict() for s in statuses],
+            "verdicts": [_event_dict(v) for v in verdicts],
+        }
+        typer.echo(json.dumps(data, default=json_default, indent=2))
+        return
+    table = Table(title=f"feedback rules on {config}")
+    for col in ("rule", "applied", "improved", "did not help", "state"):
+        table.add_column(col, no_wrap=True)
+    for s in statuses:
+        state = "active"
+        if s.backed_off:
+            state = f"[yellow]backed off[/] ({s.backoff_cycles_left} cycle(s) left)"
+        elif s.cooldown_cycles_left:
+            state = f"cooling down ({s.cooldown_cycles_left} cycle(s) left)"
+        table.add_row(s.rule, str(s.applied), str(s.improved), str(s.failed), state)
+    console.print(table)
+    for v in verdicts[-10:]:
+        word = "[green]improved[/]" if v.metrics.get("improved") == 1 else "[red]did not help[/]"
+        console.print(
+            f"#{v.id} {v.context.get('rule')} ({v.context.get('action')}): {word}: "
+            f"{v.context.get('metric')} {v.metrics.get('before'):.4g} -> {v.metrics.get('after'):.4g}"
+        )
+
+
 def _event_dict(e: FeedbackEvent) -> dict:
     return {
         "id": e.id,
@@ -135,4 +169,5 @@ def register(app: typer.Typer) -> None:
     feedback.command("recommend")(recommend)
     feedback.command("apply")(apply)
     feedback.command("history")(history)
+    feedback.command("rules")(rules)
     app.add_typer(feedback, name="feedback")

@@ -34,8 +34,10 @@ from app.p2p.dashboard.schemas import (
     GateDecision,
     ModelSummary,
     RatingPublic,
+    RuleStanding,
     StageChange,
     TrainingCurves,
+    Verdict,
 )
 from app.p2p.schemas import JobState
 from app.storage.db import session_scope
@@ -330,6 +332,7 @@ def applied_recommendations(
             .order_by(AppliedRecommendationRow.applied_at.desc(), AppliedRecommendationRow.identity)
             .limit(limit)
         ).all()
+        verdicts = _verdicts(s, config_key)
         data = [
             AppliedRecommendation(
                 identity=r.identity,
@@ -337,10 +340,34 @@ def applied_recommendations(
                 config_key=r.config_key,
                 applied_at=r.applied_at,
                 recommendation=dict(r.recommendation or {}),
+                verdict=verdicts.get(r.identity),
             )
             for r in rows
         ]
     return data, int(count)
+
+
+def rule_standings(settings: Settings, config_key: str) -> list[RuleStanding]:
+    """How each tuning rule's changes fared on ``config_key``, and which are backed off."""
+    return [RuleStanding(**s.to_dict()) for s in PipelineFeedback(settings).rule_status(config_key)]
+
+
+def _verdicts(session, config_key: str | None) -> dict[str, Verdict]:
+    where = [FeedbackEventRow.feedback_type == "FOLLOW_UP"]
+    if config_key is not None:
+        where.append(FeedbackEventRow.config_key == config_key)
+    out = {}
+    for e in session.scalars(select(FeedbackEventRow).where(*where).order_by(FeedbackEventRow.id)):
+        context, metrics = _dict(e.context), _finite_numbers(e.metrics)
+        if isinstance(context.get("identity"), str):
+            out[context["identity"]] = Verdict(
+                event_id=e.id,
+                improved=metrics.get("improved") == 1,
+                metric=str(context.get("metric", "")),
+                before=metrics.get("before"),
+                after=metrics.get("after"),
+            )
+    return out
 
 
 # -- JSON hygiene -------------------------------------------------------------------------------------------

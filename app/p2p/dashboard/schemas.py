@@ -140,17 +140,41 @@ class TrainingCurves(BaseModel):
     games: int | None = None
 
 
+class Verdict(BaseModel):
+    """The loop's follow-up on an applied recommendation: did the quantity its rule meant to move improve?"""
+
+    event_id: int
+    improved: bool
+    metric: str
+    before: float | None
+    after: float | None
+
+
 class AppliedRecommendation(BaseModel):
     identity: str
     rule: str
     config_key: str
     applied_at: datetime
     recommendation: dict[str, Any]
+    verdict: Verdict | None = Field(default=None, description="None until the follow-up is due.")
+
+
+class RuleStanding(BaseModel):
+    rule: str
+    applied: int
+    improved: int
+    failed: int
+    cooldown_cycles_left: int
+    backoff_cycles_left: int
+    backed_off: bool
 
 
 class AppliedRecommendationsPublic(BaseModel):
     data: list[AppliedRecommendation]
     count: int
+    rules: list[RuleStanding] = Field(
+        default_factory=list, description="Each tuning rule's record (with a config_key only)."
+    )
 
 
 class PromoteRequest(BaseModel):

@@ -9,7 +9,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.storage.base import Base, UTCDateTime
 
-FEEDBACK_TYPES = ("TRAINING_COMPLETE", "EVALUATION_RESULT", "PROMOTION_DECISION", "PIPELINE_ERROR", "FOLLOW_UP")
+FEEDBACK_TYPES = (
+    "TRAINING_COMPLETE",
+    "EVALUATION_RESULT",
+    "PROMOTION_DECISION",
+    "PIPELINE_ERROR",
+    "FOLLOW_UP",
+)
 _TYPES_SQL = ", ".join(f"'{t}'" for t in FEEDBACK_TYPES)
 
 

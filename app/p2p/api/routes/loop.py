@@ -86,4 +86,5 @@ def applied_recommendations(
     from app.p2p.dashboard import loop
 
     data, count = loop.applied_recommendations(settings, config_key, limit=limit)
-    return AppliedRecommendationsPublic(data=data, count=count)
+    rules = loop.rule_standings(settings, config_key) if config_key is not None else []
+    return AppliedRecommendationsPublic(data=data, count=count, rules=rules)

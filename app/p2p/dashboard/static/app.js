@@ -1059,15 +1059,34 @@
               ? h("span", { class: "changes" }, changesText(a.recommendation))
               : null,
             when(a.applied_at),
+            a.verdict
+              ? h(
+                  "span",
+                  { class: `badge verdict ${a.verdict.improved ? "state-succeeded" : "state-failed"}` },
+                  a.verdict.improved ? "improved" : "did not help",
+                )
+              : null,
           ),
           a.recommendation.reason ? h("div", { class: "reason muted" }, a.recommendation.reason) : null,
+          a.verdict
+            ? h("div", { class: "row-meta" }, `follow-up #${a.verdict.event_id}: ${a.verdict.metric} ${fmt(a.verdict.before, 4)} → ${fmt(a.verdict.after, 4)}`)
+            : null,
         ),
       );
+      const backedOff = (applied.rules || []).filter((r) => r.backed_off);
       return [
         h("div", { class: "subhead" }, h("h3", {}, `Current recommendations (${recs.length})`)),
         recItems.length
           ? h("ul", { class: "list", id: "recommendations" }, recItems)
           : empty("No recommendations: the loop needs no change."),
+        backedOff.length
+          ? h(
+              "div",
+              { class: "reason", id: "backed-off" },
+              "Backed off (their changes did not help): " +
+                backedOff.map((r) => `${r.rule} (${r.backoff_cycles_left} cycle(s) left)`).join(", "),
+            )
+          : null,
         h("div", { class: "subhead" }, h("h3", {}, `Applied (${applied.count})`)),
         appliedItems.length ? h("ul", { class: "list", id: "applied" }, appliedItems) : empty("Nothing applied yet."),
       ];
