@@ -1,6 +1,6 @@
 """Network inference speed on this machine: positions/s per evaluator mode and batch size.
 
-    python bench/nn.py [--board hex8 --players 2 --preset cpu --threads 2 --modes eager,jit,compile]
+    python bench/nn.py [--board hex8 --players 2 --preset cpu --threads 2 --modes eager,jit,onnx,compile]
 
 Each figure is the best of ``--repeats`` interleaved timings of ``NetworkEvaluator.__call__`` (network forward,
 masked softmax, numpy in and out: what search pays per call). Eager is the baseline measured in the same run;
@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, default=None, help="torch threads (default: $ZEROLOOP_TORCH_THREADS, else 1)"
     )
-    parser.add_argument("--modes", default="eager,jit,compile")
+    parser.add_argument("--modes", default="eager,jit,onnx,compile")
     parser.add_argument("--batch-sizes", default="1,8,32,64,128,256")
     parser.add_argument("--seconds", type=float, default=0.5, help="length of one timing")
     parser.add_argument("--repeats", type=int, default=3)
