@@ -132,9 +132,12 @@ def ratings(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """The rating table of CONFIG_KEY, fitted over every stored arena game."""
+    from app.core.config import get_settings
     from app.evaluation import config_ratings
+    from app.evaluation.scale import drift_check
 
     table = config_ratings(config_key)
+    calibration, drift = drift_check(get_settings(), config_key)
     if as_json:
         data = {
             "config_key": config_key,
@@ -145,6 +148,8 @@ def ratings(
                 for r in table.ratings
             ],
             "unrated": table.unrated,
+            "calibration": calibration.version if calibration else None,
+            "drift": [{"name": d.name, "pinned": d.pinned, "free": d.free, "drift": d.drift} for d in drift],
         }
         typer.echo(json.dumps(data, indent=2))
         return
@@ -157,6 +162,21 @@ def ratings(
     console.print(_table(f"{config_key}: {table.games} games ({table.anchor} = 0)", table.ratings))
     if table.unrated:
         console.print(f"unrated (no games linking them to {table.anchor}): {', '.join(table.unrated)}")
+    _print_drift(calibration, drift)
+
+
+def _print_drift(calibration, drift) -> None:
+    if calibration is None:
+        console.print("anchors not calibrated: the scale floats (zeroloop calibrate CONFIG_KEY pins it)")
+        return
+    table = Table(title=f"drift check: anchors pinned at calibration v{calibration.version} vs a free fit")
+    for col in ("anchor", "pinned", "free fit", "drift"):
+        table.add_column(col, justify="left" if col == "anchor" else "right")
+    for d in drift:
+        free = "-" if d.free is None else f"{d.free:+.1f}"
+        gap = "-" if d.drift is None else f"{d.drift:+.1f}"
+        table.add_row(d.name, f"{d.pinned:+.1f}", free, gap)
+    console.print(table)
 
 
 def _table(title: str, rows) -> Table:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,6 +69,7 @@ class RatingTable:
     ratings: list[Rating]
     unrated: list[str] = field(default_factory=list)
     games: int = 0
+    pinned: dict[str, float] = field(default_factory=dict)  # players held at these Elo values in the fit
 
     def get(self, name: str) -> Rating | None:
         return next((r for r in self.ratings if r.name == name), None)
@@ -97,8 +98,14 @@ def fit_ratings(
     anchor: str = DEFAULT_ANCHOR,
     prior_draws: float = 1.0,
     max_iter: int = 100,
+    pinned: Mapping[str, float] | None = None,
 ) -> RatingTable:
-    """Fit Plackett-Luce (Bradley-Terry for two players) ratings to ``games``, anchored at ``anchor`` = 0 Elo."""
+    """Fit Plackett-Luce (Bradley-Terry for two players) ratings to ``games``, anchored at ``anchor`` = 0 Elo.
+
+    ``pinned`` holds players at given Elo values (the anchors' calibrated ratings), so that new games move only
+    the others: the scale then means the same thing however many games accumulate. Pinned players have a
+    zero-width interval; the others' intervals are relative to the pinned ones.
+    """
     if prior_draws < 0:
         raise InvalidConfig(f"prior_draws must be >= 0, got {prior_draws}")
     games = [g for g in games if len(set(g.players)) > 1]  # a player against itself says nothing
@@ -147,19 +154,30 @@ def fit_ratings(
         _merge(np.asarray(o.players, dtype=np.int64), np.asarray(o.weights)) for o in by_length.values()
     ]
 
-    free = [i for i in rated if i != index[anchor]]
-    theta, hessian = _newton(blocks, len(names), free=free, max_iter=max_iter)
+    start = np.zeros(len(names))
+    fixed = {index[anchor]}
+    exact = {index[anchor]: 0.0}
+    for name, elo in (pinned or {}).items():
+        if name in index and find(index[name]) == root:
+            if not math.isfinite(elo):
+                raise InvalidConfig(f"pinned rating of {name!r} must be a finite Elo value, got {elo!r}")
+            start[index[name]] = elo / ELO_PER_NAT
+            fixed.add(index[name])
+            exact[index[name]] = float(elo)
+    free = [i for i in rated if i not in fixed]
+    theta, hessian = _newton(blocks, len(names), free=free, max_iter=max_iter, start=start)
     variance = np.zeros(len(names))
     if free:
         info = -hessian[np.ix_(free, free)]
         variance[free] = np.diag(np.linalg.inv(info))
     ratings = []
     for i in rated:
-        elo = float(theta[i] * ELO_PER_NAT)
+        elo = exact.get(i, float(theta[i] * ELO_PER_NAT))
         half = float(Z_95 * math.sqrt(max(variance[i], 0.0)) * ELO_PER_NAT)
         ratings.append(Rating(names[i], elo, elo - half, elo + half, int(played[i])))
     ratings.sort(key=lambda r: (-r.elo, r.name))
-    return RatingTable(anchor=anchor, ratings=ratings, unrated=unrated, games=len(games))
+    held = {names[i]: exact[i] for i in sorted(fixed) if i != index[anchor]}
+    return RatingTable(anchor=anchor, ratings=ratings, unrated=unrated, games=len(games), pinned=held)
 
 
 def _merge(players: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -194,10 +212,16 @@ def _loglik(blocks: list[tuple[np.ndarray, np.ndarray]], theta: np.ndarray, n: i
 
 
 def _newton(
-    blocks: list[tuple[np.ndarray, np.ndarray]], n: int, *, free: list[int], max_iter: int
+    blocks: list[tuple[np.ndarray, np.ndarray]],
+    n: int,
+    *,
+    free: list[int],
+    max_iter: int,
+    start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Maximise the concave log-likelihood over the ``free`` ratings (the others stay 0); returns (theta, Hessian)."""
-    theta = np.zeros(n)
+    """Maximise the concave log-likelihood over the ``free`` ratings (the others stay at ``start``, default 0);
+    returns (theta, Hessian)."""
+    theta = np.zeros(n) if start is None else start.astype(np.float64).copy()
     ll, grad, hess = _loglik(blocks, theta, n, derivatives=True)
     if not free:
         return theta, hess

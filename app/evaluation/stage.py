@@ -19,7 +19,8 @@ from app.evaluation import store
 from app.evaluation.arena import PlayedGame, play_rotated, random_openings
 from app.evaluation.config import EvalConfig, EvalResult, RatedPlayer
 from app.evaluation.players import make_agent, resolve_name
-from app.evaluation.ratings import RatingTable, fit_ratings
+from app.evaluation.ratings import RatingTable
+from app.evaluation.scale import scale_fit
 from app.evaluation.sprt import GSPRT
 from app.games.base import Game
 from app.games.registry import make_game
@@ -76,7 +77,7 @@ def run_evaluation(
         gate_seconds = time.perf_counter() - started
 
         progress(0.97, "fitting ratings")
-        table = fit_ratings(store.game_results(settings, key))
+        table = scale_fit(settings, key)  # the anchors pinned once calibrated
         result = _result(
             cfg, test, table,
             evaluation_id=evaluation_id, candidate=candidate, opponent=opponent,
@@ -249,8 +250,8 @@ def _result(
 
 
 def config_ratings(config_key: str, *, settings: Settings | None = None) -> RatingTable:
-    """The rating table of a config key over every stored arena game."""
+    """The rating table of a config key over every stored arena game, the anchors pinned once calibrated."""
     from app.games.registry import game_for_key
 
     game_for_key(config_key)  # a clear error for an unknown or malformed key
-    return fit_ratings(store.game_results(settings or get_settings(), config_key))
+    return scale_fit(settings or get_settings(), config_key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.storage.base import Base, UTCDateTime
@@ -65,4 +65,22 @@ class ArenaGameRow(Base):
         CheckConstraint(f"purpose IN ({_in(GAME_PURPOSES)})", name="purpose_valid"),
         Index("ix_arena_games_config_key", "config_key", "id"),
         Index("ix_arena_games_evaluation_id", "evaluation_id"),
+    )
+
+
+class AnchorCalibrationRow(Base):
+    """The anchors' ratings among themselves, fitted once per game and versioned: the fixed points the rating
+    fit pins (``app.evaluation.scale``). ``ratings`` maps anchor name to Elo (``random`` = 0)."""
+
+    __tablename__ = "anchor_calibrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    config_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    ratings: Mapped[dict] = mapped_column(JSON, nullable=False)
+    games: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("config_key", "version", name="uq_anchor_calibrations_config_version"),
     )
