@@ -336,5 +336,8 @@ def _from_dict(data: Mapping[str, Any]) -> Recommendation:
         rule=data["rule"],
         evidence_ids=tuple(data["evidence_ids"]),
         model_id=data.get("model_id"),
-        limits={k: (float(v[0]), float(v[1])) for k, v in (data.get("limits") or {}).items()},
+        limits={
+            k: (-math.inf if low is None else float(low), math.inf if high is None else float(high))
+            for k, (low, high) in (data.get("limits") or {}).items()
+        },
     )

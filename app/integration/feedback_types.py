@@ -9,6 +9,7 @@ how to read the numbers: MULTIPLY the current value (``{"selfplay_games": 1.5}``
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -140,7 +141,8 @@ class Recommendation:
             "rule": self.rule,
             "evidence_ids": list(self.evidence_ids),
             "model_id": self.model_id,
-            "limits": {k: list(v) for k, v in self.limits.items()},
+            # JSON has no infinity: an open side is null.
+            "limits": {k: [x if math.isfinite(x) else None for x in v] for k, v in self.limits.items()},
         }
 
 

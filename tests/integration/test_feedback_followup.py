@@ -116,3 +116,17 @@ def test_a_rule_whose_changes_keep_failing_is_backed_off_for_a_while(fb):
     for _ in range(3):
         loop.cycle(val_loss=1.1)
     assert "loss_plateau" in loop.rules()  # its back-off is over
+
+
+def test_limits_survive_strict_json_and_the_stored_copy(fb):
+    import json
+
+    loop = Loop(fb)
+    for _ in range(4):
+        loop.cycle()
+    decay = loop.rules()["loss_plateau"]
+    data = json.loads(json.dumps(decay.to_dict(), allow_nan=False))  # what the API answers
+    assert data["limits"] == {"learning_rate": [2e-4, None]}
+    fb.mark_applied(decay)
+    stored = fb.mark_applied(decay.identity)  # found in the applied table, read back from JSON
+    assert stored.limits == decay.limits
