@@ -87,6 +87,7 @@ def test_ratings_are_fitted_over_stored_games(api, settings):
         "ratings": [],
         "unrated": [],
         "games": 0,
+        "pinned": {},  # no anchor calibration stored for this key
     }
     assert api.get("/api/ratings/chess_2p").status_code == 422
     assert api.get("/api/ratings/hex8").status_code == 422
