@@ -37,8 +37,8 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn/node log level.")] = "warning",
 ) -> None:
     """Start a node: the job API (OpenAPI at /docs) and a job runner sharing the data directory's database."""
-    from app.p2p.server import bind, default_slots
-    from app.p2p.server import serve as run_server
+    from app.web.server import bind, default_slots
+    from app.web.server import serve as run_server
 
     base = get_settings()
     overrides = {"host": host, "token": token, "node_id": node_id}

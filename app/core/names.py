@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_CONFIG_RE = re.compile(r"^(?P<board>[a-z][a-z0-9]*)_(?P<players>[1-9][0-9]*)p$")
-_MODEL_RE = re.compile(r"^(?P<config>[a-z][a-z0-9]*_[1-9][0-9]*p)_v(?P<version>[0-9]+)$")
+_BOARD = r"[a-z][a-z0-9]*"
+_PLAYERS = r"[1-9][0-9]*"
+_CONFIG_RE = re.compile(rf"^(?P<board>{_BOARD})_(?P<players>{_PLAYERS})p$")
+_MODEL_RE = re.compile(rf"^(?P<config>{_BOARD}_{_PLAYERS}p)_v(?P<version>[0-9]+)$")
+# The same shapes without group names, for validators that speak JSON Schema (API path and query parameters).
+CONFIG_KEY_PATTERN = rf"^{_BOARD}_{_PLAYERS}p$"
+MODEL_ID_PATTERN = rf"^{_BOARD}_{_PLAYERS}p_v[0-9]+$"
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,9 @@
 from fastapi.testclient import TestClient
 
 from app.p2p import store
-from app.p2p.api.main import create_app
 from app.p2p.schemas import JobCreate, error_summary
 from app.p2p.worker import format_error
+from app.web.main import create_app
 from tests.cli.zl import run_cli
 
 

@@ -5,10 +5,10 @@ from fastapi.testclient import TestClient
 
 from app.core.errors import InvalidConfig, JobNotFound
 from app.p2p import store
-from app.p2p.api.main import create_app
 from app.p2p.schemas import JobCreate
 from app.storage.db import get_engine
 from app.storage.models.jobs import JobRow
+from app.web.main import create_app
 from tests.cli.zl import run_cli
 
 

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from app.evaluation import store
 from app.evaluation.arena import PlayedGame
-from app.p2p.api.main import create_app
+from app.web.main import create_app
 from tests.cli.test_selfplay_play_cli import _register_tiny_model
 from tests.records.test_records import _random_game
 

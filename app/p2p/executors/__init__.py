@@ -1,6 +1,22 @@
 """Executors run claimed jobs: ``LocalExecutor`` (one subprocess per job) and ``RayExecutor`` (one Ray task per
 job). Both run the same worker code, which records the job's progress and outcome in the job table itself."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from app.core.config import Settings
 from app.p2p.executors.base import Executor, Exit
 
-__all__ = ["Executor", "Exit"]
+__all__ = ["Executor", "Exit", "build_executor"]
+
+
+def build_executor(settings: Settings, ray_address: str | None = None, **ray_init: Any) -> Executor:
+    """The executor of a node: Ray when ``ray_address`` names a cluster (or ``local``), else local subprocesses."""
+    if ray_address:
+        from app.p2p.executors.ray_executor import RayExecutor  # ray is heavy and optional
+
+        return RayExecutor(settings, ray_address, **ray_init)
+    from app.p2p.executors.local import LocalExecutor
+
+    return LocalExecutor(settings)

@@ -7,16 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
-from app.p2p.api.deps import SettingsDep
+from app.web.deps import ConfigKeyPath, ConfigKeyQuery, ModelIdPath, SettingsDep
 
 router = APIRouter(tags=["views"])
-
-CONFIG_KEY_PATTERN = r"^[a-z][a-z0-9]*_[1-9][0-9]*p$"
-MODEL_ID_PATTERN = r"^[a-z][a-z0-9]*_[1-9][0-9]*p_v[0-9]+$"
-ConfigKeyQuery = Annotated[str | None, Query(pattern=CONFIG_KEY_PATTERN, description="e.g. hex8_2p")]
-ModelIdPath = Annotated[str, Path(pattern=MODEL_ID_PATTERN, description="e.g. hex8_2p_v3")]
 
 
 @router.get("/models")
@@ -71,7 +66,7 @@ def feedback_recommendations(
 
 @router.get("/ratings/{config_key}")
 def ratings(
-    config_key: Annotated[str, Path(pattern=CONFIG_KEY_PATTERN, description="e.g. hex8_2p")],
+    config_key: ConfigKeyPath,
     settings: SettingsDep,
 ) -> Any:
     """Ratings of every player of a config key, fitted over all its stored arena games (anchor at 0)."""

@@ -3,7 +3,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from app.p2p.api.main import create_app
+from app.web.main import create_app
 
 
 @pytest.fixture

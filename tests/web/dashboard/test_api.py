@@ -13,10 +13,10 @@ from app.evaluation.config import EvalConfig
 from app.evaluation.ratings import fit_ratings
 from app.integration.lifecycle import ModelLifecycle
 from app.p2p import store as job_store
-from app.p2p.api.main import create_app
-from app.p2p.dashboard import loop
 from app.p2p.schemas import JobCreate
-from tests.dashboard.seed_history import KEY, OTHER_KEY, STRENGTH, Arena, evaluate, seed_history
+from app.web.dashboard import loop
+from app.web.main import create_app
+from tests.web.dashboard.seed_history import KEY, OTHER_KEY, STRENGTH, Arena, evaluate, seed_history
 
 TOKEN = "api-test-token"
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from typing import Any
 
 import uvicorn
 
 from app.core.config import Settings
 from app.core.errors import ZeroloopError
-from app.p2p.api.main import create_app
-from app.p2p.executors.base import Executor
-from app.p2p.executors.local import LocalExecutor
+from app.p2p.executors import build_executor
 from app.p2p.node import Node
+from app.web.main import create_app
 
 
 class PortUnavailable(ZeroloopError, OSError):
@@ -23,14 +21,6 @@ class PortUnavailable(ZeroloopError, OSError):
 
 def default_slots() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
-
-
-def build_executor(settings: Settings, ray_address: str | None = None, **ray_init: Any) -> Executor:
-    if ray_address:
-        from app.p2p.executors.ray_executor import RayExecutor
-
-        return RayExecutor(settings, ray_address, **ray_init)
-    return LocalExecutor(settings)
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -6,8 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from app.p2p.api.deps import SettingsDep
-from app.p2p.api.routes.views import ConfigKeyQuery
+from app.web.deps import ConfigKeyQuery, SettingsDep
 
 router = APIRouter(tags=["games"])
 GAME_ID_PATTERN = r"^(arena|selfplay):[0-9]+$"

@@ -5,8 +5,8 @@ from fastapi.testclient import TestClient
 
 from app.core.config import Settings
 from app.p2p import store
-from app.p2p.api.main import create_app
 from app.p2p.schemas import JobCreate
+from app.web.main import create_app
 
 TOKEN = "s3cret-token"
 

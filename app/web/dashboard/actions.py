@@ -11,9 +11,9 @@ from sqlalchemy import select
 from app.core.config import Settings
 from app.evaluation.config import EvalResult
 from app.integration.lifecycle import ModelLifecycle, ModelStage
-from app.p2p.dashboard.schemas import PromoteResult, RollbackResult
 from app.storage.db import session_scope
 from app.storage.models.evaluation import EvaluationRow
+from app.web.dashboard.schemas import PromoteResult, RollbackResult
 
 SOURCE = "dashboard"
 _EVIDENCE_STAGES = (ModelStage.STAGING, ModelStage.PRODUCTION)

@@ -7,13 +7,12 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from app.p2p import jobtypes, paths, store
-from app.p2p.api.deps import NodeDep, SettingsDep
 from app.p2p.schemas import JOB_TYPE_PATTERN, JobCreate, JobPublic, JobsPublic, JobState, JobTypePublic
+from app.web.deps import ConfigKeyQuery, NodeDep, SettingsDep
 
 router = APIRouter(tags=["jobs"])
 
 JobId = Annotated[str, Path(min_length=1, max_length=64, description="The job's id, as submit returned it.")]
-CONFIG_KEY_PATTERN = r"^[a-z][a-z0-9]*_[1-9][0-9]*p$"
 
 
 def _json(model: BaseModel, status_code: int = 200) -> Response:
@@ -35,7 +34,7 @@ def list_jobs(
     settings: SettingsDep,
     state: JobState | None = None,
     type: Annotated[str | None, Query(pattern=JOB_TYPE_PATTERN)] = None,
-    config_key: Annotated[str | None, Query(pattern=CONFIG_KEY_PATTERN, description="e.g. hex8_2p")] = None,
+    config_key: ConfigKeyQuery = None,
     limit: Annotated[int, Query(ge=1, le=store.MAX_LIST)] = 100,
     offset: Annotated[int, Query(ge=0, le=store.MAX_OFFSET)] = 0,
 ) -> JobsPublic:

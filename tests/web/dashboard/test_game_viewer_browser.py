@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.dashboard.test_browser import browser, node, page, sign_in  # noqa: F401 - module fixtures
+from tests.web.dashboard.test_browser import browser, node, page, sign_in  # noqa: F401 - module fixtures
 
 
 def test_games_list_opens_a_game_and_steps_through_it(node, page):  # noqa: F811

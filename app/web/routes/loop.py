@@ -1,4 +1,4 @@
-"""Read-only views of the loop per config key, for the dashboard and scripts (see ``app.p2p.dashboard.loop``).
+"""Read-only views of the loop per config key, for the dashboard and scripts (see ``app.web.dashboard.loop``).
 
 The service module is imported inside each route, as in ``views``: the node starts and runs jobs without the
 evaluation and integration layers it reads.
@@ -8,28 +8,25 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
-from app.p2p.api.deps import SettingsDep
-from app.p2p.api.routes.views import CONFIG_KEY_PATTERN, ConfigKeyQuery, ModelIdPath
-from app.p2p.dashboard.schemas import (
+from app.p2p.store import MAX_OFFSET
+from app.web.dashboard.schemas import (
     AppliedRecommendationsPublic,
     ConfigDetail,
     ConfigsPublic,
     GateDecisionsPublic,
     TrainingCurves,
 )
-from app.p2p.store import MAX_OFFSET
+from app.web.deps import ConfigKeyPath, ConfigKeyQuery, ModelIdPath, SettingsDep
 
 router = APIRouter(tags=["loop"])
-
-ConfigKeyPath = Annotated[str, Path(pattern=CONFIG_KEY_PATTERN, description="e.g. hex8_2p")]
 
 
 @router.get("/configs")
 def list_configs(settings: SettingsDep) -> ConfigsPublic:
     """Every config key with anything recorded: its production model, models per stage, jobs, games."""
-    from app.p2p.dashboard import loop
+    from app.web.dashboard import loop
 
     data = loop.overview(settings)
     return ConfigsPublic(data=data, count=len(data))
@@ -38,7 +35,7 @@ def list_configs(settings: SettingsDep) -> ConfigsPublic:
 @router.get("/configs/{config_key}")
 def get_config(config_key: ConfigKeyPath, settings: SettingsDep) -> ConfigDetail:
     """The models of a config key by generation with their ratings and confidence intervals, and the anchors."""
-    from app.p2p.dashboard import loop
+    from app.web.dashboard import loop
 
     return loop.config_detail(settings, config_key)
 
@@ -60,7 +57,7 @@ def gate_decisions(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> GateDecisionsPublic:
     """Evaluations (gate decisions) newest first, with the SPRT's LLR path, games, score and stage changes."""
-    from app.p2p.dashboard import loop
+    from app.web.dashboard import loop
 
     data, count = loop.gate_decisions(
         settings, config_key, candidate=candidate, purpose=purpose, limit=limit, offset=offset
@@ -71,7 +68,7 @@ def gate_decisions(
 @router.get("/models/{model_id}/training")
 def training_curves(model_id: ModelIdPath, settings: SettingsDep) -> TrainingCurves:
     """Per-epoch training metrics of a model, its data shards and hyperparameters."""
-    from app.p2p.dashboard import loop
+    from app.web.dashboard import loop
 
     return loop.training_curves(settings, model_id)
 
@@ -83,7 +80,7 @@ def applied_recommendations(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AppliedRecommendationsPublic:
     """Recommendations that were acted on, newest first."""
-    from app.p2p.dashboard import loop
+    from app.web.dashboard import loop
 
     data, count = loop.applied_recommendations(settings, config_key, limit=limit)
     rules = loop.rule_standings(settings, config_key) if config_key is not None else []

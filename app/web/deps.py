@@ -1,14 +1,16 @@
-"""The ``Annotated`` dependencies routes take: the node's settings, the node itself and the token check."""
+"""The ``Annotated`` dependencies routes take: the node's settings, the node itself, the token check and the
+shapes of config keys and model ids in paths and queries."""
 
 from __future__ import annotations
 
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.core.config import Settings
+from app.core.names import CONFIG_KEY_PATTERN, MODEL_ID_PATTERN
 from app.p2p.node import Node
 
 _bearer = HTTPBearer(
@@ -26,6 +28,11 @@ def get_node(request: Request) -> Node | None:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 NodeDep = Annotated[Node | None, Depends(get_node)]
+
+# Names in paths and queries, checked against the shapes ``app.core.names`` parses (malformed: 422).
+ConfigKeyPath = Annotated[str, Path(pattern=CONFIG_KEY_PATTERN, description="e.g. hex8_2p")]
+ConfigKeyQuery = Annotated[str | None, Query(pattern=CONFIG_KEY_PATTERN, description="e.g. hex8_2p")]
+ModelIdPath = Annotated[str, Path(pattern=MODEL_ID_PATTERN, description="e.g. hex8_2p_v3")]
 
 
 def require_token(

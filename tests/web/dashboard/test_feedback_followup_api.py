@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from app.core.config import Settings
 from app.integration.feedback import FeedbackType, PipelineFeedback
-from app.p2p.api.main import create_app
+from app.web.main import create_app
 
 KEY = "hex6_2p"
 

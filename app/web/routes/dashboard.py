@@ -3,12 +3,13 @@ JSON API (which does demand the token) for it."""
 
 from __future__ import annotations
 
+from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, status
 from fastapi.responses import FileResponse
 
-from app.p2p.dashboard import STATIC_DIR
+STATIC_DIR = FilePath(__file__).resolve().parent.parent / "static"
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 

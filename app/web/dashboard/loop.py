@@ -27,7 +27,13 @@ from app.games.registry import game_for_key
 from app.integration.feedback import PipelineFeedback
 from app.integration.lifecycle import ModelLifecycle, ModelStage, allowed_transitions
 from app.p2p import store as job_store
-from app.p2p.dashboard.schemas import (
+from app.p2p.schemas import JobState
+from app.storage.db import session_scope
+from app.storage.models.evaluation import ArenaGameRow, EvaluationRow
+from app.storage.models.feedback import AppliedRecommendationRow, FeedbackEventRow
+from app.storage.models.jobs import JobRow
+from app.storage.models.lifecycle import ModelRow
+from app.web.dashboard.schemas import (
     AppliedRecommendation,
     ConfigDetail,
     ConfigSummary,
@@ -39,12 +45,6 @@ from app.p2p.dashboard.schemas import (
     TrainingCurves,
     Verdict,
 )
-from app.p2p.schemas import JobState
-from app.storage.db import session_scope
-from app.storage.models.evaluation import ArenaGameRow, EvaluationRow
-from app.storage.models.feedback import AppliedRecommendationRow, FeedbackEventRow
-from app.storage.models.jobs import JobRow
-from app.storage.models.lifecycle import ModelRow
 
 MAX_EPOCHS = 10_000
 TRAINING_JOBS_SCANNED = 200

@@ -3,13 +3,10 @@ as in ``views``)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Path
-
-from app.p2p.api.deps import SettingsDep
-from app.p2p.api.routes.views import CONFIG_KEY_PATTERN, ModelIdPath
-from app.p2p.dashboard.schemas import PromoteRequest, PromoteResult, RollbackRequest, RollbackResult
+from app.web.dashboard.schemas import PromoteRequest, PromoteResult, RollbackRequest, RollbackResult
+from app.web.deps import ConfigKeyPath, ModelIdPath, SettingsDep
 
 router = APIRouter(tags=["lifecycle"])
 
@@ -21,18 +18,18 @@ def promote_model(model_id: ModelIdPath, body: PromoteRequest, settings: Setting
     STAGING and PRODUCTION carry the evidence of the model's latest finished evaluation. A move the transition
     table forbids is 409.
     """
-    from app.p2p.dashboard import actions
+    from app.web.dashboard import actions
 
     return actions.promote(settings, model_id, body.stage, reason=body.reason)
 
 
 @router.post("/configs/{config_key}/rollback")
 def rollback(
-    config_key: Annotated[str, Path(pattern=CONFIG_KEY_PATTERN, description="e.g. hex8_2p")],
+    config_key: ConfigKeyPath,
     body: RollbackRequest,
     settings: SettingsDep,
 ) -> RollbackResult:
     """Put the previous production model of a config key back into PRODUCTION; 404 when there is none."""
-    from app.p2p.dashboard import actions
+    from app.web.dashboard import actions
 
     return actions.rollback(settings, config_key, reason=body.reason)

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from app.p2p import nodes
-from app.p2p.api.deps import NodeDep, SettingsDep
 from app.p2p.schemas import ClusterStatus
+from app.web.deps import NodeDep, SettingsDep
 
 router = APIRouter(tags=["cluster"])
 health_router = APIRouter(tags=["cluster"])

@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 
 from app.core.config import Settings
 from tests.conftest import require
-from tests.dashboard.seed_history import SeededHistory, seed_history
 from tests.p2p.nodeproc import NodeProcess
+from tests.web.dashboard.seed_history import SeededHistory, seed_history
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

@@ -12,11 +12,11 @@ from fastapi.responses import JSONResponse
 
 from app.core.config import Settings, get_settings
 from app.core.errors import ZeroloopError, http_status
-from app.p2p.api.deps import require_token
-from app.p2p.api.routes import actions, cluster, dashboard, games, jobs, loop, views
 from app.p2p.jobtypes import JobConfigInvalid, JobTypeUnavailable
 from app.p2p.metrics import JobMetrics
 from app.p2p.node import Node
+from app.web.deps import require_token
+from app.web.routes import actions, cluster, dashboard, games, jobs, loop, views
 
 VERSION = "0.1.0"
 
