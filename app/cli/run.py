@@ -30,19 +30,19 @@ def run(
     """Train CONFIG_KEY by self-play; run it again to continue where it stopped."""
     from app.core.config import get_settings
     from app.integration.pipeline import Pipeline
+    from app.p2p.local_jobs import LocalJobs
 
     settings = get_settings()
-    jobs = _node_client(node, token) if node else None
     view = _View()
     console.print(
         f"[bold]zeroloop run {config_key}[/]: {cycles} cycles, data in {settings.home.resolve()}"
         + (f", jobs on {node}" if node else ", jobs in local subprocesses")
     )
     with (
-        Pipeline(config_key, settings=settings, jobs=jobs, on_event=view.on_event) as pipeline,
+        _node_client(node, token) if node else LocalJobs(settings, slots=1) as jobs,
         view.progress,
     ):
-        pipeline.run(cycles)
+        Pipeline(config_key, settings=settings, jobs=jobs, on_event=view.on_event).run(cycles)
     _final_report(settings, config_key)
 
 
@@ -136,8 +136,8 @@ def _cycle_line(s: dict) -> str:
     changes = "; ".join(f"{c['action']} {c['changes']}" for c in s.get("changes", [])) or "-"
     colour = "green" if s["decision"] == "promoted" else "yellow"
     return (
-        f"[bold]cycle {s['cycle']}[/] {s['candidate']} | loss {_fmt(s.get('train_loss'), '.3f')} train / "
-        f"{_fmt(s.get('val_loss'), '.3f')} val | vs {s.get('opponent')} {_fmt(s.get('elo_delta'), '+.0f')} "
+        f"[bold]cycle {s['cycle']}[/] {s['candidate']} | loss {_fmt(s.get('train/loss'), '.3f')} train / "
+        f"{_fmt(s.get('val/loss'), '.3f')} val | vs {s.get('opponent')} {_fmt(s.get('elo_delta'), '+.0f')} "
         f"[{_fmt(lo, '+.0f')}, {_fmt(hi, '+.0f')}] | Elo {_fmt(s.get('elo'))} [{_fmt(anchored[0])}, "
         f"{_fmt(anchored[1])}] (anchors: {anchors or '-'}) | [{colour}]{s['decision']}[/] | feedback applied: {changes}"
     )

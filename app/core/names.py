@@ -1,9 +1,11 @@
-"""Config keys (``hex8_2p``) and model ids (``hex8_2p_v3``): parsed here and nowhere else."""
+"""Config keys (``hex8_2p``), model ids (``hex8_2p_v3``) and player names (``rollout_mcts_200``): parsed here and
+nowhere else."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 _BOARD = r"[a-z][a-z0-9]*"
 _PLAYERS = r"[1-9][0-9]*"
@@ -61,3 +63,92 @@ def model_id(config_key_: str, version: int) -> str:
     if version < 0:
         raise ValueError(f"model version must be >= 0, got {version}")
     return f"{config_key_}_v{version}"
+
+
+# -- players ----------------------------------------------------------------------------------------------------
+# A player name is what sits at an arena table and what a rating belongs to. Anchors (``random``,
+# ``rollout_mcts_<n>``) have no network and a strength that never changes; ``uniform_mcts_<n>`` is generation 0 of a
+# pipeline (MCTS with uniform priors and zero values: only as strong as its budget, so not an anchor); ``uniform``
+# without a budget is that player at whatever budget the caller searches with; ``production`` stands for the
+# config key's production model until it is resolved to its model id.
+
+RANDOM = "random"
+PRODUCTION = "production"
+UNIFORM = "uniform"
+DEFAULT_ANCHORS = (RANDOM, "rollout_mcts_50", "rollout_mcts_200")
+_BUDGET_RE = re.compile(r"^(?P<kind>rollout_mcts|uniform_mcts)_(?P<n>[1-9][0-9]*)$")
+PLAYER_FORMS = (
+    "'random', 'rollout_mcts_<simulations>', 'uniform_mcts_<simulations>', 'production' or a model id such as "
+    "'hex8_2p_v3'"
+)
+
+
+class PlayerKind(StrEnum):
+    RANDOM = "random"
+    ROLLOUT = "rollout_mcts"
+    UNIFORM = "uniform_mcts"
+    PRODUCTION = "production"
+    MODEL = "model"
+
+
+@dataclass(frozen=True, slots=True)
+class Player:
+    """A parsed player name; ``str(player)`` gives the name back."""
+
+    kind: PlayerKind
+    simulations: int | None = None  # the fixed budget of rollout_mcts / uniform_mcts (None: bare 'uniform')
+    model: ModelId | None = None
+
+    def __str__(self) -> str:
+        if self.kind is PlayerKind.MODEL:
+            return str(self.model)
+        if self.kind in (PlayerKind.ROLLOUT, PlayerKind.UNIFORM):
+            return UNIFORM if self.simulations is None else f"{self.kind.value}_{self.simulations}"
+        return self.kind.value
+
+    @property
+    def is_anchor(self) -> bool:
+        return self.kind in (PlayerKind.RANDOM, PlayerKind.ROLLOUT)
+
+    @property
+    def has_network(self) -> bool:
+        return self.kind in (PlayerKind.MODEL, PlayerKind.PRODUCTION)
+
+
+def parse_player(name: str, *, config_key: str | None = None, allow_production: bool = True) -> Player:
+    """The player a name stands for; ``ValueError`` naming the valid forms for anything else, and for a model of
+    another config key than ``config_key`` (when given)."""
+    if name == RANDOM:
+        return Player(PlayerKind.RANDOM)
+    if name == UNIFORM:
+        return Player(PlayerKind.UNIFORM)
+    if name == PRODUCTION and allow_production:
+        return Player(PlayerKind.PRODUCTION)
+    m = _BUDGET_RE.match(name) if isinstance(name, str) else None
+    if m:
+        return Player(PlayerKind(m["kind"]), simulations=int(m["n"]))
+    try:
+        model = parse_model_id(name)
+    except ValueError:
+        forms = PLAYER_FORMS if allow_production else PLAYER_FORMS.replace("'production' or ", "")
+        raise ValueError(f"unknown player {name!r}; a player is {forms}") from None
+    if config_key is not None and model.config_key != config_key:
+        raise ValueError(f"model {name!r} plays {model.config_key}, not {config_key}")
+    return Player(PlayerKind.MODEL, model=model)
+
+
+def is_anchor(name: str) -> bool:
+    """True for the fixed-strength players a rating scale is pinned to: random and rollout_mcts_<n>."""
+    try:
+        return parse_player(name).is_anchor
+    except ValueError:
+        return False
+
+
+def uniform_player(num_simulations: int) -> str:
+    """The rating identity of generation 0 at a budget: MCTS with uniform priors and zero values."""
+    return str(Player(PlayerKind.UNIFORM, simulations=num_simulations))
+
+
+def rollout_player(num_simulations: int) -> str:
+    return str(Player(PlayerKind.ROLLOUT, simulations=num_simulations))

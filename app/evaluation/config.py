@@ -8,8 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.errors import InvalidConfig
-from app.core.names import config_key
-from app.evaluation.players import DEFAULT_ANCHORS, PRODUCTION, check_name, is_anchor
+from app.core.names import DEFAULT_ANCHORS, PRODUCTION, config_key, is_anchor
+from app.evaluation.players import check_name
 from app.evaluation.sprt import Decision, check_error_rates
 
 

@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from app.core.config import Settings, get_settings
 from app.core.errors import InvalidConfig
+from app.core.names import DEFAULT_ANCHORS, is_anchor
 from app.core.progress import ProgressFn, no_progress
 from app.evaluation import store
-from app.evaluation.players import DEFAULT_ANCHORS, is_anchor
 from app.evaluation.ratings import RatingTable, fit_ratings
 from app.storage.base import utcnow
 from app.storage.db import session_scope

@@ -68,7 +68,7 @@ class FeedbackThresholds(BaseSettings):
     pause_after_failures: int = Field(
         default=3, ge=1, description="Consecutive failures that pause a config."
     )
-    # Floors and ceilings: a tuning rule never moves its knob past them (the pipeline's BOUNDS still apply).
+    # Floors and ceilings: a tuning rule never moves its knob past them (CycleSettings' field bounds still apply).
     lr_floor: float = Field(
         default=2e-4, gt=0, description="DECAY_LEARNING_RATE stops at this learning rate."
     )

@@ -1,7 +1,6 @@
 """What the feedback loop records (``FeedbackEvent``) and what it answers (``Recommendation``).
 
-A recommendation's ``changes`` name the parameters the pipeline uses (``selfplay_games``, ``epochs``,
-``learning_rate``, ``num_simulations``, ``replay_window``, ``batch_size``, ``retry_delay_s``); ``kind`` says
+A recommendation's ``changes`` name the knobs of ``CycleSettings`` (or ``retry_delay_s``); ``kind`` says
 how to read the numbers: MULTIPLY the current value (``{"selfplay_games": 1.5}`` = 50% more games) or SET it
 (``{"retry_delay_s": 60}``). ``Recommendation.apply`` does exactly that to a config mapping.
 """
@@ -15,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any
+
+from app.integration.pipeline_config import CycleSettings
 
 
 class FeedbackType(StrEnum):
@@ -34,6 +35,20 @@ class FeedbackType(StrEnum):
         except ValueError:
             valid = ", ".join(t.value for t in cls)
             raise ValueError(f"unknown feedback type {value!r}; valid types: {valid}") from None
+
+
+# TRAINING_COMPLETE metrics use the seed's names ("loss", "accuracy"); the training stage reports grouped names
+# ("train/loss", "val/policy_accuracy"). This is the one translation between the two.
+TRAINING_METRICS: Mapping[str, str] = {
+    "loss": "train/loss",
+    "policy_loss": "train/policy_loss",
+    "value_loss": "train/value_loss",
+    "accuracy": "train/policy_accuracy",
+    "val_loss": "val/loss",
+    "val_policy_loss": "val/policy_loss",
+    "val_value_loss": "val/value_loss",
+    "val_accuracy": "val/policy_accuracy",
+}
 
 
 class Action(StrEnum):
@@ -62,8 +77,8 @@ class Priority(IntEnum):
     CRITICAL = 4
 
 
-# Parameters counted in whole units; a multiplied value is rounded and kept at least 1.
-INTEGER_PARAMETERS = frozenset({"selfplay_games", "epochs", "num_simulations", "replay_window", "batch_size"})
+# Knobs counted in whole units; a multiplied value is rounded and kept at least 1.
+INTEGER_PARAMETERS = CycleSettings.integer_parameters()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """The Pipeline: Selfplay → Training → Evaluation → Promotion → Production, with the feedback loop.
 
-Every stage runs as a job through a ``JobClient``: the in-process ``LocalJobs`` by default (no server), or a node
-(``P2PIntegration``) — the same code path either way. Cycle and step state lives in the database, and every
+Every stage runs as a job through the ``JobClient`` the caller passes: ``LocalJobs`` (in-process, no server) or a
+node (``P2PIntegration``) — the same code path either way. Cycle and step state lives in the database, and every
 side effect after a job (registration, feedback, promotion) checks what is already done first, so killing the
 process at any moment and running again continues from the last finished step: no step redone, no model
 promoted twice, no shard lost.
@@ -12,30 +12,30 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
+
+from pydantic import BaseModel
 
 from app.core.config import Settings, get_settings
 from app.core.errors import ModelNotFound, ZeroloopError
+from app.core.jobs import JobClient
+from app.core.names import UNIFORM, parse_config_key, uniform_player
 from app.core.names import model_id as make_model_id
-from app.core.names import parse_config_key
+from app.evaluation.config import EvalResult
+from app.integration import pipeline_stages as stages
 from app.integration.feedback import PipelineFeedback
 from app.integration.feedback_types import Action, FeedbackType, Recommendation
 from app.integration.lifecycle import ModelLifecycle, ModelStage
 from app.integration.pipeline_config import CycleSettings, PipelineConfig, defaults_for
 from app.integration.pipeline_state import Cycle, PipelineState
+from app.training.config import TrainResult
 
 STEPS = ("selfplay", "training", "evaluation", "promotion")
-UNIFORM = "uniform"
 MAX_RETRY_DELAY_S = 30.0
 
 
 class PipelineStopped(ZeroloopError):
     """The pipeline stopped cleanly: a step kept failing, or the feedback loop paused the config key."""
-
-
-class JobClient(Protocol):
-    def submit(self, job_type: str, config: dict[str, Any]) -> str: ...
-    def status(self, job_id: str) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,6 @@ class PipelineEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def uniform_player(num_simulations: int) -> str:
-    """Rating identity of the generation-0 player: MCTS with uniform priors and zero values."""
-    return f"uniform_mcts_{num_simulations}"
-
-
 class Pipeline:
     def __init__(
         self,
@@ -62,7 +57,7 @@ class Pipeline:
         *,
         settings: Settings | None = None,
         config: PipelineConfig | None = None,
-        jobs: JobClient | None = None,
+        jobs: JobClient,
         on_event: Callable[[PipelineEvent], None] | None = None,
         poll_s: float = 0.25,
     ):
@@ -77,23 +72,12 @@ class Pipeline:
         self.lifecycle = ModelLifecycle(self.settings)
         self.feedback = PipelineFeedback(self.settings)
         self.state = PipelineState(self.settings, config_key)
-        self._own_jobs = jobs is None
-        self._jobs = jobs
+        self.jobs = jobs  # the caller's: it opens and closes it (LocalJobs in-process, P2PIntegration a node)
         self._emit = on_event or (lambda event: None)
         self.poll_s = poll_s
 
-    @property
-    def jobs(self) -> JobClient:
-        if self._jobs is None:
-            from app.p2p.local_jobs import LocalJobs
-
-            self._jobs = LocalJobs(self.settings, slots=1)
-        return self._jobs
-
     def close(self) -> None:
-        if self._own_jobs and self._jobs is not None:
-            self._jobs.close()
-            self._jobs = None
+        """Nothing of the pipeline's own to release: the job client is the caller's to close."""
 
     def __enter__(self) -> Pipeline:
         return self
@@ -119,16 +103,20 @@ class Pipeline:
         settings = CycleSettings(**cycle.settings)
         self._emit(PipelineEvent("cycle_start", number, data={"settings": cycle.settings, "cycle": cycle}))
         try:
+            game = {"board_type": self.board_type, "num_players": self.num_players}
             selfplay = self._job_step(
-                cycle, "selfplay", "selfplay", lambda s: self._selfplay_config(cycle, s)
+                cycle, "selfplay", lambda s: stages.selfplay_config(self.config, cycle, s, **game)
             )
             self._register_candidate(cycle, settings)
+            parent = self._parent(cycle)
             training = self._job_step(
-                cycle, "training", "training", lambda s: self._training_config(cycle, s, selfplay)
+                cycle,
+                "training",
+                lambda s: stages.training_config(self.config, cycle, s, selfplay, parent=parent, **game),
             )
             self._after_training(cycle, training)
             evaluation = self._job_step(
-                cycle, "evaluation", "evaluation", lambda s: self._evaluation_config(cycle, s)
+                cycle, "evaluation", lambda s: stages.evaluation_config(self.config, cycle, s, **game)
             )
             self._after_evaluation(cycle, evaluation)
             decision = self._promotion(cycle, evaluation)
@@ -136,7 +124,7 @@ class Pipeline:
             self.state.finish_cycle(number, status="failed", error=str(exc))
             self._emit(PipelineEvent("stopped", number, message=str(exc)))
             raise
-        summary = _summary(cycle, selfplay, training, evaluation, decision)
+        summary = stages.cycle_summary(cycle, selfplay, training, evaluation, decision)
         self.state.finish_cycle(number, status="done", summary=summary)
         self._emit(PipelineEvent("cycle_done", number, data=summary))
 
@@ -201,29 +189,31 @@ class Pipeline:
 
     # -- jobs ----------------------------------------------------------------------------------------------
 
-    def _job_step(
-        self, cycle: Cycle, step: str, job_type: str, make_config: Callable[[CycleSettings], dict]
-    ) -> dict[str, Any]:
-        """Run one stage as a job (or pick up the job an earlier run submitted); retry as recommended."""
+    def _job_step(self, cycle: Cycle, step: str, make_config: Callable[[CycleSettings], BaseModel]) -> Any:
+        """Run one stage as a job (or pick up the job an earlier run submitted); retry as recommended.
+
+        Returns the stage's result model (``stages.STAGE_RESULTS[step]``), validated from the job table.
+        """
         number = cycle.cycle
+        result_type = stages.STAGE_RESULTS[step]
         row = self.state.step(number, step)
         if row is not None and row.status == "done":
-            return row.result
+            return result_type.model_validate(row.result)
         settings = CycleSettings(**cycle.settings)
         attempts = row.attempts if row else 0
         job_id = row.job_id if row is not None and row.status == "submitted" else None
         self._emit(PipelineEvent("step_start", number, step))
         while True:
             if job_id is None:
-                job_id = self.jobs.submit(job_type, make_config(settings))
+                job_id = self.jobs.submit(step, stages.job_config(make_config(settings)))
                 attempts += 1
                 self.state.save_step(number, step, status="submitted", job_id=job_id, attempts=attempts)
             job = self._wait(number, step, job_id)
             state = _state(job)
             if state == "succeeded":
-                result = dict(job.result or {})
-                self.state.save_step(number, step, status="done", result=result)
-                self._emit(PipelineEvent("step_done", number, step, 1.0, data=result))
+                result = result_type.model_validate(job.result or {})
+                self.state.save_step(number, step, status="done", result=job.result)
+                self._emit(PipelineEvent("step_done", number, step, 1.0, data=dict(job.result)))
                 return result
             error = job.error or f"job {job_id} was {state}"
             self.state.save_step(number, step, status="failed", attempts=attempts, error=error)
@@ -273,17 +263,13 @@ class Pipeline:
 
     # -- stage configs -------------------------------------------------------------------------------------
 
-    def _player(self, cycle: Cycle) -> str:
-        """The model that plays selfplay and is the gate's opponent: production when the cycle began."""
-        return UNIFORM if cycle.opponent.startswith("uniform_mcts_") else cycle.opponent
-
     def _parent(self, cycle: Cycle) -> str:
         """The network the candidate is trained from (``UNIFORM``: fresh weights); see ``train_from``.
 
         After a rollback the trainer restarts from the restored production model: the line of candidates that
         led to the regression is abandoned.
         """
-        player = self._player(cycle)
+        player = stages.playing_model(cycle)
         if self.config.train_from == "production" or any(c["action"] == "rollback" for c in cycle.changes):
             return player
         previous = self.state.cycle(cycle.cycle - 1)
@@ -294,70 +280,6 @@ class Pipeline:
         except ModelNotFound:
             return player
         return model.model_id if model.artifact_path else player
-
-    def _base(self) -> dict[str, Any]:
-        return {"board_type": self.board_type, "num_players": self.num_players}
-
-    def _selfplay_config(self, cycle: Cycle, s: CycleSettings) -> dict[str, Any]:
-        return {
-            **self._base(),
-            "games": s.selfplay_games,
-            "model_id": self._player(cycle),
-            "num_simulations": s.num_simulations,
-            "parallel_games": self.config.parallel_games,
-            "temperature_moves": self.config.temperature_moves,
-            "value_q_weight": self.config.value_q_weight,
-            "gumbel": self.config.gumbel,
-            **self._selfplay_extras(),
-            "seed": self.config.seed * 1000 + cycle.cycle,
-            "shard_name": f"cycle{cycle.cycle:04d}",
-        }
-
-    def _selfplay_extras(self) -> dict[str, Any]:
-        """Settings sent only when changed from their defaults, so jobs stored before them read the same."""
-        extras: dict[str, Any] = {}
-        if self.config.solver:
-            extras["solver"] = True
-        if self.config.full_search_fraction < 1:
-            extras["full_search_fraction"] = self.config.full_search_fraction
-            extras["cheap_simulations"] = self.config.cheap_simulations
-        return extras
-
-    def _training_config(self, cycle: Cycle, s: CycleSettings, selfplay: dict[str, Any]) -> dict[str, Any]:
-        parent = self._parent(cycle)
-        config = {
-            **self._base(),
-            "epochs": s.epochs,
-            "batch_size": s.batch_size,
-            "learning_rate": s.learning_rate,
-            "replay_window": s.replay_window,
-            "output_model_id": cycle.candidate_model_id,
-            "seed": self.config.seed * 1000 + cycle.cycle,
-        }
-        if self.config.sample_reuse is not None:
-            config["samples"] = max(1, round(int(selfplay.get("positions") or 0) * self.config.sample_reuse))
-        if parent == UNIFORM:
-            config.update(init="scratch", net=self.config.net)
-        else:
-            config["parent_model_id"] = parent
-        return config
-
-    def _evaluation_config(self, cycle: Cycle, s: CycleSettings) -> dict[str, Any]:
-        return {
-            **self._base(),
-            "candidate": cycle.candidate_model_id,
-            "opponent": cycle.opponent,
-            "max_games": self.config.gate_max_games,
-            "elo0": self.config.gate_elo0,
-            "elo1": self.config.gate_elo1,
-            "alpha": self.config.gate_alpha,
-            "beta": self.config.gate_beta,
-            "num_simulations": s.num_simulations,
-            "anchors": self.config.anchors,
-            "anchors_games": self.config.anchors_games,
-            "seed": self.config.seed * 1000 + cycle.cycle,
-            "purpose": "gate",
-        }
 
     # -- side effects after jobs (each idempotent) ---------------------------------------------------------
 
@@ -378,75 +300,62 @@ class Pipeline:
             reason=f"pipeline cycle {cycle.cycle}",
         )
 
-    def _after_training(self, cycle: Cycle, training: dict[str, Any]) -> None:
+    def _after_training(self, cycle: Cycle, training: TrainResult) -> None:
         candidate = cycle.candidate_model_id
         model = self.lifecycle.get_model(candidate)
         if model.stage is ModelStage.TRAINING:
-            final = training.get("final", {})
             self.lifecycle.update_model(
                 candidate,
-                artifact_path=training["checkpoint_path"],
-                sha256=training["sha256"],
-                metrics={k.replace("/", "_"): v for k, v in final.items()},
+                artifact_path=training.checkpoint_path,
+                sha256=training.sha256,
+                metrics=dict(training.final),
                 metadata={
-                    "shards": training.get("shards", []),
-                    "positions": training.get("positions"),
-                    "history": training.get("history", []),
-                    "samples_per_s": training.get("samples_per_s"),
+                    "shards": training.shards,
+                    "positions": training.positions,
+                    "history": training.history,
+                    "samples_per_s": training.samples_per_s,
                 },
             )
         if not self._recorded(candidate, FeedbackType.TRAINING_COMPLETE):
             self.feedback.record(
-                FeedbackType.TRAINING_COMPLETE, model_id=candidate, metrics=_training_metrics(training)
+                FeedbackType.TRAINING_COMPLETE, model_id=candidate, metrics=stages.training_feedback(training)
             )
         if model.stage is ModelStage.TRAINING:
             self.lifecycle.promote_model(candidate, ModelStage.EVALUATION, reason="training finished")
 
-    def _after_evaluation(self, cycle: Cycle, evaluation: dict[str, Any]) -> None:
+    def _after_evaluation(self, cycle: Cycle, evaluation: EvalResult) -> None:
         candidate = cycle.candidate_model_id
         if self._recorded(candidate, FeedbackType.EVALUATION_RESULT):
             return
-        metrics = {
-            "elo_delta": evaluation["elo_delta"],
-            "elo_ci_low": evaluation["elo_ci_low"],
-            "elo_ci_high": evaluation["elo_ci_high"],
-            "games": evaluation["games"],
-            "llr": evaluation["llr"],
-            "score": evaluation["score"],
-            "win_rate": evaluation["score"],
-        }
-        rating = evaluation.get("candidate_rating")
-        if rating:
-            metrics["elo"] = rating["elo"]
         self.feedback.record(
             FeedbackType.EVALUATION_RESULT,
             model_id=candidate,
-            metrics={k: float(v) for k, v in metrics.items() if v is not None},
-            context={"opponent": evaluation["opponent"], "decision": evaluation["decision"]},
+            metrics=stages.evaluation_feedback(evaluation),
+            context={"opponent": evaluation.opponent, "decision": evaluation.decision},
         )
 
-    def _promotion(self, cycle: Cycle, evaluation: dict[str, Any]) -> str:
+    def _promotion(self, cycle: Cycle, evaluation: EvalResult) -> str:
         number, candidate = cycle.cycle, cycle.candidate_model_id
         row = self.state.step(number, "promotion")
         if row is not None and row.status == "done":
             return row.result["decision"]
-        accepted, why = self._gate_verdict(evaluation)
-        evidence = _evidence(evaluation) | {"rule": why}
+        accepted, why = stages.gate_verdict(self.config, evaluation)
+        evidence = evaluation.evidence() | {"rule": why}
         model = self.lifecycle.get_model(candidate)
         if model.stage is ModelStage.EVALUATION:
             if accepted:
                 self.lifecycle.promote_to_production(
                     candidate,
-                    elo_delta=evaluation["elo_delta"],
-                    reason=f"{why} against {evaluation['opponent']} (cycle {number})",
+                    elo_delta=evaluation.elo_delta,
+                    reason=f"{why} against {evaluation.opponent} (cycle {number})",
                     evidence=evidence,
                 )
             else:
                 self.lifecycle.promote_model(
                     candidate,
                     ModelStage.RETIRED,
-                    elo_delta=evaluation["elo_delta"],
-                    reason=f"{why} against {evaluation['opponent']} (cycle {number})",
+                    elo_delta=evaluation.elo_delta,
+                    reason=f"{why} against {evaluation.opponent} (cycle {number})",
                     evidence=evidence,
                 )
         decision = "promoted" if accepted else "rejected"
@@ -454,28 +363,11 @@ class Pipeline:
             self.feedback.record(
                 FeedbackType.PROMOTION_DECISION,
                 model_id=candidate,
-                metrics={"promoted": 1.0 if accepted else 0.0, "elo_delta": float(evaluation["elo_delta"])},
-                context={"decision": decision, "opponent": evaluation["opponent"]},
+                metrics={"promoted": 1.0 if accepted else 0.0, "elo_delta": float(evaluation.elo_delta)},
+                context={"decision": decision, "opponent": evaluation.opponent},
             )
         self.state.save_step(number, "promotion", status="done", result={"decision": decision})
         return decision
-
-    def _gate_verdict(self, evaluation: dict[str, Any]) -> tuple[bool, str]:
-        """(promote?, the rule that decided) for a finished evaluation."""
-        if evaluation["decision"] == "accept":
-            return True, "SPRT accepted"
-        low = evaluation.get("elo_ci_low")
-        if (
-            evaluation["decision"] == "inconclusive"
-            and self.config.gate_accept_significant
-            and low is not None
-            and low > self.config.gate_elo0
-        ):
-            return (
-                True,
-                f"SPRT inconclusive at the cap, Elo interval above {self.config.gate_elo0:+g} (low {low:+.1f})",
-            )
-        return False, f"SPRT {evaluation['decision']}"
 
     def _recorded(self, model_id: str, feedback_type: FeedbackType) -> bool:
         return bool(
@@ -500,61 +392,4 @@ def _change(rec: Recommendation, diff: dict) -> dict:
         "rule": rec.rule,
         "reason": rec.reason,
         "changes": diff,
-    }
-
-
-def _training_metrics(training: dict[str, Any]) -> dict[str, float]:
-    final = training.get("final", {})
-    names = {
-        "loss": "train/loss",
-        "policy_loss": "train/policy_loss",
-        "value_loss": "train/value_loss",
-        "accuracy": "train/policy_accuracy",
-        "val_loss": "val/loss",
-        "val_policy_loss": "val/policy_loss",
-        "val_value_loss": "val/value_loss",
-        "val_accuracy": "val/policy_accuracy",
-    }
-    return {ours: float(final[theirs]) for ours, theirs in names.items() if final.get(theirs) is not None}
-
-
-def _evidence(evaluation: dict[str, Any]) -> dict[str, Any]:
-    keys = (
-        "evaluation_id", "opponent", "decision", "llr", "llr_lower", "llr_upper", "games", "pairs", "score",
-        "elo_delta", "elo_ci_low", "elo_ci_high", "wins", "draws", "losses", "pentanomial", "llr_path",
-        "elo0", "elo1", "alpha", "beta",
-    )  # fmt: skip
-    evidence = {k: evaluation[k] for k in keys if k in evaluation}
-    evidence["sprt"] = evaluation.get("decision")
-    return evidence
-
-
-def _summary(cycle: Cycle, selfplay: dict, training: dict, evaluation: dict, decision: str) -> dict[str, Any]:
-    final = training.get("final", {})
-    rating = evaluation.get("candidate_rating") or {}
-    return {
-        "cycle": cycle.cycle,
-        "candidate": cycle.candidate_model_id,
-        "opponent": evaluation.get("opponent"),
-        "selfplay_games": selfplay.get("games"),
-        "positions": selfplay.get("positions"),
-        "games_per_s": selfplay.get("games_per_s"),
-        "train_loss": final.get("train/loss"),
-        "val_loss": final.get("val/loss"),
-        "val_policy_loss": final.get("val/policy_loss"),
-        "val_value_loss": final.get("val/value_loss"),
-        "elo_delta": evaluation.get("elo_delta"),
-        "elo_ci": [evaluation.get("elo_ci_low"), evaluation.get("elo_ci_high")],
-        "elo": rating.get("elo"),
-        "elo_ci_anchored": [rating.get("ci_low"), rating.get("ci_high")] if rating else None,
-        "ratings": evaluation.get("ratings", []),
-        "llr": evaluation.get("llr"),
-        "gate_games": evaluation.get("games"),
-        "decision": decision,
-        "changes": cycle.changes,
-        "seconds": {
-            "selfplay": selfplay.get("seconds"),
-            "training": training.get("seconds"),
-            "evaluation": evaluation.get("seconds"),
-        },
     }

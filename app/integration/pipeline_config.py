@@ -7,43 +7,52 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.names import parse_config_key
-
-# Recommendations may move a knob only inside these bounds, so a run of feedback cannot walk a setting into
-# nonsense (zero games, a learning rate of 10).
-BOUNDS: dict[str, tuple[float, float]] = {
-    "selfplay_games": (8, 20_000),
-    "epochs": (1, 100),
-    "learning_rate": (1e-5, 0.05),
-    "num_simulations": (8, 1600),
-    "replay_window": (1_000, 5_000_000),
-    "batch_size": (16, 4096),
-}
+from app.core.names import DEFAULT_ANCHORS, parse_config_key
 
 
 class CycleSettings(BaseModel):
-    """The parameters of one cycle. Names match ``Recommendation.changes``."""
+    """The knobs of one cycle: the ones the feedback loop tunes (names match ``Recommendation.changes``).
+
+    Each field's ``ge``/``le`` are both what a person may set and the range a recommendation may move it in, so a
+    run of feedback cannot walk a setting into nonsense (zero games, a learning rate of 10).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    selfplay_games: int = Field(default=160, ge=1, description="Selfplay games per cycle.")
+    selfplay_games: int = Field(default=160, ge=8, le=20_000, description="Selfplay games per cycle.")
     num_simulations: int = Field(
-        default=48, ge=1, description="MCTS simulations per move in selfplay and gating."
+        default=48, ge=2, le=1600, description="MCTS simulations per move in selfplay and gating."
     )
-    epochs: int = Field(default=3, ge=1, description="Training epochs over the replay window.")
-    learning_rate: float = Field(default=3e-3, gt=0, description="Peak AdamW learning rate.")
-    batch_size: int = Field(default=128, ge=1, description="Training batch size.")
-    replay_window: int = Field(default=40_000, ge=1, description="Newest positions trained on.")
+    epochs: int = Field(default=3, ge=1, le=100, description="Training epochs over the replay window.")
+    learning_rate: float = Field(default=3e-3, ge=1e-5, le=0.05, description="Peak AdamW learning rate.")
+    batch_size: int = Field(default=128, ge=16, le=4096, description="Training batch size.")
+    replay_window: int = Field(
+        default=40_000, ge=1_000, le=5_000_000, description="Newest positions trained on."
+    )
+
+    @classmethod
+    def bounds(cls) -> dict[str, tuple[float, float]]:
+        """(low, high) of every knob, read from the fields."""
+        out = {}
+        for name, info in cls.model_fields.items():
+            limits = {type(m).__name__: m for m in info.metadata}
+            out[name] = (float(limits["Ge"].ge), float(limits["Le"].le))
+        return out
+
+    @classmethod
+    def integer_parameters(cls) -> frozenset[str]:
+        """The knobs counted in whole units (typed ``int``): a multiplied value is rounded."""
+        return frozenset(name for name, info in cls.model_fields.items() if info.annotation in (int, "int"))
 
     def tuned(self, changes: dict[str, Any]) -> CycleSettings:
-        """These settings with ``changes`` applied, each clamped to ``BOUNDS``."""
-        values = self.model_dump()
+        """These settings with ``changes`` applied, each clamped to the field's bounds."""
+        values, bounds, integers = self.model_dump(), self.bounds(), self.integer_parameters()
         for name, value in changes.items():
             if name not in values:
                 continue
-            low, high = BOUNDS[name]
+            low, high = bounds[name]
             value = min(max(value, low), high)
-            values[name] = round(value) if isinstance(values[name], int) else float(value)
+            values[name] = round(value) if name in integers else float(value)
         return CycleSettings(**values)
 
 
@@ -112,7 +121,7 @@ class PipelineConfig(BaseModel):
     )
     gate_alpha: float = Field(default=0.1, gt=0, lt=1)
     gate_beta: float = Field(default=0.1, gt=0, lt=1)
-    anchors: list[str] = Field(default_factory=lambda: ["random", "rollout_mcts_50", "rollout_mcts_200"])
+    anchors: list[str] = Field(default_factory=lambda: list(DEFAULT_ANCHORS))
     anchors_games: int = Field(default=8, ge=0, description="Games of each candidate against each anchor.")
     max_step_attempts: int = Field(
         default=3, ge=1, le=10, description="Tries of a failing step before stopping."
@@ -129,7 +138,7 @@ def defaults_for(config_key: str) -> PipelineConfig:
         return PipelineConfig(
             cycle=CycleSettings(selfplay_games=48, num_simulations=24, epochs=2),
             gate_max_games=2 * key.num_players * 6,
-            anchors=["random", "rollout_mcts_50"],
+            anchors=list(DEFAULT_ANCHORS[:2]),
             anchors_games=2 * key.num_players,
         )
     return PipelineConfig()

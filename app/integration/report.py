@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.config import Settings
+from app.core.names import is_anchor
 from app.integration.lifecycle import ModelLifecycle, ModelStage
 from app.storage.artifacts import atomic_write
 
@@ -32,7 +33,6 @@ def production_generations(settings: Settings, config_key: str) -> list[str]:
 def generation_elos(settings: Settings, config_key: str) -> tuple[list[GenerationElo], dict[str, float]]:
     """Each production generation's rating (random = 0) and the anchors' ratings, from one fit of all games."""
     from app.evaluation import config_ratings
-    from app.evaluation.players import is_anchor
 
     table = config_ratings(config_key, settings=settings)
     by_name = {r.name: r for r in table.ratings}

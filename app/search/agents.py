@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.core.errors import InvalidConfig
+from app.core.names import rollout_player
 from app.games.base import Game, State
 from app.search.config import MCTSConfig
 from app.search.leaves import RolloutLeaves
@@ -45,7 +46,7 @@ class RolloutMCTSAgent:
             raise InvalidConfig(f"RolloutMCTSAgent needs simulations >= 1, got {simulations!r}")
         self.simulations = simulations
         self.config = MCTSConfig(num_simulations=simulations, selection="ucb1", c_uct=c_uct)
-        self.name = f"rollout_mcts_{simulations}"
+        self.name = rollout_player(simulations)
 
     def select_actions(self, game: Game, states: list[State], rng: np.random.Generator) -> list[int]:
         if not states:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.errors import InvalidConfig
-from app.core.names import config_key, parse_model_id
+from app.core.names import UNIFORM, config_key, parse_model_id
 
 
 class SelfplayConfig(BaseModel):
@@ -96,7 +96,7 @@ class SelfplayConfig(BaseModel):
                 f"({self.num_simulations}) for playout cap randomisation to save anything"
             )
         # Checked here so a bad id is refused when the job is submitted, not when it runs.
-        if self.model_id not in (None, "uniform"):
+        if self.model_id not in (None, UNIFORM):
             key = config_key(self.board_type, self.num_players)
             if parse_model_id(self.model_id).config_key != key:
                 raise InvalidConfig(f"model_id {self.model_id!r} is not a model of {key}")

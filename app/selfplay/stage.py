@@ -13,10 +13,12 @@ import numpy as np
 from sqlalchemy import select
 
 from app.core.config import Settings, get_settings
+from app.core.names import UNIFORM
 from app.core.progress import ProgressFn, no_progress
 from app.games.base import Game
 from app.games.registry import make_game
-from app.nn import NetworkEvaluator, load_checkpoint, uniform_evaluator
+from app.nn import NetworkEvaluator, uniform_evaluator
+from app.registry import load_registered_net, production_model_id
 from app.search import MCTSConfig
 from app.search.types import EvaluateFn
 from app.selfplay.config import SelfplayConfig, SelfplayResult
@@ -24,10 +26,7 @@ from app.selfplay.play import GameRecord, PlaySettings, play_games
 from app.storage.base import utcnow
 from app.storage.db import session_scope
 from app.storage.models.selfplay import SelfplayGameRow
-from app.storage.registry import model_artifact, production_model_id
 from app.storage.shards import ShardData, ShardStore
-
-UNIFORM = "uniform"
 
 
 def run_selfplay(
@@ -88,8 +87,7 @@ def _resolve_model_id(settings: Settings, cfg: SelfplayConfig) -> str:
 def _evaluator(settings: Settings, game: Game, model_id: str) -> EvaluateFn:
     if model_id == UNIFORM:
         return uniform_evaluator(game.action_size, game.num_players)
-    artifact = model_artifact(settings, model_id)
-    net, _meta = load_checkpoint(artifact.path, config_key=game.config_key, expected_sha256=artifact.sha256)
+    net, _meta = load_registered_net(settings, model_id, game)
     return NetworkEvaluator(net)
 
 

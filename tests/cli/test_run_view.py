@@ -8,7 +8,7 @@ from app.cli.run import _View
 from app.integration.pipeline import PipelineEvent
 
 CYCLE = {
-    "cycle": 1, "candidate": "hex5_2p_v1", "train_loss": 1.23456, "val_loss": 1.3, "opponent": "uniform_mcts_8",
+    "cycle": 1, "candidate": "hex5_2p_v1", "train/loss": 1.23456, "val/loss": 1.3, "opponent": "uniform_mcts_8",
     "elo_delta": 40.0, "elo_ci": [10.0, 70.0], "elo": 300.0, "elo_ci_anchored": [250.0, 350.0],
     "ratings": [{"name": "rollout_mcts_50", "elo": 420.0}], "changes": [], "decision": "promoted",
 }  # fmt: skip

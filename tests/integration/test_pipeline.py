@@ -10,15 +10,17 @@ import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
 from app.core.config import get_settings
-from app.integration import FeedbackType, ModelLifecycle, ModelStage, PipelineFeedback
+from app.integration import FeedbackType, ModelLifecycle, ModelStage, PipelineFeedback, pipeline_stages
 from app.integration.pipeline import Pipeline
 from app.integration.pipeline_config import CycleSettings, PipelineConfig
 from app.p2p import store as job_store
+from app.p2p.local_jobs import LocalJobs
 from app.storage.db import session_scope
 from app.storage.models.pipeline import StepRow
 from app.storage.shards import ShardStore
@@ -81,7 +83,10 @@ def check_invariants(settings, cycles: int) -> None:
 
 @pytest.mark.slow
 def test_two_cycles_leave_consistent_state_and_feedback_tunes_the_next_cycle(settings):
-    with Pipeline(KEY, settings=settings, config=tiny_config()) as pipeline:
+    with (
+        LocalJobs(settings) as jobs,
+        Pipeline(KEY, settings=settings, config=tiny_config(), jobs=jobs) as pipeline,
+    ):
         first = pipeline.run(1)
         assert first[0].status == "done" and first[0].opponent == "uniform_mcts_4"
         # A step failed for lack of memory: the feedback loop recommends halving the batch for what comes next.
@@ -103,7 +108,10 @@ def test_two_cycles_leave_consistent_state_and_feedback_tunes_the_next_cycle(set
         if r.action.value == "REDUCE_BATCH_SIZE"
     ]
     # Running the finished command again does nothing new.
-    with Pipeline(KEY, settings=settings, config=tiny_config()) as pipeline:
+    with (
+        LocalJobs(settings) as jobs,
+        Pipeline(KEY, settings=settings, config=tiny_config(), jobs=jobs) as pipeline,
+    ):
         pipeline.run(2)
     check_invariants(settings, 2)
     check_training_lineage(settings, second)
@@ -115,10 +123,10 @@ def check_training_lineage(settings, second) -> None:
     assert ModelLifecycle(settings).get_model(f"{KEY}_v2").parent_model_id == f"{KEY}_v1"
     played = "uniform" if second.opponent.startswith("uniform_mcts_") else second.opponent
     restart = tiny_config().model_copy(update={"train_from": "production"})
-    with Pipeline(KEY, settings=settings, config=restart) as pipeline:
+    with Pipeline(KEY, settings=settings, config=restart, jobs=object()) as pipeline:
         assert pipeline._parent(second) == played
     rolled_back = replace(second, changes=[*second.changes, {"action": "rollback"}])
-    with Pipeline(KEY, settings=settings, config=tiny_config()) as pipeline:
+    with Pipeline(KEY, settings=settings, config=tiny_config(), jobs=object()) as pipeline:
         assert pipeline._parent(second) == f"{KEY}_v1"
         assert pipeline._parent(rolled_back) == played
 
@@ -147,16 +155,14 @@ def test_a_kill_in_the_middle_of_each_stage_then_a_rerun_finishes_consistently(s
         time.sleep(0.5)
         os.kill(proc.pid, signal.SIGKILL)  # the pipeline only: a running job's own process survives it
         proc.wait()
-    with Pipeline(KEY, settings=get_settings(), config=tiny_config()) as pipeline:
-        cycles = pipeline.run(1)
+    with LocalJobs(get_settings()) as jobs:
+        cycles = Pipeline(KEY, settings=get_settings(), config=tiny_config(), jobs=jobs).run(1)
     assert cycles[0].status == "done"
     check_invariants(settings, 1)
 
 
 @pytest.mark.slow
 def test_a_pipeline_runs_as_a_job(settings):
-    from app.p2p.local_jobs import LocalJobs
-
     with LocalJobs(settings) as jobs:
         job_id = jobs.submit(
             "pipeline",
@@ -175,6 +181,11 @@ def test_a_pipeline_runs_as_a_job(settings):
     assert [j.config["gumbel"] for j in selfplay] == [True]
 
 
+def test_a_pipeline_needs_the_callers_job_client(settings):
+    with pytest.raises(TypeError, match="jobs"):
+        Pipeline(KEY, settings=settings, config=tiny_config())
+
+
 @pytest.mark.parametrize(
     ("decision", "ci_low", "accept_significant", "promoted"),
     [
@@ -189,7 +200,7 @@ def test_the_gate_promotes_on_accept_or_a_significant_gain_at_the_cap(
     settings, decision, ci_low, accept_significant, promoted
 ):
     config = tiny_config().model_copy(update={"gate_accept_significant": accept_significant})
-    with Pipeline(KEY, settings=settings, config=config, jobs=object()) as pipeline:
-        verdict, rule = pipeline._gate_verdict({"decision": decision, "elo_ci_low": ci_low})
+    evaluation = SimpleNamespace(decision=decision, elo_ci_low=ci_low)
+    verdict, rule = pipeline_stages.gate_verdict(config, evaluation)
     assert verdict is promoted
     assert ("interval above" in rule) is (promoted and decision == "inconclusive")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.integration import pipeline_stages
 from app.integration.pipeline import Pipeline
 from app.selfplay import SelfplayConfig
 
@@ -12,7 +13,10 @@ def _selfplay(settings, **update):
     config = tiny_config().model_copy(update=update)
     with Pipeline(KEY, settings=settings, config=config, jobs=object()) as pipeline:
         cycle = pipeline._ensure_cycle(1)
-        return pipeline._selfplay_config(cycle, pipeline.config.cycle)
+        config = pipeline_stages.selfplay_config(
+            pipeline.config, cycle, pipeline.config.cycle, board_type="hex5", num_players=2
+        )
+        return pipeline_stages.job_config(config)
 
 
 def test_defaults_send_nothing_new(settings):

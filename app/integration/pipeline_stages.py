@@ -1,0 +1,190 @@
+"""What a pipeline cycle asks of each stage and what it reads back: the stages' own pydantic models.
+
+Configs are built and validated here, before they are submitted (a mistake is an error in the pipeline, not a job
+that fails later); results come back from the job table through the stages' result models. Only the fields the
+pipeline sets are sent (``model_dump(exclude_unset=True)``), so a job reads the same as before a stage gained a
+new field with a default.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from app.core.names import UNIFORM, PlayerKind, parse_player
+from app.evaluation.config import EvalConfig, EvalResult
+from app.integration.feedback_types import TRAINING_METRICS
+from app.integration.pipeline_config import CycleSettings, PipelineConfig
+from app.integration.pipeline_state import Cycle
+from app.selfplay.config import SelfplayConfig, SelfplayResult
+from app.training.config import TrainConfig, TrainResult
+
+STAGE_RESULTS: dict[str, type[BaseModel]] = {
+    "selfplay": SelfplayResult,
+    "training": TrainResult,
+    "evaluation": EvalResult,
+}
+
+
+def job_config(config: BaseModel) -> dict[str, Any]:
+    """A stage config as the job table stores it: the fields that were set, as JSON values."""
+    return config.model_dump(mode="json", exclude_unset=True)
+
+
+def cycle_seed(config: PipelineConfig, cycle: Cycle) -> int:
+    return config.seed * 1000 + cycle.cycle
+
+
+def playing_model(cycle: Cycle) -> str:
+    """The model that plays selfplay and is the gate's opponent (production when the cycle began, or UNIFORM)."""
+    return UNIFORM if parse_player(cycle.opponent).kind is PlayerKind.UNIFORM else cycle.opponent
+
+
+def selfplay_config(
+    config: PipelineConfig, cycle: Cycle, s: CycleSettings, *, board_type: str, num_players: int
+) -> SelfplayConfig:
+    extras: dict[str, Any] = {}
+    # Sent only when changed from their defaults, so jobs stored before these settings existed read the same.
+    if config.solver:
+        extras["solver"] = True
+    if config.full_search_fraction < 1:
+        extras.update(
+            full_search_fraction=config.full_search_fraction, cheap_simulations=config.cheap_simulations
+        )
+    return SelfplayConfig(
+        board_type=board_type,
+        num_players=num_players,
+        games=s.selfplay_games,
+        model_id=playing_model(cycle),
+        num_simulations=s.num_simulations,
+        parallel_games=config.parallel_games,
+        temperature_moves=config.temperature_moves,
+        value_q_weight=config.value_q_weight,
+        gumbel=config.gumbel,
+        **extras,
+        seed=cycle_seed(config, cycle),
+        shard_name=f"cycle{cycle.cycle:04d}",
+    )
+
+
+def training_config(
+    config: PipelineConfig,
+    cycle: Cycle,
+    s: CycleSettings,
+    selfplay: SelfplayResult,
+    *,
+    parent: str,
+    board_type: str,
+    num_players: int,
+) -> TrainConfig:
+    """Train the cycle's candidate from ``parent`` (``UNIFORM``: fresh weights of the configured preset)."""
+    extras: dict[str, Any] = {}
+    if config.sample_reuse is not None:
+        extras["samples"] = max(1, round(selfplay.positions * config.sample_reuse))
+    if parent == UNIFORM:
+        extras.update(init="scratch", net=config.net)
+    else:
+        extras["parent_model_id"] = parent
+    return TrainConfig(
+        board_type=board_type,
+        num_players=num_players,
+        epochs=s.epochs,
+        batch_size=s.batch_size,
+        learning_rate=s.learning_rate,
+        replay_window=s.replay_window,
+        output_model_id=cycle.candidate_model_id,
+        seed=cycle_seed(config, cycle),
+        **extras,
+    )
+
+
+def evaluation_config(
+    config: PipelineConfig, cycle: Cycle, s: CycleSettings, *, board_type: str, num_players: int
+) -> EvalConfig:
+    """The gate: the candidate against the cycle's opponent, then the anchors."""
+    return EvalConfig(
+        board_type=board_type,
+        num_players=num_players,
+        candidate=cycle.candidate_model_id,
+        opponent=cycle.opponent,
+        max_games=config.gate_max_games,
+        elo0=config.gate_elo0,
+        elo1=config.gate_elo1,
+        alpha=config.gate_alpha,
+        beta=config.gate_beta,
+        num_simulations=s.num_simulations,
+        anchors=config.anchors,
+        anchors_games=config.anchors_games,
+        seed=cycle_seed(config, cycle),
+        purpose="gate",
+    )
+
+
+def gate_verdict(config: PipelineConfig, evaluation: EvalResult) -> tuple[bool, str]:
+    """(promote?, the rule that decided) for a finished evaluation."""
+    if evaluation.decision == "accept":
+        return True, "SPRT accepted"
+    low = evaluation.elo_ci_low
+    if evaluation.decision == "inconclusive" and config.gate_accept_significant and low > config.gate_elo0:
+        return (
+            True,
+            f"SPRT inconclusive at the cap, Elo interval above {config.gate_elo0:+g} (low {low:+.1f})",
+        )
+    return False, f"SPRT {evaluation.decision}"
+
+
+def training_feedback(training: TrainResult) -> dict[str, float]:
+    """The training result's last-epoch metrics in the feedback loop's (the seed's) vocabulary."""
+    final = training.final
+    return {
+        ours: float(final[theirs])
+        for ours, theirs in TRAINING_METRICS.items()
+        if final.get(theirs) is not None
+    }
+
+
+def evaluation_feedback(evaluation: EvalResult) -> dict[str, float]:
+    metrics = {
+        "elo_delta": evaluation.elo_delta,
+        "elo_ci_low": evaluation.elo_ci_low,
+        "elo_ci_high": evaluation.elo_ci_high,
+        "games": evaluation.games,
+        "llr": evaluation.llr,
+        "score": evaluation.score,
+        "win_rate": evaluation.score,
+    }
+    if evaluation.candidate_rating is not None:
+        metrics["elo"] = evaluation.candidate_rating.elo
+    return {k: float(v) for k, v in metrics.items()}
+
+
+def cycle_summary(
+    cycle: Cycle, selfplay: SelfplayResult, training: TrainResult, evaluation: EvalResult, decision: str
+) -> dict[str, Any]:
+    """What the cycle row keeps for the CLI, the dashboard and the report (metric names as training spells them)."""
+    final = training.final
+    rating = evaluation.candidate_rating
+    return {
+        "cycle": cycle.cycle,
+        "candidate": cycle.candidate_model_id,
+        "opponent": evaluation.opponent,
+        "selfplay_games": selfplay.games,
+        "positions": selfplay.positions,
+        "games_per_s": selfplay.games_per_s,
+        **{name: final.get(name) for name in ("train/loss", "val/loss", "val/policy_loss", "val/value_loss")},
+        "elo_delta": evaluation.elo_delta,
+        "elo_ci": [evaluation.elo_ci_low, evaluation.elo_ci_high],
+        "elo": rating.elo if rating else None,
+        "elo_ci_anchored": [rating.ci_low, rating.ci_high] if rating else None,
+        "ratings": [r.model_dump() for r in evaluation.ratings],
+        "llr": evaluation.llr,
+        "gate_games": evaluation.games,
+        "decision": decision,
+        "changes": cycle.changes,
+        "seconds": {
+            "selfplay": selfplay.seconds,
+            "training": training.seconds,
+            "evaluation": evaluation.seconds,
+        },
+    }
