@@ -53,7 +53,7 @@ def raw_sqlite_baseline(home: Path, n: int) -> float:
 def run_models(config_key: str, first: int, n: int) -> tuple[float, float, float]:
     """Register and promote ``n`` models; returns the (start, end) wall-clock times of the timed part and the
     CPU seconds (user + system) this process spent in it."""
-    from app.integration.lifecycle import ModelLifecycle, ModelStage
+    from app.registry import ModelLifecycle, ModelStage
 
     lifecycle = ModelLifecycle()  # migrations and connection set-up happen here, outside the timing
     cpu = time.process_time()
@@ -68,7 +68,7 @@ def run_models(config_key: str, first: int, n: int) -> tuple[float, float, float
 
 
 def _worker(config_key: str, first: int, n: int, barrier, results) -> None:
-    from app.integration.lifecycle import ModelLifecycle
+    from app.registry import ModelLifecycle
 
     ModelLifecycle()  # warm up (migrations, connection) before the common start
     barrier.wait(timeout=300)
@@ -99,7 +99,7 @@ def check(home: Path, expected_models: int, config_keys: int) -> None:
     """The run left what it should: every model registered, exactly one PRODUCTION per config key."""
     os.environ["ZEROLOOP_HOME"] = str(home)
     from app.core.config import reset_settings
-    from app.integration.lifecycle import ModelLifecycle, ModelStage
+    from app.registry import ModelLifecycle, ModelStage
     from app.storage.db import dispose_engines
 
     reset_settings()

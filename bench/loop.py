@@ -88,7 +88,7 @@ def pipeline_config(config_key: str, overrides: list[str]):
 def run(args, config, home: Path) -> None:
     from app.core.config import Settings
     from app.games.registry import game_for_key
-    from app.integration.lifecycle import ModelLifecycle
+    from app.registry import ModelLifecycle
     from app.integration.pipeline import Pipeline
 
     settings = Settings(home=home)

@@ -53,7 +53,7 @@ def _model_id(model: str, config: str | None, settings) -> str:
     if config is None:
         raise InvalidConfig("production needs --config, e.g. --config hex8_2p")
     from app.core.errors import ModelNotFound
-    from app.storage.registry import production_model_id
+    from app.registry import production_model_id
 
     found = production_model_id(settings, config)
     if found is None:

@@ -16,8 +16,7 @@ from app.cli._format import fields
 from app.cli._pairs import compact, json_default, parse_pairs, when
 from app.core.errors import InvalidConfig
 from app.core.names import parse_config_key
-from app.integration.lifecycle import ModelLifecycle, ModelRecord, ModelStage, Transition
-from app.integration.policy import PromotionPolicy
+from app.registry import ModelLifecycle, ModelRecord, ModelStage, PromotionPolicy, Transition, copy_into_home
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -142,15 +141,21 @@ def _is_config_key(text: str) -> bool:
 
 
 def _verified_artifact(artifact: str, sha256: str | None) -> tuple[str, str]:
-    """The artifact's absolute path and file sha256, after loading it: a model whose checkpoint cannot load
-    would break play, evaluate and train once promoted."""
+    """The artifact's path inside the data directory and its file sha256, after loading it: a model whose
+    checkpoint cannot load would break play, evaluate and train once promoted. A checkpoint outside the data
+    directory is copied into it (``models/<config_key>/<sha256>.safetensors``), so that copying the directory
+    takes the model along."""
+    from app.core.config import get_settings
     from app.nn.checkpoint import load_checkpoint
 
     path = Path(artifact).expanduser().resolve()
     if not path.is_file():
         raise InvalidConfig(f"--artifact {artifact}: no such file; pass the path of a zeroloop checkpoint")
     _, meta = load_checkpoint(path, expected_sha256=sha256)
-    return str(path), meta.sha256
+    stored = copy_into_home(get_settings().home, path, config_key=meta.config_key, sha256=meta.sha256)
+    if stored != path:
+        console.print(f"copied {path} into the data directory as {stored}", highlight=False)
+    return str(stored), meta.sha256
 
 
 def register_model(

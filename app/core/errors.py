@@ -39,6 +39,10 @@ class InvalidConfig(ZeroloopError, ValueError):
     """User input (a config, a key, a number) is malformed or out of range."""
 
 
+class ArtifactOutsideHome(InvalidConfig):
+    """A file to be recorded lies outside the data directory, so a copy of the directory would lose it."""
+
+
 class ChecksumMismatch(ZeroloopError):
     """A stored artifact does not match its recorded sha256."""
 

@@ -94,14 +94,12 @@ def export_model(
     if fmt not in FORMATS:
         raise InvalidConfig(f"unknown export format {fmt!r}; valid: {', '.join(FORMATS)}")
     from app.games.registry import game_for_key
-    from app.nn import load_checkpoint
-    from app.storage.registry import model_artifact
+    from app.registry import load_registered_net
 
-    artifact = model_artifact(settings, model_id)
-    game = game_for_key(artifact.config_key)
-    net, _meta = load_checkpoint(artifact.path, config_key=game.config_key, expected_sha256=artifact.sha256)
+    net, meta = load_registered_net(settings, model_id)
+    game = game_for_key(meta.config_key)
     net = net.eval()
-    metadata = export_metadata(game, model_id, artifact.sha256)
+    metadata = export_metadata(game, model_id, meta.sha256)
     output = Path(output)
     planes = _random_planes(game, seed)
     if fmt == "onnx":

@@ -13,9 +13,9 @@ _EXPORTS: dict[str, str] = {
     "PipelineFeedback": "app.integration.feedback",
     "FeedbackType": "app.integration.feedback",
     "Recommendation": "app.integration.feedback",
-    "ModelLifecycle": "app.integration.lifecycle",
-    "ModelStage": "app.integration.lifecycle",
-    "PromotionPolicy": "app.integration.policy",
+    "ModelLifecycle": "app.registry",
+    "ModelStage": "app.registry",
+    "PromotionPolicy": "app.registry",
     "P2PIntegration": "app.integration.p2p_client",
     "JobStatus": "app.integration.p2p_client",
 }

@@ -102,12 +102,11 @@ def _evaluator(settings: Settings, game: Game, name: str):
         parse_model_id(name)
     except ValueError:
         return None  # an anchor or generation 0: no network to ask
-    from app.nn import NetworkEvaluator, load_checkpoint
-    from app.storage.registry import model_artifact
+    from app.nn import NetworkEvaluator
+    from app.registry import load_registered_net
 
     try:
-        artifact = model_artifact(settings, name)
+        net, _meta = load_registered_net(settings, name, game)
     except ModelNotFound:
         return None
-    net, _meta = load_checkpoint(artifact.path, config_key=game.config_key, expected_sha256=artifact.sha256)
     return NetworkEvaluator(net)

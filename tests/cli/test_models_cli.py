@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.integration.lifecycle import ModelLifecycle, ModelStage
+from app.registry import ModelLifecycle, ModelStage
 from tests.cli.zl import run_cli
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ import pytest
 from app.cli._argv import hoist_home
 from app.cli._format import fields, number
 from app.integration import ModelLifecycle
-from app.integration.lifecycle import ModelStage
+from app.registry import ModelStage
 from tests.cli.zl import run_cli
 
 

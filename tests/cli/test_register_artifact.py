@@ -54,14 +54,30 @@ def test_good_artifact_records_its_checksum(tmp_path: Path, capsys, monkeypatch)
     assert meta.sha256 in r.out
 
 
-def test_checkpoint_deleted_after_registration(tmp_path: Path, capsys, monkeypatch) -> None:
+def test_outside_checkpoint_is_copied_into_the_home(tmp_path: Path, capsys, monkeypatch) -> None:
     path = tmp_path / "m.safetensors"
+    meta = _checkpoint(path)
+    home = tmp_path / "home"
+    r = _register(capsys, monkeypatch, home, path)
+    assert r.code == 0, r.err
+    copy = home / "models" / "hex5_2p" / f"{meta.sha256}.safetensors"
+    assert copy.read_bytes() == path.read_bytes()
+    assert f"copied {path} into the data directory" in " ".join(r.out.split())
+    path.unlink()  # the registry holds the copy: the original may go
+    r = run_cli(
+        capsys, monkeypatch, "--home", str(home), "evaluate", "hex5_2p_v1", "--opponent", "random", "-n", "2"
+    )
+    assert r.code == 0, r.err
+
+
+def test_checkpoint_deleted_after_registration(tmp_path: Path, capsys, monkeypatch) -> None:
+    home = tmp_path / "home"
+    path = home / "models" / "hex5_2p" / "m.safetensors"
     _checkpoint(path)
-    home = str(tmp_path / "home")
     assert _register(capsys, monkeypatch, home, path).code == 0
     path.unlink()
     r = run_cli(
-        capsys, monkeypatch, "--home", home, "evaluate", "hex5_2p_v1", "--opponent", "random", "-n", "2"
+        capsys, monkeypatch, "--home", str(home), "evaluate", "hex5_2p_v1", "--opponent", "random", "-n", "2"
     )
     assert r.code == 2, r.err
     assert "Traceback" not in r.err and str(path) in r.err and "missing" in r.err

@@ -27,7 +27,7 @@ def test_metadata_describes_planes_and_actions():
 def test_torchscript_export_matches_pytorch_and_carries_metadata(settings, tmp_path):
     from app.nn import load_checkpoint
     from app.nn.torchscript import load_torchscript
-    from app.storage.registry import model_artifact
+    from app.registry import model_artifact
 
     _register_tiny_model(settings)
     path = tmp_path / "m.pt"
@@ -60,7 +60,7 @@ def test_onnx_export_runs_in_onnxruntime_and_matches_pytorch(settings, tmp_path)
     ort = pytest.importorskip("onnxruntime")
     onnx = pytest.importorskip("onnx")
     from app.nn import load_checkpoint
-    from app.storage.registry import model_artifact
+    from app.registry import model_artifact
 
     _register_tiny_model(settings)
     path = tmp_path / "m.onnx"

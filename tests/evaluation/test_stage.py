@@ -4,7 +4,7 @@ from pydantic import ValidationError
 from app.core.errors import ModelNotFound
 from app.evaluation import EvalConfig, EvalResult, config_ratings, run_evaluation
 from app.evaluation.store import count_games, get_evaluation, load_games
-from app.integration.policy import PromotionPolicy
+from app.registry import PromotionPolicy
 
 
 def _cfg(**kw) -> EvalConfig:

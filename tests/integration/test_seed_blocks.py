@@ -10,7 +10,7 @@ from pathlib import Path
 
 from app.core.config import Settings
 from app.integration.feedback import FeedbackType, PipelineFeedback
-from app.integration.lifecycle import ModelLifecycle, ModelStage
+from app.registry import ModelLifecycle, ModelStage
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_SEED = REPO.parent / "shared" / "seed" / "integration-module.md"

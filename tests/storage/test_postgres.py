@@ -22,12 +22,11 @@ from sqlalchemy.exc import IntegrityError
 from app.core.config import get_settings, reset_settings
 from app.core.errors import AlreadyExists, InvalidTransition, ModelNotFound, PromotionRejected
 from app.integration.feedback import Action, FeedbackType, PipelineFeedback
-from app.integration.lifecycle import ModelLifecycle, ModelStage
-from app.integration.policy import PromotionPolicy
+from app.registry import ModelLifecycle, ModelStage, PromotionPolicy
 from app.storage.db import dispose_engines, get_engine
 from tests.conftest import require
-from tests.integration.lifecycle_race import check_race_outcome, race_promotions
 from tests.integration.test_seed_blocks import seed_blocks
+from tests.registry.lifecycle_race import check_race_outcome, race_promotions
 
 pytestmark = pytest.mark.postgres
 S = ModelStage

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from app.core.config import Settings
-from app.integration.lifecycle import ModelLifecycle
+from app.registry import ModelLifecycle
 from app.storage import db
 
 

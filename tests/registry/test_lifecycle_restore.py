@@ -6,7 +6,7 @@ import pytest
 
 from app.core.config import Settings
 from app.core.errors import InvalidTransition
-from app.integration.lifecycle import ModelLifecycle, ModelStage
+from app.registry import ModelLifecycle, ModelStage
 
 
 @pytest.fixture()

@@ -1,4 +1,4 @@
-from tests.integration.lifecycle_race import check_race_outcome, race_promotions
+from tests.registry.lifecycle_race import check_race_outcome, race_promotions
 
 
 def test_concurrent_promotions_leave_exactly_one_production_model(home):

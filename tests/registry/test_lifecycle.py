@@ -5,7 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import AlreadyExists, InvalidTransition, ModelNotFound
-from app.integration.lifecycle import (
+from app.registry import (
     ENTRY_STAGES,
     TRANSITIONS,
     ModelLifecycle,
@@ -281,10 +281,10 @@ def test_rollback_without_current_production_restores_the_last_one(lc):
     assert lc.rollback("hex8_2p", reason="need a model").model_id == "hex8_2p_v2"
 
 
-def test_lineage_metadata_and_queries(lc):
+def test_lineage_metadata_and_queries(lc, home):
     lc.register_model(
         "hex8_2p_v1",
-        artifact_path="/data/ckpt/v1.safetensors",
+        artifact_path=home / "ckpt" / "v1.safetensors",
         sha256=SHA,
         training_config={"epochs": 4, "learning_rate": 1e-3},
         metrics={"loss": 0.9},
@@ -295,7 +295,7 @@ def test_lineage_metadata_and_queries(lc):
     lc.register_model("hex6_2p_v1", S.STAGING)
     v1 = lc.get_model("hex8_2p_v1")
     assert (v1.artifact_path, v1.sha256, v1.training_config, v1.metrics, v1.metadata) == (
-        "/data/ckpt/v1.safetensors",
+        str(home / "ckpt" / "v1.safetensors"),
         SHA,
         {"epochs": 4, "learning_rate": 1e-3},
         {"loss": 0.9},
@@ -310,9 +310,11 @@ def test_lineage_metadata_and_queries(lc):
         "hex8_2p_v3",
     ]
     assert lc.get_production("hex8_2p") is None
-    updated = lc.update_model("hex8_2p_v2", artifact_path="/x.safetensors", sha256=SHA, metrics={"loss": 0.5})
+    updated = lc.update_model(
+        "hex8_2p_v2", artifact_path=home / "x.safetensors", sha256=SHA, metrics={"loss": 0.5}
+    )
     assert (updated.artifact_path, updated.metrics, updated.stage) == (
-        "/x.safetensors",
+        str(home / "x.safetensors"),
         {"loss": 0.5},
         S.TRAINING,
     )

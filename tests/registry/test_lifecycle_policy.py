@@ -4,8 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.core.errors import PromotionRejected
-from app.integration.lifecycle import ModelLifecycle, ModelStage
-from app.integration.policy import PromotionPolicy
+from app.registry import ModelLifecycle, ModelStage, PromotionPolicy
 
 S = ModelStage
 GOOD = {"games": 400, "elo_ci_low": 8.0, "elo_ci_high": 52.0, "llr": 2.97, "sprt": "accept"}
