@@ -13,15 +13,14 @@ import numpy as np
 import typer
 
 from app.cli._common import console
-from app.core.errors import InvalidConfig, ModelNotFound
+from app.core.errors import InvalidConfig
+from app.core.names import PRODUCTION
 
 if TYPE_CHECKING:
     from app.core.config import Settings
     from app.games.base import Game, State
     from app.search.types import Agent
 
-UNIFORM = "uniform"
-PRODUCTION = "production"
 _QUIT = {"q", "quit", "resign", "exit"}
 _HELP = {"?", "h", "help", "moves"}
 
@@ -120,29 +119,20 @@ def play(
 
 
 def _agent(name: str, game: Game, simulations: int, settings: Settings) -> Agent:
-    from app.core.names import parse_model_id
-    from app.evaluation.players import is_anchor, make_agent
+    from app.core.names import PlayerKind, parse_player, uniform_player
+    from app.evaluation.players import make_agent, resolve_name
 
-    if name not in (UNIFORM, PRODUCTION) and not is_anchor(name) and not name.startswith("uniform_mcts_"):
-        try:
-            parse_model_id(name)
-        except ValueError:
-            raise InvalidConfig(
-                f"unknown opponent {name!r}; --model is a model id such as {game.config_key}_v3, production, "
-                f"uniform, random or rollout_mcts_<simulations>"
-            ) from None
-    if name == UNIFORM:
-        name = f"uniform_mcts_{simulations}"
-    elif name == PRODUCTION:
-        from app.registry import production_model_id
-
-        production = production_model_id(settings, game.config_key)
-        if production is None:
-            raise ModelNotFound(
-                f"{game.config_key} has no production model yet; play against --model uniform, random or "
-                f"rollout_mcts_<n>, or a registered model id"
-            )
-        name = production
+    try:
+        player = parse_player(name, config_key=game.config_key)
+    except ValueError as exc:
+        raise InvalidConfig(
+            f"unknown opponent {name!r}; --model is a model id such as {game.config_key}_v3, production, "
+            f"uniform, random or rollout_mcts_<simulations> ({exc})"
+        ) from None
+    if player.kind is PlayerKind.UNIFORM and player.simulations is None:
+        name = uniform_player(simulations)
+    elif player.kind is PlayerKind.PRODUCTION:
+        name = resolve_name(name, game.config_key, settings)
     return make_agent(name, game, settings, num_simulations=simulations)
 
 

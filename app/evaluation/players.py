@@ -7,42 +7,33 @@ budget of n simulations).
 
 from __future__ import annotations
 
-import re
-
 from app.core.config import Settings
 from app.core.errors import InvalidConfig, ModelNotFound
-from app.core.names import parse_model_id
+from app.core.names import (
+    DEFAULT_ANCHORS,
+    PRODUCTION,
+    RANDOM,
+    Player,
+    PlayerKind,
+    is_anchor,
+    parse_player,
+)
 from app.games.base import Game
 from app.search.types import Agent
 
-RANDOM = "random"
-PRODUCTION = "production"
-DEFAULT_ANCHORS = (RANDOM, "rollout_mcts_50", "rollout_mcts_200")
-_ROLLOUT = re.compile(r"^rollout_mcts_([1-9][0-9]*)$")
-# Generation 0 of a pipeline: MCTS with uniform priors and zero values at n simulations. Not an anchor (it is
-# only as strong as its budget makes it), but the opponent the first candidate must beat.
-_UNIFORM = re.compile(r"^uniform_mcts_([1-9][0-9]*)$")
-VALID_FORMS = (
-    "'random', 'rollout_mcts_<simulations>', 'uniform_mcts_<simulations>', 'production' or a model id such as "
-    "'hex8_2p_v3'"
-)
+__all__ = ["DEFAULT_ANCHORS", "PRODUCTION", "RANDOM", "check_name", "is_anchor", "make_agent", "resolve_name"]
 
 
-def is_anchor(name: str) -> bool:
-    return name == RANDOM or _ROLLOUT.match(name) is not None
-
-
-def check_name(name: str, config_key: str, *, allow_production: bool = True) -> None:
-    """Refuse a player name that is none of the valid forms, or a model id of another config key."""
-    if is_anchor(name) or _UNIFORM.match(name) or (allow_production and name == PRODUCTION):
-        return
+def check_name(name: str, config_key: str, *, allow_production: bool = True) -> Player:
+    """The player a name stands for; ``InvalidConfig`` for none of the valid forms or a model of another key."""
     try:
-        model = parse_model_id(name)
-    except ValueError:
-        forms = VALID_FORMS if allow_production else VALID_FORMS.replace("'production' or ", "")
-        raise InvalidConfig(f"unknown player {name!r}; a player is {forms}") from None
-    if model.config_key != config_key:
-        raise InvalidConfig(f"model {name!r} plays {model.config_key}, not {config_key}")
+        player = parse_player(name, config_key=config_key, allow_production=allow_production)
+    except ValueError as exc:
+        raise InvalidConfig(str(exc)) from None
+    if player.kind is PlayerKind.UNIFORM and player.simulations is None:
+        # A rating belongs to a fixed budget: 'uniform' alone names no strength.
+        raise InvalidConfig(f"{name!r} needs its budget here: 'uniform_mcts_<simulations>'")
+    return player
 
 
 def resolve_name(name: str, config_key: str, settings: Settings) -> str:
@@ -65,17 +56,15 @@ def make_agent(name: str, game: Game, settings: Settings, *, num_simulations: in
     """The agent for a resolved player name; a model is loaded from its checkpoint (checksum verified)."""
     from app.search.agents import NetworkAgent, RandomAgent, RolloutMCTSAgent
 
-    if name == RANDOM:
+    player = check_name(name, game.config_key, allow_production=False)
+    if player.kind is PlayerKind.RANDOM:
         return RandomAgent()
-    rollout = _ROLLOUT.match(name)
-    if rollout is not None:
-        return RolloutMCTSAgent(int(rollout.group(1)))
-    uniform = _UNIFORM.match(name)
-    if uniform is not None:
+    if player.kind is PlayerKind.ROLLOUT:
+        return RolloutMCTSAgent(player.simulations)
+    if player.kind is PlayerKind.UNIFORM:
         from app.search.config import MCTSConfig
 
-        return NetworkAgent(None, MCTSConfig(num_simulations=int(uniform.group(1))), name)
-    check_name(name, game.config_key, allow_production=False)
+        return NetworkAgent(None, MCTSConfig(num_simulations=player.simulations), name)
     # Imported here: torch loads only when a network actually plays.
     from app.nn import NetworkEvaluator
     from app.registry import load_registered_net

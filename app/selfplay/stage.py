@@ -13,6 +13,7 @@ import numpy as np
 from sqlalchemy import select
 
 from app.core.config import Settings, get_settings
+from app.core.names import UNIFORM
 from app.core.progress import ProgressFn, no_progress
 from app.games.base import Game
 from app.games.registry import make_game
@@ -26,8 +27,6 @@ from app.storage.base import utcnow
 from app.storage.db import session_scope
 from app.storage.models.selfplay import SelfplayGameRow
 from app.storage.shards import ShardData, ShardStore
-
-UNIFORM = "uniform"
 
 
 def run_selfplay(
