@@ -164,13 +164,18 @@ def register_model(
         str, typer.Option("--stage", help="Entry stage: training, evaluation or staging.")
     ] = "training",
     parent: Annotated[str | None, typer.Option("--parent", help="Parent model id.")] = None,
-    artifact: Annotated[str | None, typer.Option("--artifact", help="Checkpoint path.")] = None,
+    artifact: Annotated[
+        str | None,
+        typer.Option("--artifact", help="Checkpoint path; one outside the data directory is copied into it."),
+    ] = None,
     sha256: Annotated[str | None, typer.Option("--sha256", help="Checkpoint sha256.")] = None,
     metric: Annotated[
         list[str] | None, typer.Option("--metric", "-m", help="KEY=NUMBER, repeatable.")
     ] = None,
 ) -> None:
-    """Register a new model. An ``--artifact`` must exist and load; its sha256 is recorded."""
+    """Register a new model. An ``--artifact`` must exist and load; its sha256 is recorded, and a checkpoint
+    outside the data directory is copied into it (models/<config>/<sha256>.safetensors) so the directory can be
+    copied or moved whole."""
     if artifact is not None:
         artifact, sha256 = _verified_artifact(artifact, sha256)
     m = ModelLifecycle().register_model(

@@ -75,6 +75,7 @@ def _make_engine(settings: Settings) -> Engine:
 
 def _migrate(engine: Engine, settings: Settings) -> None:
     cfg = _alembic_config(settings.db_url)
+    cfg.attributes["home"] = settings.home  # lifecycle_0002 makes artifact paths relative to it
     if settings.is_sqlite and _at_heads(engine, cfg):
         return  # checked with a plain read, so opening a database a writer holds does not wait for it
     if settings.is_sqlite:
