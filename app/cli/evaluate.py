@@ -9,26 +9,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from app.cli._common import build_config, console, stage_progress
+from app.cli._common import console, stage_progress
+from app.cli._options import ConfigOptions
 from app.core.errors import InvalidConfig
 from app.core.names import parse_config_key, parse_model_id
+from app.evaluation.config import EvalConfig
 
-# Errors name the option the user typed, not the config field behind it.
-_OPTION_OF_FIELD = {
-    "candidate": "CANDIDATE",
-    "opponent": "--opponent",
-    "max_games": "-n/--games",
-    "elo0": "--elo0",
-    "elo1": "--elo1",
-    "alpha": "--alpha",
-    "beta": "--beta",
-    "num_simulations": "--simulations",
-    "opening_moves": "--opening-moves",
-    "batch_games": "--batch-games",
-    "anchors": "--anchors",
-    "anchors_games": "--anchor-games",
-    "seed": "--seed",
-}
+_OPTS = ConfigOptions(EvalConfig)
+_OPTS.flags["candidate"] = "CANDIDATE"  # an argument, not an option
 
 
 def register(app: typer.Typer) -> None:
@@ -56,53 +44,50 @@ def _config_key(candidate: str, opponent: str, config: str | None) -> str:
 
 def evaluate(
     candidate: Annotated[str, typer.Argument(help="Model id (hex8_2p_v3) or anchor (rollout_mcts_200).")],
-    opponent: Annotated[
-        str, typer.Option("--opponent", "-o", help="production, random, rollout_mcts_<n> or a model id.")
-    ] = "production",
+    opponent: str = _OPTS.option(
+        "opponent", "--opponent", "-o", help="production, random, rollout_mcts_<n> or a model id."
+    ),
     config: Annotated[
         str | None, typer.Option("--config", "-c", help="Config key; needed when no player is a model id.")
     ] = None,
-    games: Annotated[
-        int, typer.Option("--games", "-n", help="Cap on gate games (inconclusive beyond).")
-    ] = 400,
-    elo0: Annotated[float, typer.Option("--elo0", help="H0: candidate is this many Elo stronger.")] = 0.0,
-    elo1: Annotated[float, typer.Option("--elo1", help="H1: candidate is this many Elo stronger.")] = 30.0,
-    alpha: Annotated[float, typer.Option("--alpha", help="False accept rate at elo0.")] = 0.05,
-    beta: Annotated[float, typer.Option("--beta", help="False reject rate at elo1.")] = 0.05,
-    simulations: Annotated[int, typer.Option("--simulations", "-s", help="MCTS simulations per move.")] = 64,
-    opening_moves: Annotated[int, typer.Option("--opening-moves", help="Random moves per opening.")] = 2,
-    batch_games: Annotated[int, typer.Option("--batch-games", help="Games played between two looks.")] = 32,
-    anchors: Annotated[
-        str, typer.Option("--anchors", help="Comma-separated anchors to rate against ('' for none).")
-    ] = "random,rollout_mcts_50,rollout_mcts_200",
-    anchor_games: Annotated[int, typer.Option("--anchor-games", help="Games against each anchor.")] = 16,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of openings and agents.")] = 0,
+    games: int = _OPTS.option("max_games", "--games", "-n"),
+    elo0: float = _OPTS.option("elo0", "--elo0"),
+    elo1: float = _OPTS.option("elo1", "--elo1"),
+    alpha: float = _OPTS.option("alpha", "--alpha"),
+    beta: float = _OPTS.option("beta", "--beta"),
+    simulations: int = _OPTS.option("num_simulations", "--simulations", "-s"),
+    opening_moves: int = _OPTS.option("opening_moves", "--opening-moves"),
+    batch_games: int = _OPTS.option("batch_games", "--batch-games"),
+    anchors: str = _OPTS.option(
+        "anchors",
+        "--anchors",
+        help="Comma-separated anchors to rate against ('' for none).",
+        default=",".join(_OPTS.default("anchors")),
+    ),
+    anchor_games: int = _OPTS.option("anchors_games", "--anchor-games"),
+    seed: int = _OPTS.option("seed", "--seed"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Play CANDIDATE against an opponent until the SPRT decides (or the cap), then rate it against the anchors."""
-    from app.evaluation import EvalConfig, run_evaluation
+    from app.evaluation import run_evaluation
 
     key = parse_config_key(_config_key(candidate, opponent, config))
-    cfg = build_config(
-        EvalConfig,
-        dict(
-            board_type=key.board_type,
-            num_players=key.num_players,
-            candidate=candidate,
-            opponent=opponent,
-            max_games=games,
-            elo0=elo0,
-            elo1=elo1,
-            alpha=alpha,
-            beta=beta,
-            num_simulations=simulations,
-            opening_moves=opening_moves,
-            batch_games=batch_games,
-            anchors=[a.strip() for a in anchors.split(",") if a.strip()],
-            anchors_games=anchor_games,
-            seed=seed,
-        ),
-        _OPTION_OF_FIELD,
+    cfg = _OPTS.build(
+        board_type=key.board_type,
+        num_players=key.num_players,
+        candidate=candidate,
+        opponent=opponent,
+        max_games=games,
+        elo0=elo0,
+        elo1=elo1,
+        alpha=alpha,
+        beta=beta,
+        num_simulations=simulations,
+        opening_moves=opening_moves,
+        batch_games=batch_games,
+        anchors=[a.strip() for a in anchors.split(",") if a.strip()],
+        anchors_games=anchor_games,
+        seed=seed,
     )
 
     with stage_progress(f"{candidate} vs {opponent}", disable=as_json) as on_progress:

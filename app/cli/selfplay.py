@@ -3,111 +3,59 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from rich.text import Text
 
-from app.cli._common import build_config, console
+from app.cli._common import console, stage_progress
+from app.cli._options import ConfigOptions
 from app.core.names import parse_config_key
+from app.selfplay.config import SelfplayConfig
 
-# run_selfplay reports "k/N games" after every move of the batch; other messages (start, reuse, the end) are not
-# counts, so the bar keeps its last count and only jumps to the end on the final call.
-_GAMES_DONE = re.compile(r"^(\d+)/(\d+) games")
-# Errors name the option the user typed, not the config field behind it.
-_OPTION_OF_FIELD = {
-    "games": "--games",
-    "model_id": "--model",
-    "num_simulations": "--simulations",
-    "parallel_games": "--parallel",
-    "seed": "--seed",
-    "shard_name": "--shard",
-}
+_OPTS = ConfigOptions(SelfplayConfig)
 
 
 def register(app: typer.Typer) -> None:
     app.command("selfplay")(selfplay)
 
 
-class _GamesPerSecond(ProgressColumn):
-    """Finished games per second of wall time since the bar started."""
-
-    def render(self, task: Task) -> Text:
-        elapsed = task.elapsed or 0.0
-        rate = task.completed / elapsed if elapsed > 0 else 0.0
-        return Text(f"{rate:.2f} games/s")
-
-
 def selfplay(
     config_key: Annotated[str, typer.Argument(help="Config key to play, e.g. hex8_2p.")],
-    games: Annotated[int, typer.Option("--games", "-n", help="Games to play.")] = 64,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "--model", "-m", help="Model id to play with, or 'uniform' (generation 0). Default: production."
-        ),
-    ] = None,
-    simulations: Annotated[int, typer.Option("--simulations", "-s", help="MCTS simulations per move.")] = 64,
-    parallel: Annotated[
-        int, typer.Option("--parallel", "-p", help="Games advanced together in one batch.")
-    ] = 64,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of every random choice of the run.")] = 0,
-    shard: Annotated[
-        str | None,
-        typer.Option(
-            "--shard", help="Shard name (written once; a rerun reuses it). Default: model, seed, games."
-        ),
-    ] = None,
-    gumbel: Annotated[
-        bool, typer.Option("--gumbel", help="Gumbel root with sequential halving instead of PUCT + noise.")
-    ] = False,
+    games: int = _OPTS.option("games", "--games", "-n"),
+    model: str | None = _OPTS.option(
+        "model_id",
+        "--model",
+        "-m",
+        help="Model id to play with, or 'uniform' (generation 0). Default: production.",
+    ),
+    simulations: int = _OPTS.option("num_simulations", "--simulations", "-s"),
+    parallel: int = _OPTS.option("parallel_games", "--parallel", "-p"),
+    seed: int = _OPTS.option("seed", "--seed"),
+    shard: str | None = _OPTS.option(
+        "shard_name",
+        "--shard",
+        help="Shard name (written once; a rerun reuses it). Default: model, seed, games.",
+    ),
+    gumbel: bool = _OPTS.option("gumbel", "--gumbel"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Play GAMES games of CONFIG_KEY and write their positions as one shard (idempotent per shard name)."""
-    from app.selfplay import SelfplayConfig, run_selfplay
+    from app.selfplay import run_selfplay
 
     key = parse_config_key(config_key)
-    cfg = build_config(
-        SelfplayConfig,
-        dict(
-            board_type=key.board_type,
-            num_players=key.num_players,
-            games=games,
-            model_id=model,
-            num_simulations=simulations,
-            parallel_games=parallel,
-            seed=seed,
-            shard_name=shard,
-            gumbel=gumbel,
-        ),
-        _OPTION_OF_FIELD,
+    cfg = _OPTS.build(
+        board_type=key.board_type,
+        num_players=key.num_players,
+        games=games,
+        model_id=model,
+        num_simulations=simulations,
+        parallel_games=parallel,
+        seed=seed,
+        shard_name=shard,
+        gumbel=gumbel,
     )
-
-    progress = Progress(
-        TextColumn(f"[bold]selfplay {config_key}"),
-        BarColumn(bar_width=24),
-        TextColumn("{task.completed:.0f}/{task.total:.0f} games"),
-        _GamesPerSecond(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[message]}"),
-        console=console,
-        disable=as_json,
-    )
-
-    def on_progress(fraction: float, message: str) -> None:
-        counted = _GAMES_DONE.match(message)
-        if counted is not None:
-            progress.update(task, completed=int(counted.group(1)), message="")
-        elif fraction >= 1.0:
-            progress.update(task, completed=cfg.games, message=message)
-        else:
-            progress.update(task, message=message)
-
-    with progress:
-        task = progress.add_task("selfplay", total=cfg.games, message="starting")
+    with stage_progress(f"selfplay {config_key}", disable=as_json) as on_progress:
         result = run_selfplay(cfg, progress=on_progress)
     if as_json:
         typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))

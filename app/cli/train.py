@@ -8,21 +8,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from app.cli._common import build_config, console, stage_progress
+from app.cli._common import console, stage_progress
+from app.cli._options import ConfigOptions
 from app.cli._pairs import parse_pairs
 from app.core.errors import InvalidConfig
 from app.core.names import parse_config_key
+from app.training.config import TrainConfig
 
-_OPTION_OF_FIELD = {
-    "epochs": "--epochs",
-    "batch_size": "--batch-size",
-    "learning_rate": "--lr",
-    "replay_window": "--window",
-    "parent_model_id": "--parent",
-    "output_model_id": "--output",
-    "net": "--net",
-    "seed": "--seed",
-}
+_OPTS = ConfigOptions(TrainConfig)
 
 
 def register(app: typer.Typer) -> None:
@@ -31,22 +24,19 @@ def register(app: typer.Typer) -> None:
 
 def train(
     config_key: Annotated[str, typer.Argument(help="Config key to train, e.g. hex8_2p.")],
-    epochs: Annotated[int, typer.Option("--epochs", "-e", help="Passes over the replay window.")] = 4,
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Positions per step.")] = 256,
-    learning_rate: Annotated[float, typer.Option("--lr", help="Peak learning rate.")] = 2e-3,
-    window: Annotated[int, typer.Option("--window", help="Replay window: newest positions.")] = 500_000,
-    parent: Annotated[
-        str | None, typer.Option("--parent", help="Model id to start from (default: the production model).")
-    ] = None,
+    epochs: int = _OPTS.option("epochs", "--epochs", "-e"),
+    batch_size: int = _OPTS.option("batch_size", "--batch-size", "-b"),
+    learning_rate: float = _OPTS.option("learning_rate", "--lr"),
+    window: int = _OPTS.option("replay_window", "--window"),
+    parent: str | None = _OPTS.option(
+        "parent_model_id", "--parent", help="Model id to start from (default: the production model)."
+    ),
     scratch: Annotated[bool, typer.Option("--scratch", help="Start from fresh weights.")] = False,
-    output: Annotated[
-        str | None,
-        typer.Option("--output", "-o", help="Model id of the result, e.g. hex8_2p_v4 (resumable)."),
-    ] = None,
-    net: Annotated[
-        str | None, typer.Option("--net", help="Network preset for a fresh network: cpu or gpu.")
-    ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of init, split, shuffling, augmentation.")] = 0,
+    output: str | None = _OPTS.option(
+        "output_model_id", "--output", "-o", help="Model id of the result, e.g. hex8_2p_v4 (resumable)."
+    ),
+    net: str | None = _OPTS.option("net", "--net", help="Network preset for a fresh network: cpu or gpu."),
+    seed: int = _OPTS.option("seed", "--seed"),
     settings_: Annotated[
         list[str] | None,
         typer.Option(
@@ -56,29 +46,27 @@ def train(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Train on the newest shards of CONFIG_KEY and save a checkpoint whose lineage names parent and shards."""
-    from app.training import TrainConfig, run_training
+    from app.training import run_training
 
     key = parse_config_key(config_key)
-    fields = {
-        "board_type": key.board_type,
-        "num_players": key.num_players,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "replay_window": window,
-        "parent_model_id": parent,
-        "init": "scratch" if scratch else "production",
-        "output_model_id": output,
-        "net": net,
-        "seed": seed,
-    }
     extra = parse_pairs(settings_, "--set", numbers=False)
     clash = sorted(set(extra) & {"board_type", "num_players"})
     if clash:
         raise InvalidConfig(f"--set cannot change {clash}: they come from the config key {config_key}")
-    # Fields set through --set keep their own names; the rest are named by the option the user typed.
-    options = {f: o for f, o in _OPTION_OF_FIELD.items() if f not in extra}
-    cfg = build_config(TrainConfig, fields | extra, options)
+    cfg = _OPTS.build(
+        extra,
+        board_type=key.board_type,
+        num_players=key.num_players,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        replay_window=window,
+        parent_model_id=parent,
+        init="scratch" if scratch else "production",
+        output_model_id=output,
+        net=net,
+        seed=seed,
+    )
 
     with stage_progress(f"train {config_key}", disable=as_json) as on_progress:
         result = run_training(cfg, progress=on_progress)

@@ -1,27 +1,23 @@
-"""The policy/value network, the evaluator search calls, and checkpoints."""
+"""The policy/value network, the evaluator search calls, and checkpoints.
 
-from app.nn.checkpoint import CheckpointMeta, Lineage, load_checkpoint, read_checkpoint_meta, save_checkpoint
-from app.nn.config import NetConfig
-from app.nn.evaluator import (
-    EvaluateFn,
-    NetworkEvaluator,
-    configure_threads,
-    default_device,
-    uniform_evaluator,
-)
-from app.nn.model import PolicyValueNet
+Names are imported on first use: the config module stays cheap to import (see ``app.core.lazy``).
+"""
 
-__all__ = [
-    "CheckpointMeta",
-    "EvaluateFn",
-    "Lineage",
-    "NetConfig",
-    "NetworkEvaluator",
-    "PolicyValueNet",
-    "configure_threads",
-    "default_device",
-    "load_checkpoint",
-    "read_checkpoint_meta",
-    "save_checkpoint",
-    "uniform_evaluator",
-]
+from app.core.lazy import lazy_exports
+
+_EXPORTS = {
+    "CheckpointMeta": "app.nn.checkpoint",
+    "Lineage": "app.nn.checkpoint",
+    "load_checkpoint": "app.nn.checkpoint",
+    "read_checkpoint_meta": "app.nn.checkpoint",
+    "save_checkpoint": "app.nn.checkpoint",
+    "NetConfig": "app.nn.config",
+    "EvaluateFn": "app.nn.evaluator",
+    "NetworkEvaluator": "app.nn.evaluator",
+    "configure_threads": "app.nn.evaluator",
+    "default_device": "app.nn.evaluator",
+    "uniform_evaluator": "app.nn.evaluator",
+    "PolicyValueNet": "app.nn.model",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -1,6 +1,14 @@
-"""The training stage: ``run_training(TrainConfig, settings=..., progress=...) -> TrainResult``."""
+"""The training stage: ``run_training(TrainConfig, settings=..., progress=...) -> TrainResult``.
 
-from app.training.config import TrainConfig, TrainResult
-from app.training.run import run_training
+Names are imported on first use: the config module stays cheap to import (see ``app.core.lazy``).
+"""
 
-__all__ = ["TrainConfig", "TrainResult", "run_training"]
+from app.core.lazy import lazy_exports
+
+_EXPORTS = {
+    "TrainConfig": "app.training.config",
+    "TrainResult": "app.training.config",
+    "run_training": "app.training.run",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
