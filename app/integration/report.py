@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.config import Settings
+from app.core.files import atomic_write
 from app.core.names import is_anchor
 from app.integration.lifecycle import ModelLifecycle, ModelStage
-from app.storage.artifacts import atomic_write
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,10 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from app.core.errors import ChecksumMismatch, InvalidConfig
+from app.core.files import write_bytes_atomic
 from app.core.names import parse_config_key, parse_model_id
 from app.nn.config import NetConfig
 from app.nn.model import PolicyValueNet
-from app.storage.artifacts import write_bytes_atomic
 
 FORMAT = "zeroloop-checkpoint/1"
 _SHAPE_KEYS = ("num_planes", "board_shape", "action_size", "num_players")

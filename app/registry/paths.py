@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 from app.core.errors import ArtifactOutsideHome, ChecksumMismatch
-from app.storage.artifacts import atomic_write, sha256_file
+from app.core.files import atomic_write, sha256_file
 
 CHECKPOINT_DIR = "models"
 CHECKPOINT_SUFFIX = ".safetensors"

@@ -21,8 +21,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.config import Settings, get_settings
 from app.core.errors import ChecksumMismatch, InvalidConfig, NotFound
+from app.core.files import write_bytes_atomic
 from app.core.names import parse_config_key, parse_model_id
-from app.storage.artifacts import write_bytes_atomic
 from app.storage.base import utcnow
 from app.storage.db import session_scope
 from app.storage.models.shards import ShardRow

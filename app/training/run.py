@@ -22,10 +22,10 @@ import torch
 
 from app.core.config import Settings, get_settings
 from app.core.errors import AlreadyExists, ChecksumMismatch, InvalidConfig
+from app.core.files import sha256_file
 from app.core.progress import ProgressFn, no_progress
 from app.games.registry import make_game
 from app.nn import Lineage, NetConfig, PolicyValueNet, configure_threads, default_device, save_checkpoint
-from app.storage.artifacts import sha256_file
 from app.storage.shards import ShardStore
 from app.training.config import TrainConfig, TrainResult
 from app.training.data import Window, augment, load_window, split_by_game

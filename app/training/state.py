@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from app.core.errors import ChecksumMismatch
-from app.storage.artifacts import write_bytes_atomic
+from app.core.files import write_bytes_atomic
 
 STATE_FILE = "state.pt"
 

@@ -5,9 +5,9 @@ import torch
 from safetensors.torch import save as st_save
 
 from app.core.errors import ChecksumMismatch, InvalidConfig
+from app.core.files import sha256_file
 from app.nn import Lineage, PolicyValueNet, load_checkpoint, read_checkpoint_meta, save_checkpoint
 from app.nn.checkpoint import FORMAT, content_sha256
-from app.storage.artifacts import sha256_file
 
 from .conftest import TINY, ShapeOnlyGame
 

@@ -3,9 +3,9 @@ import torch
 from pydantic import ValidationError
 
 from app.core.errors import AlreadyExists, ChecksumMismatch, InvalidConfig
+from app.core.files import sha256_file
 from app.nn import NetConfig, PolicyValueNet, load_checkpoint, save_checkpoint
 from app.registry import ModelLifecycle
-from app.storage.artifacts import sha256_file
 from app.storage.shards import ShardStore
 from app.training import TrainConfig, run_training
 
