@@ -4,7 +4,7 @@ Each rule looks at the events of one config key (oldest first) and returns zero 
 citing the events it rests on. A rule only fires on *fresh* evidence: events newer than the newest event cited
 by an applied recommendation of the same rule (``RuleInput.applied_through``), so an applied change gets time to
 show its effect before the rule speaks again. Rules are pure functions of their input: same history, same
-answer.
+answer. The rules over pipeline errors live in ``feedback_error_rules``; ``RuleInput`` in ``feedback_rule_input``.
 
 Metric names understood: ``loss``/``policy_loss``/``value_loss`` and ``val_loss``/``val_policy_loss``/
 ``val_value_loss`` (TRAINING_COMPLETE); ``elo_delta``, ``elo_ci_low``, ``elo_ci_high``, ``games``, ``llr``,
@@ -15,10 +15,10 @@ Metric names understood: ``loss``/``policy_loss``/``value_loss`` and ``val_loss`
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
+from app.integration.feedback_error_rules import pipeline_oom, pipeline_pause, pipeline_retry
+from app.integration.feedback_rule_input import Rule, RuleInput, cite, trailing
 from app.integration.feedback_thresholds import FeedbackThresholds
 from app.integration.feedback_types import (
     Action,
@@ -31,65 +31,6 @@ from app.integration.feedback_types import (
 
 F = FeedbackType
 __all__ = ["RULES", "FeedbackThresholds", "RuleInput", "evaluate"]
-
-
-@dataclass(frozen=True)
-class RuleInput:
-    """The events of one config key, oldest first, and what was already acted upon (rule → newest event id)."""
-
-    rule: str
-    config_key: str
-    events: Sequence[FeedbackEvent]
-    applied: Mapping[str, int]
-    history: Sequence[str] = ()  # rules of the applied recommendations of this config key, oldest first
-
-    @property
-    def applied_through(self) -> int:
-        return self.applied.get(self.rule, 0)
-
-    def fresh(self, event: FeedbackEvent) -> bool:
-        return event.id > self.applied_through
-
-    def of_type(self, feedback_type: FeedbackType) -> list[FeedbackEvent]:
-        return [e for e in self.events if e.feedback_type is feedback_type]
-
-    def as_rule(self, rule: str) -> RuleInput:
-        return RuleInput(rule, self.config_key, self.events, self.applied, self.history)
-
-    def recommend(
-        self,
-        action: Action,
-        changes: Mapping[str, float],
-        kind: ChangeKind,
-        priority: Priority,
-        reason: str,
-        evidence: Sequence[FeedbackEvent],
-        model_id: str | None = None,
-        limits: Mapping[str, tuple[float, float]] | None = None,
-    ) -> Recommendation:
-        return Recommendation(
-            action=action,
-            config_key=self.config_key,
-            changes=dict(changes),
-            kind=kind,
-            reason=reason,
-            priority=priority,
-            rule=self.rule,
-            evidence_ids=tuple(e.id for e in evidence),
-            model_id=model_id,
-            limits=dict(limits or {}),
-        )
-
-
-Rule = Callable[[RuleInput, FeedbackThresholds], list[Recommendation]]
-
-
-def _cite(events: Sequence[FeedbackEvent], metric: str) -> str:
-    return ", ".join(f"{e.metric(metric):.4g} (#{e.id})" for e in events)
-
-
-def _ids(events: Sequence[FeedbackEvent]) -> str:
-    return ", ".join(f"#{e.id}" for e in events)
 
 
 # -- training -----------------------------------------------------------------------------------------------
@@ -149,8 +90,8 @@ def overfitting(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
         if not (train_last < train_first and val_last > val_first * (1 + t.overfit_min_val_rise)):
             continue
         reason = (
-            f"overfitting: {train_name} fell {_cite(window, train_name)} while {val_name} rose "
-            f"{_cite(window, val_name)} (rise {val_last / val_first - 1:.1%} > {t.overfit_min_val_rise:.1%})"
+            f"overfitting: {train_name} fell {cite(window, train_name)} while {val_name} rose "
+            f"{cite(window, val_name)} (rise {val_last / val_first - 1:.1%} > {t.overfit_min_val_rise:.1%})"
         )
         changes = {"epochs": t.overfit_epochs_factor, "replay_window": t.overfit_replay_window_factor}
         limits = {"epochs": (t.epochs_floor, math.inf), "replay_window": (0, t.replay_window_ceiling)}
@@ -254,20 +195,11 @@ def weak_win_rate(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]
 # -- promotion ----------------------------------------------------------------------------------------------
 
 
-def _trailing(events: Sequence[FeedbackEvent], pred: Callable[[FeedbackEvent], bool]) -> list[FeedbackEvent]:
-    out: list[FeedbackEvent] = []
-    for e in reversed(events):
-        if not pred(e):
-            break
-        out.append(e)
-    return out[::-1]
-
-
 def _rejection_streak(inp: RuleInput, t: FeedbackThresholds) -> list[FeedbackEvent]:
     """The trailing rejections not yet answered by promotion_rejections or lr_restore (both act on a streak)."""
     through = max(inp.applied.get("promotion_rejections", 0), inp.applied.get("lr_restore", 0))
     decisions = inp.of_type(F.PROMOTION_DECISION)
-    streak = [e for e in _trailing(decisions, lambda e: e.metric("promoted") == 0) if e.id > through]
+    streak = [e for e in trailing(decisions, lambda e: e.metric("promoted") == 0) if e.id > through]
     return streak if len(streak) >= t.rejection_streak else []
 
 
@@ -350,91 +282,6 @@ def production_regression(inp: RuleInput, t: FeedbackThresholds) -> list[Recomme
             [promo, last],
             model_id=promo.model_id,
         )
-    ]
-
-
-# -- pipeline errors ----------------------------------------------------------------------------------------
-
-_OOM_RE = re.compile(r"out of memory|\bOOM\b|MemoryError|CUDA_ERROR_OUT_OF_MEMORY", re.IGNORECASE)
-
-
-def is_oom(e: FeedbackEvent) -> bool:
-    return (e.metric("oom") or 0) >= 1 or bool(e.error and _OOM_RE.search(e.error))
-
-
-def failure_streak(events: Sequence[FeedbackEvent]) -> list[FeedbackEvent]:
-    """The errors since the config's last successful event (the loop's own FOLLOW_UP verdicts do not count)."""
-    events = [e for e in events if e.feedback_type is not F.FOLLOW_UP]
-    return _trailing(events, lambda e: e.feedback_type is F.PIPELINE_ERROR)
-
-
-def _describe(e: FeedbackEvent) -> str:
-    where = f" in {e.context['stage']}" if "stage" in e.context else ""
-    text = f": {e.error[:120]!r}" if e.error else ""
-    return f"#{e.id}{where}{text}"
-
-
-def _pausing(inp: RuleInput, t: FeedbackThresholds) -> list[FeedbackEvent]:
-    fresh = [e for e in failure_streak(inp.events) if inp.fresh(e)]
-    return fresh if len(fresh) >= t.pause_after_failures else []
-
-
-def pipeline_pause(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
-    streak = _pausing(inp, t)
-    if not streak:
-        return []
-    reason = (
-        f"{len(streak)} consecutive pipeline failures (>= {t.pause_after_failures}): "
-        + "; ".join(_describe(e) for e in streak)
-        + "; pause this config until the cause is fixed"
-    )
-    return [inp.recommend(Action.PAUSE_CONFIG, {}, ChangeKind.SET, Priority.CRITICAL, reason, streak)]
-
-
-def pipeline_oom(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
-    streak = failure_streak(inp.events)
-    if not streak or not inp.fresh(streak[-1]) or not is_oom(streak[-1]):
-        return []
-    if _pausing(inp.as_rule("pipeline_pause"), t):
-        return []
-    last = streak[-1]
-    reason = f"out of memory {_describe(last)}; halve the batch and retry"
-    return [
-        inp.recommend(
-            Action.REDUCE_BATCH_SIZE,
-            {"batch_size": t.oom_batch_factor},
-            ChangeKind.MULTIPLY,
-            Priority.HIGH,
-            reason,
-            [last],
-            model_id=last.model_id,
-            limits={"batch_size": (t.batch_size_floor, math.inf)},
-        )
-    ]
-
-
-def pipeline_retry(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
-    streak = failure_streak(inp.events)
-    if not streak or not inp.fresh(streak[-1]) or is_oom(streak[-1]):
-        return []
-    if _pausing(inp.as_rule("pipeline_pause"), t):
-        return []
-    delay = min(t.retry_base_delay_s * 2 ** (len(streak) - 1), t.retry_max_delay_s)
-    last = streak[-1]
-    reason = (
-        f"pipeline error {_describe(last)}, failure {len(streak)} in a row ({_ids(streak)}); "
-        f"retry after {delay:g} s (exponential backoff)"
-    )
-    return [
-        inp.recommend(
-            Action.RETRY,
-            {"retry_delay_s": delay},
-            ChangeKind.SET,
-            Priority.HIGH,
-            reason,
-            [last],
-            model_id=last.model_id,
-        )  # fmt: skip
     ]
 
 

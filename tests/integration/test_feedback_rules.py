@@ -4,19 +4,21 @@ from datetime import UTC, datetime
 
 import pytest
 
+from app.integration.feedback_error_rules import (
+    failure_streak,
+    is_oom,
+    pipeline_oom,
+    pipeline_pause,
+    pipeline_retry,
+)
 from app.integration.feedback_rules import (
     RULES,
     FeedbackThresholds,
     RuleInput,
     elo_plateau,
     evaluate,
-    failure_streak,
-    is_oom,
     loss_plateau,
     overfitting,
-    pipeline_oom,
-    pipeline_pause,
-    pipeline_retry,
     production_regression,
     promotion_rejections,
     train_loss,
