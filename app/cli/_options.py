@@ -1,12 +1,14 @@
 """Typer options generated from a stage's config model: default and help come from the field, never copied.
 
-A command declares ``opts = ConfigOptions(SelfplayConfig)`` and each parameter as
-``games: int = opts.option("games", "--games", "-n")``; ``opts.build(board_type=..., games=games, ...)`` then
-makes the config, and a validation error names the option the user typed (``--games``), not the field.
+A command declares ``opts = ConfigOptions(SelfplayConfig)`` and each parameter, named as its field, as
+``games: int = opts.option("games", "--games", "-n")``; ``opts.build(locals(), board_type=...)`` then makes the
+config from those parameters, and a validation error names the option the user typed (``--games``), not the
+field.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
 import typer
@@ -33,8 +35,10 @@ class ConfigOptions(Generic[M]):
         value = self.default(field) if default is ... else default
         return typer.Option(value, *flags, help=help or info.description)
 
-    def build(self, extra: dict[str, Any] | None = None, **fields: Any) -> M:
-        """The config from ``fields`` (and ``extra``: fields set by ``--set``, which keep their own names)."""
-        extra = extra or {}
+    def build(self, values: Mapping[str, Any], *, extra: Mapping[str, Any] | None = None, **fields: Any) -> M:
+        """The config from the command's parameters (``values``: its ``locals()``; those named as a field with an
+        option are taken), ``fields`` set by the command itself and ``extra`` (``--set``: they keep their names)."""
+        extra = dict(extra or {})
+        given = {f: values[f] for f in self.flags if f in values}
         options = {f: o for f, o in self.flags.items() if f not in extra}
-        return build_config(self.model, fields | extra, options)
+        return build_config(self.model, given | fields | extra, options)

@@ -50,12 +50,12 @@ def evaluate(
     config: Annotated[
         str | None, typer.Option("--config", "-c", help="Config key; needed when no player is a model id.")
     ] = None,
-    games: int = _OPTS.option("max_games", "--games", "-n"),
+    max_games: int = _OPTS.option("max_games", "--games", "-n"),
     elo0: float = _OPTS.option("elo0", "--elo0"),
     elo1: float = _OPTS.option("elo1", "--elo1"),
     alpha: float = _OPTS.option("alpha", "--alpha"),
     beta: float = _OPTS.option("beta", "--beta"),
-    simulations: int = _OPTS.option("num_simulations", "--simulations", "-s"),
+    num_simulations: int = _OPTS.option("num_simulations", "--simulations", "-s"),
     opening_moves: int = _OPTS.option("opening_moves", "--opening-moves"),
     batch_games: int = _OPTS.option("batch_games", "--batch-games"),
     anchors: str = _OPTS.option(
@@ -64,7 +64,7 @@ def evaluate(
         help="Comma-separated anchors to rate against ('' for none).",
         default=",".join(_OPTS.default("anchors")),
     ),
-    anchor_games: int = _OPTS.option("anchors_games", "--anchor-games"),
+    anchors_games: int = _OPTS.option("anchors_games", "--anchor-games"),
     seed: int = _OPTS.option("seed", "--seed"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -73,21 +73,10 @@ def evaluate(
 
     key = parse_config_key(_config_key(candidate, opponent, config))
     cfg = _OPTS.build(
+        locals(),
         board_type=key.board_type,
         num_players=key.num_players,
-        candidate=candidate,
-        opponent=opponent,
-        max_games=games,
-        elo0=elo0,
-        elo1=elo1,
-        alpha=alpha,
-        beta=beta,
-        num_simulations=simulations,
-        opening_moves=opening_moves,
-        batch_games=batch_games,
         anchors=[a.strip() for a in anchors.split(",") if a.strip()],
-        anchors_games=anchor_games,
-        seed=seed,
     )
 
     with stage_progress(f"{candidate} vs {opponent}", disable=as_json) as on_progress:

@@ -23,16 +23,16 @@ def register(app: typer.Typer) -> None:
 def selfplay(
     config_key: Annotated[str, typer.Argument(help="Config key to play, e.g. hex8_2p.")],
     games: int = _OPTS.option("games", "--games", "-n"),
-    model: str | None = _OPTS.option(
+    model_id: str | None = _OPTS.option(
         "model_id",
         "--model",
         "-m",
         help="Model id to play with, or 'uniform' (generation 0). Default: production.",
     ),
-    simulations: int = _OPTS.option("num_simulations", "--simulations", "-s"),
-    parallel: int = _OPTS.option("parallel_games", "--parallel", "-p"),
+    num_simulations: int = _OPTS.option("num_simulations", "--simulations", "-s"),
+    parallel_games: int = _OPTS.option("parallel_games", "--parallel", "-p"),
     seed: int = _OPTS.option("seed", "--seed"),
-    shard: str | None = _OPTS.option(
+    shard_name: str | None = _OPTS.option(
         "shard_name",
         "--shard",
         help="Shard name (written once; a rerun reuses it). Default: model, seed, games.",
@@ -44,17 +44,7 @@ def selfplay(
     from app.selfplay import run_selfplay
 
     key = parse_config_key(config_key)
-    cfg = _OPTS.build(
-        board_type=key.board_type,
-        num_players=key.num_players,
-        games=games,
-        model_id=model,
-        num_simulations=simulations,
-        parallel_games=parallel,
-        seed=seed,
-        shard_name=shard,
-        gumbel=gumbel,
-    )
+    cfg = _OPTS.build(locals(), board_type=key.board_type, num_players=key.num_players)
     with stage_progress(f"selfplay {config_key}", disable=as_json) as on_progress:
         result = run_selfplay(cfg, progress=on_progress)
     if as_json:

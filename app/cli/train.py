@@ -27,12 +27,12 @@ def train(
     epochs: int = _OPTS.option("epochs", "--epochs", "-e"),
     batch_size: int = _OPTS.option("batch_size", "--batch-size", "-b"),
     learning_rate: float = _OPTS.option("learning_rate", "--lr"),
-    window: int = _OPTS.option("replay_window", "--window"),
-    parent: str | None = _OPTS.option(
+    replay_window: int = _OPTS.option("replay_window", "--window"),
+    parent_model_id: str | None = _OPTS.option(
         "parent_model_id", "--parent", help="Model id to start from (default: the production model)."
     ),
     scratch: Annotated[bool, typer.Option("--scratch", help="Start from fresh weights.")] = False,
-    output: str | None = _OPTS.option(
+    output_model_id: str | None = _OPTS.option(
         "output_model_id", "--output", "-o", help="Model id of the result, e.g. hex8_2p_v4 (resumable)."
     ),
     net: str | None = _OPTS.option("net", "--net", help="Network preset for a fresh network: cpu or gpu."),
@@ -54,18 +54,11 @@ def train(
     if clash:
         raise InvalidConfig(f"--set cannot change {clash}: they come from the config key {config_key}")
     cfg = _OPTS.build(
-        extra,
+        locals(),
+        extra=extra,
         board_type=key.board_type,
         num_players=key.num_players,
-        epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        replay_window=window,
-        parent_model_id=parent,
         init="scratch" if scratch else "production",
-        output_model_id=output,
-        net=net,
-        seed=seed,
     )
 
     with stage_progress(f"train {config_key}", disable=as_json) as on_progress:
