@@ -25,9 +25,9 @@ from app.evaluation.config import EvalResult
 from app.integration import pipeline_stages as stages
 from app.integration.feedback import PipelineFeedback
 from app.integration.feedback_types import Action, FeedbackType, Recommendation
-from app.integration.lifecycle import ModelLifecycle, ModelStage
 from app.integration.pipeline_config import CycleSettings, PipelineConfig, defaults_for
 from app.integration.pipeline_state import Cycle, PipelineState
+from app.registry import ModelLifecycle, ModelStage
 from app.training.config import TrainResult
 
 STEPS = ("selfplay", "training", "evaluation", "promotion")

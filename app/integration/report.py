@@ -8,7 +8,7 @@ from pathlib import Path
 from app.core.config import Settings
 from app.core.files import atomic_write
 from app.core.names import is_anchor
-from app.integration.lifecycle import ModelLifecycle, ModelStage
+from app.registry import ModelLifecycle, ModelStage
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ def api(settings):
 
 
 def test_models_list_show_and_history(api, settings):
-    from app.integration.lifecycle import ModelLifecycle, ModelStage
+    from app.registry import ModelLifecycle, ModelStage
 
     lifecycle = ModelLifecycle(settings)
     lifecycle.register_model("hex8_2p_v1", ModelStage.TRAINING, metrics={"loss": 0.5})

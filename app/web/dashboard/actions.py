@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.core.config import Settings
 from app.evaluation.config import EvalResult
-from app.integration.lifecycle import ModelLifecycle, ModelStage
+from app.registry import ModelLifecycle, ModelStage
 from app.storage.db import session_scope
 from app.storage.models.evaluation import EvaluationRow
 from app.web.dashboard.schemas import PromoteResult, RollbackResult

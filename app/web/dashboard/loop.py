@@ -25,9 +25,9 @@ from app.evaluation.players import check_name, is_anchor
 from app.evaluation.ratings import Rating, RatingTable, fit_ratings
 from app.games.registry import game_for_key
 from app.integration.feedback import PipelineFeedback
-from app.integration.lifecycle import ModelLifecycle, ModelStage, allowed_transitions
 from app.p2p import store as job_store
 from app.p2p.schemas import JobState
+from app.registry import ModelLifecycle, ModelStage, allowed_transitions
 from app.storage.db import session_scope
 from app.storage.models.evaluation import ArenaGameRow, EvaluationRow
 from app.storage.models.feedback import AppliedRecommendationRow, FeedbackEventRow

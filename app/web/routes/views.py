@@ -22,7 +22,7 @@ def list_models(
         str | None, Query(description="TRAINING, EVALUATION, STAGING, PRODUCTION or RETIRED")
     ] = None,
 ) -> dict[str, Any]:
-    from app.integration.lifecycle import ModelLifecycle
+    from app.registry import ModelLifecycle
 
     models = ModelLifecycle(settings).list_models(config_key=config_key, stage=stage)
     return {"data": models, "count": len(models)}
@@ -30,7 +30,7 @@ def list_models(
 
 @router.get("/models/{model_id}")
 def get_model(model_id: ModelIdPath, settings: SettingsDep) -> dict[str, Any]:
-    from app.integration.lifecycle import ModelLifecycle
+    from app.registry import ModelLifecycle
 
     lifecycle = ModelLifecycle(settings)
     return {"model": lifecycle.get_model(model_id), "lineage": lifecycle.lineage(model_id)[1:]}
@@ -38,7 +38,7 @@ def get_model(model_id: ModelIdPath, settings: SettingsDep) -> dict[str, Any]:
 
 @router.get("/models/{model_id}/history")
 def model_history(model_id: ModelIdPath, settings: SettingsDep) -> list[Any]:
-    from app.integration.lifecycle import ModelLifecycle
+    from app.registry import ModelLifecycle
 
     return ModelLifecycle(settings).history(model_id)
 

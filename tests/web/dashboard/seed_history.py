@@ -30,9 +30,9 @@ from app.evaluation.config import EvalConfig, EvalResult, RatedPlayer
 from app.evaluation.ratings import fit_ratings
 from app.evaluation.sprt import GSPRT
 from app.integration.feedback import FeedbackType, PipelineFeedback
-from app.integration.lifecycle import ModelLifecycle, ModelStage
 from app.p2p import store as job_store
 from app.p2p.schemas import JobCreate
+from app.registry import ModelLifecycle, ModelStage
 
 KEY = "hex6_2p"
 OTHER_KEY = "connect4_3p"

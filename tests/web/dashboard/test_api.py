@@ -11,9 +11,9 @@ from app.core.config import Settings
 from app.evaluation import store as eval_store
 from app.evaluation.config import EvalConfig
 from app.evaluation.ratings import fit_ratings
-from app.integration.lifecycle import ModelLifecycle
 from app.p2p import store as job_store
 from app.p2p.schemas import JobCreate
+from app.registry import ModelLifecycle
 from app.web.dashboard import loop
 from app.web.main import create_app
 from tests.web.dashboard.seed_history import KEY, OTHER_KEY, STRENGTH, Arena, evaluate, seed_history
