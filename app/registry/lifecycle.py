@@ -35,7 +35,6 @@ from app.registry.store import (
     INSERT_MODEL,
     INSERT_TRANSITION,
     MODELS,
-    RETIRE_PRODUCTION,
     TRANSITION_TABLE,
     Conflict,
     add_transition,
@@ -43,6 +42,7 @@ from app.registry.store import (
     get_row,
     production_row,
     refuse_duplicate,
+    retire_production,
     rollback_target,
     set_stage,
     swap_production,
@@ -199,17 +199,7 @@ class ModelLifecycle:
                         + "; ".join(str(f) for f in failures)
                     )
             now = utcnow()
-            rows = []
-            if target is S.PRODUCTION:
-                # One statement retires whatever holds PRODUCTION now (none, or the one the index allows).
-                retired = conn.execute(RETIRE_PRODUCTION, {"key": row.config_key, "now": now}).scalars()
-                for incumbent in retired:
-                    rows.append(
-                        transition_row(
-                            incumbent, row.config_key, S.PRODUCTION, S.RETIRED, "supersede", now,
-                            reason=f"superseded by {model_id}", evidence={"superseded_by": model_id},
-                        )
-                    )  # fmt: skip
+            rows = retire_production(conn, row.config_key, model_id, now) if target is S.PRODUCTION else []
             set_stage(conn, model_id, current, target, now)
             rows.append(
                 transition_row(

@@ -56,7 +56,7 @@ _SET_STAGE = (
     .where(_M.c.model_id == bindparam("m_id"), _M.c.stage == bindparam("expected"))
     .values(stage=bindparam("new"), updated_at=bindparam("now"))
 )
-RETIRE_PRODUCTION = (
+_RETIRE_PRODUCTION = (
     update(_M)
     .where(_M.c.config_key == bindparam("key"), _M.c.stage == S.PRODUCTION.value)
     .values(stage=S.RETIRED.value, updated_at=bindparam("now"))
@@ -171,6 +171,21 @@ def set_stage(conn: Connection, model_id: str, expected: ModelStage, new: ModelS
         raise
     if result.rowcount != 1:
         raise Conflict
+
+
+def retire_production(
+    conn: Connection, config_key: str, successor: str, now: datetime
+) -> list[dict[str, Any]]:
+    """Retire whatever holds PRODUCTION for ``config_key`` now (none, or the one the index allows) in one
+    statement; the supersede transitions to insert with the successor's promotion."""
+    retired = conn.execute(_RETIRE_PRODUCTION, {"key": config_key, "now": now}).scalars()
+    return [
+        transition_row(
+            incumbent, config_key, S.PRODUCTION, S.RETIRED, "supersede", now,
+            reason=f"superseded by {successor}", evidence={"superseded_by": successor},
+        )
+        for incumbent in retired
+    ]  # fmt: skip
 
 
 def transition_row(
