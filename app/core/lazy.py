@@ -2,7 +2,7 @@
 
 A stage's config module must be cheap to import — the CLI builds its options from it — while the package also
 offers the stage function, which pulls in torch or numba. ``lazy_exports`` gives a package ``__getattr__`` and
-``__dir__`` over a name → module map, so ``from app.selfplay import SelfplayConfig`` stays as it was.
+``__dir__`` over a module → names map, so ``from app.selfplay import SelfplayConfig`` stays as it was.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from typing import Any
 
 
 def lazy_exports(
-    package: str, exports: Mapping[str, str], namespace: dict[str, Any]
-) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """``(__getattr__, __dir__)`` for ``package``: each name in ``exports`` is read from its module when first used
-    and then kept in ``namespace`` (the package's globals)."""
+    package: str, namespace: dict[str, Any], modules: Mapping[str, tuple[str, ...]]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]], list[str]]:
+    """``(__getattr__, __dir__, __all__)`` for ``package``, whose names are listed per module in ``modules``; each
+    is read from its module when first used and then kept in ``namespace`` (the package's globals)."""
+    exports = {name: module for module, names in modules.items() for name in names}
     names = sorted(exports)
 
     def __getattr__(name: str) -> Any:
@@ -30,4 +31,4 @@ def lazy_exports(
     def __dir__() -> list[str]:
         return names
 
-    return __getattr__, __dir__
+    return __getattr__, __dir__, names

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 _BOARD = r"[a-z][a-z0-9]*"
 _PLAYERS = r"[1-9][0-9]*"
@@ -152,3 +153,18 @@ def uniform_player(num_simulations: int) -> str:
 
 def rollout_player(num_simulations: int) -> str:
     return str(Player(PlayerKind.ROLLOUT, simulations=num_simulations))
+
+
+class UpperNameEnum(StrEnum):
+    """An enum of upper-case names that parses any case (``"staging"``) and lists the valid names otherwise."""
+
+    @classmethod
+    def parse(cls, value: str | UpperNameEnum) -> Any:
+        if isinstance(value, cls):
+            return value
+        try:
+            return cls(str(value).upper())
+        except ValueError:
+            what = re.sub(r"(?<!^)(?=[A-Z])", " ", cls.__name__).lower()  # ModelStage -> "model stage"
+            valid = ", ".join(m.value for m in cls)
+            raise ValueError(f"unknown {what} {value!r}; valid {what.split()[-1]}s: {valid}") from None

@@ -7,6 +7,8 @@ budget of n simulations).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from app.core.config import Settings
 from app.core.errors import InvalidConfig, ModelNotFound
 from app.core.names import (
@@ -18,8 +20,10 @@ from app.core.names import (
     is_anchor,
     parse_player,
 )
-from app.games.base import Game
-from app.search.types import Agent
+
+if TYPE_CHECKING:  # the config module imports this one and must stay cheap (no game kernels)
+    from app.games.base import Game
+    from app.search.types import Agent
 
 __all__ = ["DEFAULT_ANCHORS", "PRODUCTION", "RANDOM", "check_name", "is_anchor", "make_agent", "resolve_name"]
 

@@ -15,26 +15,17 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any
 
+from app.core.names import UpperNameEnum
 from app.integration.pipeline_config import CycleSettings
 
 
-class FeedbackType(StrEnum):
+class FeedbackType(UpperNameEnum):
     TRAINING_COMPLETE = "TRAINING_COMPLETE"
     EVALUATION_RESULT = "EVALUATION_RESULT"
     PROMOTION_DECISION = "PROMOTION_DECISION"
     PIPELINE_ERROR = "PIPELINE_ERROR"
     # Written by the loop itself: did an applied recommendation do what its rule expected?
     FOLLOW_UP = "FOLLOW_UP"
-
-    @classmethod
-    def parse(cls, value: str | FeedbackType) -> FeedbackType:
-        if isinstance(value, FeedbackType):
-            return value
-        try:
-            return cls(str(value).upper())
-        except ValueError:
-            valid = ", ".join(t.value for t in cls)
-            raise ValueError(f"unknown feedback type {value!r}; valid types: {valid}") from None
 
 
 # TRAINING_COMPLETE metrics use the seed's names ("loss", "accuracy"); the training stage reports grouped names

@@ -5,19 +5,25 @@ Names are imported on first use: the config module stays cheap to import (see ``
 
 from app.core.lazy import lazy_exports
 
-_EXPORTS = {
-    "CheckpointMeta": "app.nn.checkpoint",
-    "Lineage": "app.nn.checkpoint",
-    "load_checkpoint": "app.nn.checkpoint",
-    "read_checkpoint_meta": "app.nn.checkpoint",
-    "save_checkpoint": "app.nn.checkpoint",
-    "NetConfig": "app.nn.config",
-    "EvaluateFn": "app.nn.evaluator",
-    "NetworkEvaluator": "app.nn.evaluator",
-    "configure_threads": "app.nn.evaluator",
-    "default_device": "app.nn.evaluator",
-    "uniform_evaluator": "app.nn.evaluator",
-    "PolicyValueNet": "app.nn.model",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    globals(),
+    {
+        "app.nn.checkpoint": (
+            "CheckpointMeta",
+            "Lineage",
+            "load_checkpoint",
+            "read_checkpoint_meta",
+            "save_checkpoint",
+        ),
+        "app.nn.config": ("NetConfig",),
+        "app.nn.evaluator": (
+            "EvaluateFn",
+            "NetworkEvaluator",
+            "configure_threads",
+            "default_device",
+            "uniform_evaluator",
+        ),
+        "app.nn.model": ("PolicyValueNet",),
+    },
+)

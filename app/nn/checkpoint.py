@@ -26,7 +26,7 @@ from safetensors.torch import save as st_save
 from app.core.errors import ChecksumMismatch, InvalidConfig
 from app.core.files import write_bytes_atomic
 from app.core.names import parse_config_key, parse_model_id
-from app.nn.config import NetConfig
+from app.nn.config import NetConfig, game_shapes
 from app.nn.model import PolicyValueNet
 
 FORMAT = "zeroloop-checkpoint/1"
@@ -63,12 +63,7 @@ class CheckpointMeta:
 
     @property
     def shapes(self) -> dict[str, Any]:
-        return {
-            "num_planes": self.num_planes,
-            "board_shape": list(self.board_shape),
-            "action_size": self.action_size,
-            "num_players": self.num_players,
-        }
+        return game_shapes(self)
 
 
 def content_sha256(tensors: Mapping[str, torch.Tensor], header: Mapping[str, str]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -34,3 +36,13 @@ class NetConfig(BaseModel):
 
             raise InvalidConfig(f"unknown network preset {name!r}; valid presets: {sorted(presets)}")
         return presets[name]()
+
+
+def game_shapes(obj: Any) -> dict[str, Any]:
+    """The game-dependent shapes of a network or a checkpoint (anything with these four fields), as stored."""
+    return {
+        "num_planes": obj.num_planes,
+        "board_shape": list(obj.board_shape),
+        "action_size": obj.action_size,
+        "num_players": obj.num_players,
+    }

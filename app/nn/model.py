@@ -13,7 +13,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from app.core.errors import InvalidConfig
-from app.nn.config import NetConfig
+from app.nn.config import NetConfig, game_shapes
 
 
 class ResidualBlock(nn.Module):
@@ -95,12 +95,7 @@ class PolicyValueNet(nn.Module):
     @property
     def shapes(self) -> dict[str, Any]:
         """The game-dependent shapes, as stored in checkpoints."""
-        return {
-            "num_planes": self.num_planes,
-            "board_shape": list(self.board_shape),
-            "action_size": self.action_size,
-            "num_players": self.num_players,
-        }
+        return game_shapes(self)
 
     def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.tower(self.stem(planes))

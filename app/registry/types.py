@@ -9,28 +9,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from app.core.names import UpperNameEnum
 
-class ModelStage(StrEnum):
+
+class ModelStage(UpperNameEnum):
     TRAINING = "TRAINING"
     EVALUATION = "EVALUATION"
     STAGING = "STAGING"
     PRODUCTION = "PRODUCTION"
     RETIRED = "RETIRED"
-
-    @classmethod
-    def parse(cls, value: str | ModelStage) -> ModelStage:
-        """A stage from its name in any case (``"staging"``); anything else is a ValueError listing the stages."""
-        if isinstance(value, ModelStage):
-            return value
-        try:
-            return cls(str(value).upper())
-        except ValueError:
-            valid = ", ".join(s.value for s in cls)
-            raise ValueError(f"unknown model stage {value!r}; valid stages: {valid}") from None
 
 
 S = ModelStage

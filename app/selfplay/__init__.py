@@ -5,10 +5,11 @@ Names are imported on first use: the config module stays cheap to import (see ``
 
 from app.core.lazy import lazy_exports
 
-_EXPORTS = {
-    "SelfplayConfig": "app.selfplay.config",
-    "SelfplayResult": "app.selfplay.config",
-    "run_selfplay": "app.selfplay.stage",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    globals(),
+    {
+        "app.selfplay.config": ("SelfplayConfig", "SelfplayResult"),
+        "app.selfplay.stage": ("run_selfplay",),
+    },
+)

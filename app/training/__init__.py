@@ -5,10 +5,11 @@ Names are imported on first use: the config module stays cheap to import (see ``
 
 from app.core.lazy import lazy_exports
 
-_EXPORTS = {
-    "TrainConfig": "app.training.config",
-    "TrainResult": "app.training.config",
-    "run_training": "app.training.run",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    globals(),
+    {
+        "app.training.config": ("TrainConfig", "TrainResult"),
+        "app.training.run": ("run_training",),
+    },
+)
