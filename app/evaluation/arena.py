@@ -112,6 +112,23 @@ def play_games(
             raise InvalidConfig(
                 f"seating {i} has {len(seats)} agents but {game.config_key} has {game.num_players} seats"
             )
+    states, moves = _start_from(game, openings)
+    _play_out(game, seatings, states, moves, rng)
+    return [
+        PlayedGame(
+            players=tuple(a.name for a in seatings[i]),
+            returns=tuple(float(r) for r in game.returns(states[i])),
+            opening=tuple(int(a) for a in openings[i]),
+            moves=tuple(moves[i]),
+            opening_group=groups[i],
+            rotation=rotation_of[i],
+        )
+        for i in range(len(seatings))
+    ]
+
+
+def _start_from(game: Game, openings: Sequence[Sequence[int]]) -> tuple[list[State], list[list[int]]]:
+    """The states after each opening and the moves so far; an opening that ends the game is refused."""
     states: list[State] = []
     moves: list[list[int]] = []
     for opening in openings:
@@ -122,14 +139,23 @@ def play_games(
             raise InvalidConfig(f"opening {list(opening)} ends the game; an opening must leave it running")
         states.append(state)
         moves.append([int(a) for a in opening])
+    return states, moves
 
+
+def _play_out(
+    game: Game,
+    seatings: Sequence[Sequence[Agent]],
+    states: list[State],
+    moves: list[list[int]],
+    rng: np.random.Generator,
+) -> None:
+    """Advance every game to its end in place, asking each agent once per step for all states where it moves."""
     # A fixed order of agents (first appearance) keeps the rng's draws, and so whole runs, reproducible.
     agents: list[Agent] = []
     for seats in seatings:
         for agent in seats:
             if not any(agent is a for a in agents):
                 agents.append(agent)
-
     running = [i for i, s in enumerate(states) if not game.is_terminal(s)]
     while running:
         to_move: dict[int, list[int]] = {}
@@ -147,18 +173,6 @@ def play_games(
                 states[i] = game.apply(states[i], int(action))
                 moves[i].append(int(action))
         running = [i for i in running if not game.is_terminal(states[i])]
-
-    return [
-        PlayedGame(
-            players=tuple(a.name for a in seatings[i]),
-            returns=tuple(float(r) for r in game.returns(states[i])),
-            opening=tuple(int(a) for a in openings[i]),
-            moves=tuple(moves[i]),
-            opening_group=groups[i],
-            rotation=rotation_of[i],
-        )
-        for i in range(len(seatings))
-    ]
 
 
 def play_rotated(

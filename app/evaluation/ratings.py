@@ -109,62 +109,16 @@ def fit_ratings(
     if prior_draws < 0:
         raise InvalidConfig(f"prior_draws must be >= 0, got {prior_draws}")
     games = [g for g in games if len(set(g.players)) > 1]  # a player against itself says nothing
-    names = sorted({p for g in games for p in g.players})
-    index = {n: i for i, n in enumerate(names)}
-    played = np.zeros(len(names), dtype=np.int64)
-    parent = list(range(len(names)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    met: set[tuple[int, int]] = set()
-    for g in games:
-        seats = [index[p] for p in g.players]
-        for i in set(seats):
-            played[i] += 1
-        for a, b in itertools.combinations(sorted(set(seats)), 2):
-            met.add((a, b))
-            parent[find(a)] = find(b)
-
+    graph = _Graph(games)
+    names, index = graph.names, graph.index
     if anchor not in index:
         return RatingTable(anchor=anchor, ratings=[], unrated=names, games=len(games))
-    root = find(index[anchor])
-    rated = [i for i in range(len(names)) if find(i) == root]
-    unrated = [names[i] for i in range(len(names)) if find(i) != root]
-
-    by_length: dict[int, _Orderings] = {}
-    for g in games:
-        seats = [index[p] for p in g.players]
-        if find(seats[0]) != root:
-            continue
-        for order, weight in _tie_orders(g.returns):
-            o = by_length.setdefault(len(order), _Orderings())
-            o.players.append([seats[s] for s in order])
-            o.weights.append(weight)
-    if prior_draws > 0:
-        o = by_length.setdefault(2, _Orderings())
-        for a, b in met:
-            if find(a) == root:
-                o.players += [[a, b], [b, a]]
-                o.weights += [0.5 * prior_draws, 0.5 * prior_draws]
-    blocks = [
-        _merge(np.asarray(o.players, dtype=np.int64), np.asarray(o.weights)) for o in by_length.values()
-    ]
-
-    start = np.zeros(len(names))
-    fixed = {index[anchor]}
-    exact = {index[anchor]: 0.0}
-    for name, elo in (pinned or {}).items():
-        if name in index and find(index[name]) == root:
-            if not math.isfinite(elo):
-                raise InvalidConfig(f"pinned rating of {name!r} must be a finite Elo value, got {elo!r}")
-            start[index[name]] = elo / ELO_PER_NAT
-            fixed.add(index[name])
-            exact[index[name]] = float(elo)
-    free = [i for i in rated if i not in fixed]
+    root = graph.find(index[anchor])
+    rated = [i for i in range(len(names)) if graph.find(i) == root]
+    unrated = [names[i] for i in range(len(names)) if graph.find(i) != root]
+    blocks = _blocks(games, graph, root, prior_draws)
+    start, exact = _pinned_start(graph, root, anchor, pinned or {})
+    free = [i for i in rated if i not in exact]
     theta, hessian = _newton(blocks, len(names), free=free, max_iter=max_iter, start=start)
     variance = np.zeros(len(names))
     if free:
@@ -174,10 +128,70 @@ def fit_ratings(
     for i in rated:
         elo = exact.get(i, float(theta[i] * ELO_PER_NAT))
         half = float(Z_95 * math.sqrt(max(variance[i], 0.0)) * ELO_PER_NAT)
-        ratings.append(Rating(names[i], elo, elo - half, elo + half, int(played[i])))
+        ratings.append(Rating(names[i], elo, elo - half, elo + half, int(graph.played[i])))
     ratings.sort(key=lambda r: (-r.elo, r.name))
-    held = {names[i]: exact[i] for i in sorted(fixed) if i != index[anchor]}
+    held = {names[i]: exact[i] for i in sorted(exact) if i != index[anchor]}
     return RatingTable(anchor=anchor, ratings=ratings, unrated=unrated, games=len(games), pinned=held)
+
+
+class _Graph:
+    """Who met whom: players indexed by name, games played, and the connected components (union-find)."""
+
+    def __init__(self, games: list[GameResult]):
+        self.names = sorted({p for g in games for p in g.players})
+        self.index = {n: i for i, n in enumerate(self.names)}
+        self.played = np.zeros(len(self.names), dtype=np.int64)
+        self.parent = list(range(len(self.names)))
+        self.met: set[tuple[int, int]] = set()
+        for g in games:
+            seats = [self.index[p] for p in g.players]
+            for i in set(seats):
+                self.played[i] += 1
+            for a, b in itertools.combinations(sorted(set(seats)), 2):
+                self.met.add((a, b))
+                self.parent[self.find(a)] = self.find(b)
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+
+def _blocks(games: list[GameResult], graph: _Graph, root: int, prior_draws: float) -> list:
+    """The orderings of the anchor's component grouped by length, plus a virtual draw per pair that met."""
+    by_length: dict[int, _Orderings] = {}
+    for g in games:
+        seats = [graph.index[p] for p in g.players]
+        if graph.find(seats[0]) != root:
+            continue
+        for order, weight in _tie_orders(g.returns):
+            o = by_length.setdefault(len(order), _Orderings())
+            o.players.append([seats[s] for s in order])
+            o.weights.append(weight)
+    if prior_draws > 0:
+        o = by_length.setdefault(2, _Orderings())
+        for a, b in graph.met:
+            if graph.find(a) == root:
+                o.players += [[a, b], [b, a]]
+                o.weights += [0.5 * prior_draws, 0.5 * prior_draws]
+    return [_merge(np.asarray(o.players, dtype=np.int64), np.asarray(o.weights)) for o in by_length.values()]
+
+
+def _pinned_start(
+    graph: _Graph, root: int, anchor: str, pinned: Mapping[str, float]
+) -> tuple[np.ndarray, dict[int, float]]:
+    """The starting point (pinned players at their Elo, in nats) and the players held fixed, with their Elo."""
+    start = np.zeros(len(graph.names))
+    exact = {graph.index[anchor]: 0.0}
+    for name, elo in pinned.items():
+        if name in graph.index and graph.find(graph.index[name]) == root:
+            if not math.isfinite(elo):
+                raise InvalidConfig(f"pinned rating of {name!r} must be a finite Elo value, got {elo!r}")
+            start[graph.index[name]] = elo / ELO_PER_NAT
+            exact[graph.index[name]] = float(elo)
+    return start, exact
 
 
 def _merge(players: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -61,16 +61,11 @@ def run_evaluation(
             cfg, game, lineup, rng=rng, settings=settings, evaluation_id=evaluation_id, progress=progress
         )
 
-        anchor_games = 0
         anchors = [a for a in cfg.anchors if a not in (candidate, opponent)]
-        for i, anchor in enumerate(anchors):
-            progress(
-                _GATE_SHARE + _ANCHOR_SHARE * i / max(1, len(anchors)), f"{candidate} vs anchor {anchor}"
-            )
-            anchor_games += _play_and_store(
-                cfg, game, _lineup(game, agent(candidate), agent(anchor)), cfg.anchors_games,
-                rng=rng, settings=settings, evaluation_id=evaluation_id, purpose="anchor",
-            )  # fmt: skip
+        anchor_games = _anchor_games(
+            cfg, game, agent, candidate, anchors,
+            rng=rng, settings=settings, evaluation_id=evaluation_id, progress=progress,
+        )  # fmt: skip
         calibration_games = _calibrate(
             cfg, game, agent, rng=rng, settings=settings, evaluation_id=evaluation_id
         )
@@ -95,6 +90,29 @@ def run_evaluation(
         f"Elo {result.elo_delta:+.0f} [{result.elo_ci_low:+.0f}, {result.elo_ci_high:+.0f}]",
     )
     return result
+
+
+def _anchor_games(
+    cfg: EvalConfig,
+    game: Game,
+    agent: Callable[[str], Agent],
+    candidate: str,
+    anchors: list[str],
+    *,
+    rng: np.random.Generator,
+    settings: Settings,
+    evaluation_id: str,
+    progress: ProgressFn,
+) -> int:
+    """The candidate's games against each anchor (stored as purpose 'anchor'); how many were played."""
+    played = 0
+    for i, anchor in enumerate(anchors):
+        progress(_GATE_SHARE + _ANCHOR_SHARE * i / max(1, len(anchors)), f"{candidate} vs anchor {anchor}")
+        played += _play_and_store(
+            cfg, game, _lineup(game, agent(candidate), agent(anchor)), cfg.anchors_games,
+            rng=rng, settings=settings, evaluation_id=evaluation_id, purpose="anchor",
+        )  # fmt: skip
+    return played
 
 
 def _lineup(game: Game, first: Agent, second: Agent) -> list[Agent]:
