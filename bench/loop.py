@@ -88,8 +88,9 @@ def pipeline_config(config_key: str, overrides: list[str]):
 def run(args, config, home: Path) -> None:
     from app.core.config import Settings
     from app.games.registry import game_for_key
-    from app.registry import ModelLifecycle
     from app.integration.pipeline import Pipeline
+    from app.p2p.local_jobs import LocalJobs
+    from app.registry import ModelLifecycle
 
     settings = Settings(home=home)
     game = game_for_key(args.config)
@@ -106,7 +107,10 @@ def run(args, config, home: Path) -> None:
     loop_s = check_s = 0.0
     checked: set[str] = set()
     cycle = 0
-    with Pipeline(args.config, settings=settings, config=config) as pipeline:
+    with (
+        LocalJobs(settings) as jobs,
+        Pipeline(args.config, settings=settings, config=config, jobs=jobs) as pipeline,
+    ):
         for number in range(1, args.max_cycles + 1):
             if loop_s >= args.minutes * 60:
                 break

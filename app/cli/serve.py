@@ -13,7 +13,7 @@ from rich.table import Table
 from app.cli._common import console
 from app.core.config import DEFAULT_PORT, Settings, get_settings
 from app.core.errors import InvalidConfig
-from app.p2p.schemas import JobCreate, JobPublic, JobState
+from app.core.jobs import JobCreate, JobPublic, JobState
 
 jobs_app = typer.Typer(help="List, inspect, submit and cancel jobs (works with or without a node running).")
 

@@ -16,8 +16,7 @@ import httpx
 
 from app.core.config import DEFAULT_PORT
 from app.core.errors import InvalidConfig, InvalidTransition, JobNotFound, NodeUnreachable, ZeroloopError
-from app.p2p.local_jobs import wait_for
-from app.p2p.schemas import ClusterStatus, JobClient, JobPublic, JobsPublic, JobState, Resources
+from app.core.jobs import ClusterStatus, JobClient, JobPublic, JobsPublic, JobState, Resources, wait_for
 
 JobStatus = JobPublic  # the seed's name for a job as the node reports it
 

@@ -17,8 +17,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from app.core.errors import InvalidConfig, ZeroloopError
+from app.core.jobs import Resources
 from app.core.names import config_key as make_config_key
-from app.p2p.schemas import Resources
 
 
 class JobTypeUnavailable(ZeroloopError):
@@ -195,8 +195,8 @@ register(
 register(
     JobType(
         "pipeline",
-        "app.integration.pipeline_job:PipelineJobConfig",
-        "app.integration.pipeline_job:run_pipeline_job",
+        "app.p2p.pipeline_job:PipelineJobConfig",
+        "app.p2p.pipeline_job:run_pipeline_job",
         "Run cycles of the whole loop (selfplay, training, evaluation, promotion) for one config key.",
     )
 )

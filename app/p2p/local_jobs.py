@@ -1,7 +1,7 @@
 """``LocalJobs``: the in-process ``JobClient``. Same job table, same local executor, no HTTP server.
 
-It starts a node inside this process (unless ``run_jobs=False``), so the pipeline's default mode runs each
-stage in its own subprocess, recorded in the job table like any other job, and survives nothing more than
+It starts a node inside this process (unless ``run_jobs=False``), so ``zeroloop run`` without ``--node`` runs
+each stage in its own subprocess, recorded in the job table like any other job, and survives nothing more than
 the process that started it. Another node sharing the data directory may run the jobs just as well.
 """
 
@@ -9,30 +9,13 @@ from __future__ import annotations
 
 import os
 import socket
-import time
 from typing import Any
 
 from app.core.config import Settings, get_settings
+from app.core.jobs import JobCreate, JobPublic, JobsPublic, JobState, Resources, wait_for
 from app.p2p import store
 from app.p2p.executors.local import LocalExecutor
 from app.p2p.node import Node
-from app.p2p.schemas import JobCreate, JobPublic, JobsPublic, JobState, Resources
-
-WAIT_POLL_S = 0.2
-
-
-def wait_for(status: Any, job_id: str, timeout: float | None, poll_s: float = WAIT_POLL_S) -> JobPublic:
-    """Poll ``status(job_id)`` until the job is done; ``TimeoutError`` (naming its state) after ``timeout`` s."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        job = status(job_id)
-        if job.done:
-            return job
-        if deadline is not None and time.monotonic() >= deadline:
-            raise TimeoutError(
-                f"job {job_id} is still {job.state.value} ({job.progress:.0%}: {job.message}) after {timeout:g}s"
-            )
-        time.sleep(poll_s if deadline is None else max(0.0, min(poll_s, deadline - time.monotonic())))
 
 
 class LocalJobs:

@@ -7,8 +7,8 @@ from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
 from app.core.config import Settings
+from app.core.jobs import JobPublic, JobState
 from app.p2p import nodes, store
-from app.p2p.schemas import JobPublic, JobState
 
 DURATION_BUCKETS = (0.1, 0.5, 1, 5, 15, 60, 300, 900, 1800, 3600, 3 * 3600, 12 * 3600, float("inf"))
 

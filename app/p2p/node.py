@@ -18,10 +18,10 @@ import threading
 import time
 
 from app.core.config import Settings
+from app.core.jobs import JobState
 from app.p2p import nodes, paths, store
 from app.p2p.executors.base import Executor, Exit
 from app.p2p.metrics import JobMetrics
-from app.p2p.schemas import JobState
 from app.storage.base import utcnow
 
 log = logging.getLogger(__name__)

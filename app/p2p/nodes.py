@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from app.core.config import Settings
-from app.p2p.schemas import ClusterStatus, JobState, NodePublic
+from app.core.jobs import ClusterStatus, JobState, NodePublic
 from app.storage.base import utcnow
 from app.storage.db import session_scope
 from app.storage.models.jobs import JobRow, NodeRow

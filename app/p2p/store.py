@@ -20,9 +20,9 @@ from sqlalchemy import Connection, and_, func, insert, select, true, update
 
 from app.core.config import Settings
 from app.core.errors import InvalidConfig, InvalidTransition, JobNotFound
+from app.core.jobs import JobCreate, JobPublic, JobsPublic, JobState, Resources
 from app.core.names import parse_config_key
 from app.p2p.jobtypes import get_job_type, validate_config
-from app.p2p.schemas import JobCreate, JobPublic, JobsPublic, JobState, Resources
 from app.storage.base import utcnow
 from app.storage.db import get_engine, read_engine
 from app.storage.models.jobs import JobRow

@@ -5,10 +5,10 @@ from fastapi.testclient import TestClient
 
 from app.core.config import Settings
 from app.core.errors import InvalidConfig, InvalidTransition, JobNotFound, NodeUnreachable
+from app.core.jobs import JobClient, JobState
 from app.integration import JobStatus, P2PIntegration
 from app.p2p import store
 from app.p2p.local_jobs import LocalJobs
-from app.p2p.schemas import JobClient, JobState
 from app.web.main import create_app
 from tests.p2p.nodeproc import NodeProcess, eventually, free_port
 

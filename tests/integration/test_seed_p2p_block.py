@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from app.core.jobs import JobState
 from app.integration import JobStatus, P2PIntegration
-from app.p2p.schemas import JobState
 from tests.p2p.nodeproc import NodeProcess
 
 SHARED_SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "integration-module.md"

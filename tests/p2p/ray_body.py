@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 from app.core.config import Settings
+from app.core.jobs import JobCreate, Resources, wait_for
 from app.p2p import store
 from app.p2p.executors.ray_executor import RayExecutor
-from app.p2p.local_jobs import wait_for
 from app.p2p.node import Node
-from app.p2p.schemas import JobCreate, Resources
 from tests.p2p.nodeproc import eventually
 
 SMALL_SELFPLAY = {

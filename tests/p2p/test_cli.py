@@ -5,8 +5,8 @@ import socket
 
 import pytest
 
+from app.core.jobs import JobState
 from app.p2p import store
-from app.p2p.schemas import JobState
 from tests.cli.zl import run_cli
 
 

@@ -2,8 +2,8 @@
 
 from fastapi.testclient import TestClient
 
+from app.core.jobs import JobCreate, error_summary
 from app.p2p import store
-from app.p2p.schemas import JobCreate, error_summary
 from app.p2p.worker import format_error
 from app.web.main import create_app
 from tests.cli.zl import run_cli

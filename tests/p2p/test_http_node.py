@@ -1,6 +1,6 @@
 """Nodes as real processes over real HTTP: a node killed with SIGKILL, and two nodes sharing one data directory."""
 
-from app.p2p.schemas import JobState
+from app.core.jobs import JobState
 from tests.p2p.nodeproc import NodeProcess, eventually
 
 

@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from app.core.jobs import JobCreate, JobState
 from app.p2p import nodes, paths, store
 from app.p2p.executors.local import LocalExecutor
 from app.p2p.local_jobs import LocalJobs
 from app.p2p.node import JOB_STALE_S, Node
-from app.p2p.schemas import JobCreate, JobState
 from app.storage.base import utcnow
 from app.storage.db import session_scope
 from app.storage.models.jobs import JobRow

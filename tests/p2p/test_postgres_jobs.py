@@ -8,9 +8,9 @@ import threading
 import pytest
 
 from app.core.config import get_settings
+from app.core.jobs import JobCreate, JobState
 from app.p2p import store
 from app.p2p.local_jobs import LocalJobs
-from app.p2p.schemas import JobCreate, JobState
 from tests.storage.test_postgres import pg, pg_server  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.postgres

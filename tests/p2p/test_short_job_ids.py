@@ -4,8 +4,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.errors import InvalidConfig, JobNotFound
+from app.core.jobs import JobCreate
 from app.p2p import store
-from app.p2p.schemas import JobCreate
 from app.storage.db import get_engine
 from app.storage.models.jobs import JobRow
 from app.web.main import create_app

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from app.core.jobs import JobState
 from app.p2p.local_jobs import LocalJobs
-from app.p2p.schemas import JobState
 from tests.p2p.ray_body import SMALL_SELFPLAY
 
 

@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import update
 
 from app.core.errors import InvalidConfig, InvalidTransition, JobNotFound
+from app.core.jobs import JobCreate, JobState, Resources
 from app.p2p import store
 from app.p2p.jobtypes import JobConfigInvalid
-from app.p2p.schemas import JobCreate, JobState, Resources
 from app.storage.base import utcnow
 from app.storage.db import session_scope
 from app.storage.models.jobs import JobRow

@@ -1,5 +1,5 @@
+from app.core.jobs import JobCreate, JobState
 from app.p2p import paths, store, worker
-from app.p2p.schemas import JobCreate, JobState
 
 
 def claimed(settings, **config):

@@ -4,8 +4,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
+from app.core.jobs import JobCreate
 from app.p2p import store
-from app.p2p.schemas import JobCreate
 from app.web.main import create_app
 
 TOKEN = "s3cret-token"

@@ -16,10 +16,10 @@ from typing import Any
 
 from app.core.config import Settings
 from app.core.errors import InvalidConfig
+from app.core.jobs import Resources
 from app.p2p import store
 from app.p2p.executors.base import Exit
 from app.p2p.executors.local import worker_env
-from app.p2p.schemas import Resources
 from app.p2p.store import Claim
 
 log = logging.getLogger(__name__)

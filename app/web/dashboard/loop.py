@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.core.config import Settings
+from app.core.jobs import JobState
 from app.core.names import parse_config_key
 from app.evaluation import store as eval_store
 from app.evaluation.players import check_name, is_anchor
@@ -26,7 +27,6 @@ from app.evaluation.ratings import Rating, RatingTable, fit_ratings
 from app.games.registry import game_for_key
 from app.integration.feedback import PipelineFeedback
 from app.p2p import store as job_store
-from app.p2p.schemas import JobState
 from app.registry import ModelLifecycle, ModelStage, allowed_transitions
 from app.storage.db import session_scope
 from app.storage.models.evaluation import ArenaGameRow, EvaluationRow

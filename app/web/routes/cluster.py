@@ -5,8 +5,8 @@ import socket
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from app.core.jobs import ClusterStatus
 from app.p2p import nodes
-from app.p2p.schemas import ClusterStatus
 from app.web.deps import NodeDep, SettingsDep
 
 router = APIRouter(tags=["cluster"])

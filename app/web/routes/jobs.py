@@ -6,8 +6,8 @@ from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
+from app.core.jobs import JOB_TYPE_PATTERN, JobCreate, JobPublic, JobsPublic, JobState, JobTypePublic
 from app.p2p import jobtypes, paths, store
-from app.p2p.schemas import JOB_TYPE_PATTERN, JobCreate, JobPublic, JobsPublic, JobState, JobTypePublic
 from app.web.deps import ConfigKeyQuery, NodeDep, SettingsDep
 
 router = APIRouter(tags=["jobs"])

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.core.config import Settings
+from app.core.jobs import JobCreate
 from app.evaluation import store as eval_store
 from app.evaluation.arena import PlayedGame
 from app.evaluation.config import EvalConfig, EvalResult, RatedPlayer
@@ -31,7 +32,6 @@ from app.evaluation.ratings import fit_ratings
 from app.evaluation.sprt import GSPRT
 from app.integration.feedback import FeedbackType, PipelineFeedback
 from app.p2p import store as job_store
-from app.p2p.schemas import JobCreate
 from app.registry import ModelLifecycle, ModelStage
 
 KEY = "hex6_2p"

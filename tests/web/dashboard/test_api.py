@@ -8,11 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
+from app.core.jobs import JobCreate
 from app.evaluation import store as eval_store
 from app.evaluation.config import EvalConfig
 from app.evaluation.ratings import fit_ratings
 from app.p2p import store as job_store
-from app.p2p.schemas import JobCreate
 from app.registry import ModelLifecycle
 from app.web.dashboard import loop
 from app.web.main import create_app

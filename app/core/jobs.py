@@ -1,13 +1,17 @@
-"""The shapes jobs take on the wire and in Python, shared by the node, its HTTP client and the in-process client.
+"""The job wire contract: the shapes jobs take on the wire and in Python, and the one ``JobClient`` protocol.
 
-``JobCreate`` is what a caller submits, ``JobPublic`` what it gets back (the seed calls it ``JobStatus``),
-``JobsPublic`` a page of them, ``ClusterStatus`` the nodes sharing one database. ``JobClient`` is the protocol
-both clients implement (``LocalJobs`` in-process, ``P2PIntegration`` over HTTP).
+Shared by the job engine (``app.p2p``: store, node, executors), its HTTP API (``app.web``) and both clients
+(``LocalJobs`` in-process, ``P2PIntegration`` over HTTP), so it sits at the bottom of the house: it imports nothing
+from ``app``. ``JobCreate`` is what a caller submits, ``JobPublic`` what it gets back (the seed calls it
+``JobStatus``), ``JobsPublic`` a page of them, ``ClusterStatus`` the nodes sharing one database; ``wait_for``
+polls any client's ``status`` until a job is done.
 """
 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -176,7 +180,9 @@ class ClusterStatus(BaseModel):
 
 
 class JobClient(Protocol):
-    """How the pipeline runs a stage as a job, with or without a node server."""
+    """How callers (the pipeline, scripts) run jobs, with or without a node server: ``LocalJobs`` runs a node in
+    the caller's process, ``P2PIntegration`` talks to one over HTTP. ``submit`` also takes ``priority``,
+    ``max_attempts`` and ``resources`` (``JobCreate``'s fields)."""
 
     def submit(self, job_type: str, config: dict[str, Any], **options: Any) -> str: ...
 
@@ -185,3 +191,22 @@ class JobClient(Protocol):
     def wait(self, job_id: str, timeout: float | None = None) -> JobPublic: ...
 
     def cancel(self, job_id: str) -> JobPublic: ...
+
+
+WAIT_POLL_S = 0.2
+
+
+def wait_for(
+    status: Callable[[str], JobPublic], job_id: str, timeout: float | None, poll_s: float = WAIT_POLL_S
+) -> JobPublic:
+    """Poll ``status(job_id)`` until the job is done; ``TimeoutError`` (naming its state) after ``timeout`` s."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        job = status(job_id)
+        if job.done:
+            return job
+        if deadline is not None and time.monotonic() >= deadline:
+            raise TimeoutError(
+                f"job {job_id} is still {job.state.value} ({job.progress:.0%}: {job.message}) after {timeout:g}s"
+            )
+        time.sleep(poll_s if deadline is None else max(0.0, min(poll_s, deadline - time.monotonic())))

@@ -1,7 +1,7 @@
 """The ``pipeline`` job type: a whole run of the loop submitted to a node like any other job.
 
-The job's process starts its own in-process node for the stage jobs, so a pipeline job never waits for a slot
-that it occupies itself; other nodes sharing the database may pick up those stage jobs just as well.
+The job's process starts its own in-process node (``LocalJobs``) for the stage jobs, so a pipeline job never waits
+for a slot that it occupies itself; other nodes sharing the database may pick up those stage jobs just as well.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from app.core.config import Settings, get_settings
 from app.core.names import config_key
 from app.core.progress import ProgressFn, no_progress
 from app.integration.pipeline_config import PipelineConfig
+from app.p2p.local_jobs import LocalJobs
 
 
 class PipelineJobConfig(BaseModel):
@@ -37,7 +38,7 @@ class PipelineJobConfig(BaseModel):
 def run_pipeline_job(
     cfg: PipelineJobConfig, *, settings: Settings | None = None, progress: ProgressFn = no_progress
 ) -> dict[str, Any]:
-    from app.integration.pipeline import Pipeline, PipelineEvent
+    from app.integration.pipeline import Pipeline, PipelineEvent  # torch and the stages: only when a job runs
 
     key = config_key(cfg.board_type, cfg.num_players)
     steps = 4 * cfg.cycles
@@ -50,8 +51,8 @@ def run_pipeline_job(
                 f"cycle {event.cycle} {event.step}: {event.message}",
             )
 
-    with Pipeline(
-        key, settings=settings or get_settings(), config=cfg.pipeline, on_event=on_event
-    ) as pipeline:
+    settings = settings or get_settings()
+    with LocalJobs(settings, slots=1) as jobs:
+        pipeline = Pipeline(key, settings=settings, config=cfg.pipeline, jobs=jobs, on_event=on_event)
         cycles = pipeline.run(cfg.cycles)
     return {"config_key": key, "cycles": [c.summary for c in cycles]}
