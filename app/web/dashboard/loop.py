@@ -11,7 +11,6 @@ job that produced the model (``result.model_id`` or ``result.sha256`` matching t
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import Counter
 from typing import Any
@@ -33,6 +32,16 @@ from app.storage.models.evaluation import ArenaGameRow, EvaluationRow
 from app.storage.models.feedback import AppliedRecommendationRow, FeedbackEventRow
 from app.storage.models.jobs import JobRow
 from app.storage.models.lifecycle import ModelRow
+from app.web.dashboard.json_values import (
+    as_dict,
+    counts,
+    epochs,
+    finite,
+    finite_numbers,
+    position_counts,
+    strings,
+    to_int,
+)
 from app.web.dashboard.schemas import (
     AppliedRecommendation,
     ConfigDetail,
@@ -46,7 +55,6 @@ from app.web.dashboard.schemas import (
     Verdict,
 )
 
-MAX_EPOCHS = 10_000
 TRAINING_JOBS_SCANNED = 200
 
 _fits: dict[tuple[str, str], tuple[tuple[int, int | None], RatingTable]] = {}
@@ -148,7 +156,7 @@ def config_detail(settings: Settings, config_key: str) -> ConfigDetail:
                 parent_model_id=m.parent_model_id,
                 created_at=m.created_at,
                 updated_at=m.updated_at,
-                metrics=_finite_numbers(m.metrics),
+                metrics=finite_numbers(m.metrics),
                 rating=_rating(table, m.model_id),
                 allowed=[s.value for s in allowed_transitions(m.stage)],
             )
@@ -197,14 +205,9 @@ def gate_decisions(
         is_gate = func.coalesce(EvaluationRow.config["purpose"].as_string(), "adhoc") == "gate"
         where.append(is_gate if purpose == "gate" else ~is_gate)
     with session_scope(settings) as s:
-        count = s.scalar(select(func.count()).select_from(EvaluationRow).where(*where)) or 0
-        rows = s.scalars(
-            select(EvaluationRow)
-            .where(*where)
-            .order_by(EvaluationRow.created_at.desc(), EvaluationRow.id)
-            .limit(limit)
-            .offset(offset)
-        ).all()
+        rows, count = _page(
+            s, EvaluationRow, where, (EvaluationRow.created_at.desc(), EvaluationRow.id), limit, offset
+        )
     ids = {r.id for r in rows}
     changes: dict[str, list[StageChange]] = {}
     for t in ModelLifecycle(settings).config_history(config_key):
@@ -220,14 +223,14 @@ def gate_decisions(
                     reason=t.reason,
                 )
             )
-    return [_decision(r, changes.get(r.id, [])) for r in rows], int(count)
+    return [_decision(r, changes.get(r.id, [])) for r in rows], count
 
 
 def _decision(row: EvaluationRow, changes: list[StageChange]) -> GateDecision:
     result = row.result if isinstance(row.result, dict) else {}
     config = row.config if isinstance(row.config, dict) else {}
-    numbers = {k: _finite(result.get(k)) for k in _RESULT_NUMBERS}
-    counts = {k: _int(result.get(k)) for k in _RESULT_COUNTS}
+    numbers = {k: finite(result.get(k)) for k in _RESULT_NUMBERS}
+    counts = {k: to_int(result.get(k)) for k in _RESULT_COUNTS}
     path = result.get("llr_path")
     penta = result.get("pentanomial")
     return GateDecision(
@@ -242,9 +245,9 @@ def _decision(row: EvaluationRow, changes: list[StageChange]) -> GateDecision:
         error=row.error,
         **numbers,
         **counts,
-        llr_path=[v for v in (_finite(x) for x in path) if v is not None] if isinstance(path, list) else [],
-        elo0=_finite(result.get("elo0", config.get("elo0"))),
-        elo1=_finite(result.get("elo1", config.get("elo1"))),
+        llr_path=[v for v in (finite(x) for x in path) if v is not None] if isinstance(path, list) else [],
+        elo0=finite(result.get("elo0", config.get("elo0"))),
+        elo1=finite(result.get("elo1", config.get("elo1"))),
         pentanomial=[int(v) for v in penta] if isinstance(penta, list) else None,
         stage_changes=changes,
         purpose="gate" if config.get("purpose") == "gate" else "adhoc",
@@ -257,25 +260,25 @@ def _decision(row: EvaluationRow, changes: list[StageChange]) -> GateDecision:
 def training_curves(settings: Settings, model_id: str) -> TrainingCurves:
     model = ModelLifecycle(settings).get_model(model_id)
     meta = model.metadata
-    history = _history(meta.get("history"))
+    history = epochs(meta.get("history"))
     source = "metadata" if history else None
     job_id = meta.get("job_id") if isinstance(meta.get("job_id"), str) else None
-    shards = _strings(meta.get("shards"))
-    hyper = dict(model.training_config) or _dict(meta.get("hyperparameters"))
-    positions = _positions(meta.get("positions"))
-    games = _int(meta.get("games"))
+    shards = strings(meta.get("shards"))
+    hyper = dict(model.training_config) or as_dict(meta.get("hyperparameters"))
+    positions = position_counts(meta.get("positions"))
+    games = to_int(meta.get("games"))
     if not history:
         job = _training_job(settings, model.model_id, model.config_key, model.sha256, job_id)
         if job is not None:
             result = job.result
-            history = _history(result.get("history"))
+            history = epochs(result.get("history"))
             source, job_id = ("job" if history else None), job.id
-            shards = shards or _strings(result.get("shards"))
+            shards = shards or strings(result.get("shards"))
             hyper = hyper or {k: v for k, v in job.config.items() if k not in ("device", "num_threads")}
-            positions = positions or _counts(
+            positions = positions or counts(
                 {"train": result.get("train_positions"), "val": result.get("val_positions")}
             )
-            games = games if games is not None else _int(result.get("games"))
+            games = games if games is not None else to_int(result.get("games"))
     return TrainingCurves(
         model_id=model.model_id,
         source=source,
@@ -325,13 +328,8 @@ def applied_recommendations(
         raise ValueError(f"limit must be between 1 and 1000, got {limit}")
     where = [] if config_key is None else [AppliedRecommendationRow.config_key == config_key]
     with session_scope(settings) as s:
-        count = s.scalar(select(func.count()).select_from(AppliedRecommendationRow).where(*where)) or 0
-        rows = s.scalars(
-            select(AppliedRecommendationRow)
-            .where(*where)
-            .order_by(AppliedRecommendationRow.applied_at.desc(), AppliedRecommendationRow.identity)
-            .limit(limit)
-        ).all()
+        order = (AppliedRecommendationRow.applied_at.desc(), AppliedRecommendationRow.identity)
+        rows, count = _page(s, AppliedRecommendationRow, where, order, limit)
         verdicts = _verdicts(s, config_key)
         data = [
             AppliedRecommendation(
@@ -344,7 +342,14 @@ def applied_recommendations(
             )
             for r in rows
         ]
-    return data, int(count)
+    return data, count
+
+
+def _page(session, row: Any, where: list[Any], order: tuple[Any, ...], limit: int, offset: int = 0):
+    """One page of ``row`` matching ``where`` in ``order``, and how many match in all."""
+    count = session.scalar(select(func.count()).select_from(row).where(*where)) or 0
+    rows = session.scalars(select(row).where(*where).order_by(*order).limit(limit).offset(offset)).all()
+    return rows, int(count)
 
 
 def rule_standings(settings: Settings, config_key: str) -> list[RuleStanding]:
@@ -358,7 +363,7 @@ def _verdicts(session, config_key: str | None) -> dict[str, Verdict]:
         where.append(FeedbackEventRow.config_key == config_key)
     out = {}
     for e in session.scalars(select(FeedbackEventRow).where(*where).order_by(FeedbackEventRow.id)):
-        context, metrics = _dict(e.context), _finite_numbers(e.metrics)
+        context, metrics = as_dict(e.context), finite_numbers(e.metrics)
         if isinstance(context.get("identity"), str):
             out[context["identity"]] = Verdict(
                 event_id=e.id,
@@ -368,49 +373,3 @@ def _verdicts(session, config_key: str | None) -> dict[str, Verdict]:
                 after=metrics.get("after"),
             )
     return out
-
-
-# -- JSON hygiene -------------------------------------------------------------------------------------------
-# Stored JSON may hold infinities (an Elo interval open on one side is written as Infinity); the API answers
-# strict JSON, so they become None, and anything that is not a number where a number belongs is left out.
-
-
-def _finite(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
-def _int(value: Any) -> int | None:
-    number = _finite(value)
-    return None if number is None else int(number)
-
-
-def _finite_numbers(values: Any) -> dict[str, float]:
-    if not isinstance(values, dict):
-        return {}
-    return {k: v for k, raw in values.items() if isinstance(k, str) and (v := _finite(raw)) is not None}
-
-
-def _history(rows: Any) -> list[dict[str, float]]:
-    if not isinstance(rows, list):
-        return []
-    return [h for h in (_finite_numbers(r) for r in rows[:MAX_EPOCHS]) if h]
-
-
-def _strings(values: Any) -> list[str]:
-    return [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return dict(value) if isinstance(value, dict) else {}
-
-
-def _counts(value: Any) -> dict[str, int]:
-    return {k: int(v) for k, v in _finite_numbers(value).items()}
-
-
-def _positions(value: Any) -> dict[str, int]:
-    """``{"train": n, "val": m}`` as the training stage records it, or one number: the replay window's size."""
-    number = _int(value)
-    return {"total": number} if number is not None else _counts(value)

@@ -23,10 +23,10 @@ _HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
-ASSETS = {
-    "app.js": "text/javascript; charset=utf-8",
-    "app.css": "text/css; charset=utf-8",
-}
+# The page's ES modules and stylesheet, by name: every .js and .css file of the folder and nothing else (so no
+# path leaves it). Module scripts run only when served with a JavaScript MIME type.
+MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+ASSETS = {p.name: MEDIA_TYPES[p.suffix] for p in sorted(STATIC_DIR.iterdir()) if p.suffix in MEDIA_TYPES}
 
 
 @router.get("/")

@@ -16,6 +16,7 @@ from app.p2p import store as job_store
 from app.registry import ModelLifecycle
 from app.web.dashboard import loop
 from app.web.main import create_app
+from app.web.routes.dashboard import STATIC_DIR
 from tests.web.dashboard.seed_history import KEY, OTHER_KEY, STRENGTH, Arena, evaluate, seed_history
 
 TOKEN = "api-test-token"
@@ -306,16 +307,18 @@ def test_the_page_is_served_without_the_token_and_the_data_is_not(home):
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         page = client.get("/")
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-        assert '<script src="/static/app.js"' in page.text
+        assert '<script type="module" src="/static/main.js">' in page.text
         csp = page.headers["content-security-policy"]
         assert "default-src 'none'" in csp and "script-src 'self'" in csp and "connect-src 'self'" in csp
-        for name, kind in (("app.js", "text/javascript"), ("app.css", "text/css")):
+        modules = sorted(p.name for p in STATIC_DIR.glob("*.js"))
+        assert {"main.js", "api.js", "jobs.js"} <= set(modules)
+        for name, kind in [*((m, "text/javascript") for m in modules), ("app.css", "text/css")]:
             r = client.get(f"/static/{name}")
             assert r.status_code == 200 and r.headers["content-type"].startswith(kind) and r.content
         for name in ("index.html", "nope.js", "..%2Fdashboard%2Floop.py", "%2e%2e"):
             assert client.get(f"/static/{name}").status_code == 404
         # Every URL the page calls lives on this node: no external host in the page or its assets.
-        for name in ("/", "/static/app.js", "/static/app.css"):
+        for name in ("/", "/static/app.css", *(f"/static/{m}" for m in modules)):
             text = client.get(name).text
             assert "http://" not in text.replace("http://www.w3.org", "") and "https://" not in text
         for method, url, body in (
