@@ -109,6 +109,14 @@ class PipelineConfig(BaseModel):
         ),
     )
     parallel_games: int = Field(default=64, ge=1, description="Selfplay games advanced together.")
+    selfplay_shard_games: int | None = Field(
+        default=64,
+        ge=1,
+        description=(
+            "Selfplay writes a shard every this many games, so a selfplay job restarted after a crash or a stop "
+            "resumes after them (bench/selfplay_shards.py: 0.99x the games/s of one shard at the end); None: one."
+        ),
+    )
     gate_max_games: int = Field(default=64, ge=2, description="Cap on gate games per evaluation.")
     gate_elo0: float = Field(default=0.0, description="SPRT H0 (Elo over production).")
     gate_elo1: float = Field(default=40.0, description="SPRT H1 (Elo over production).")

@@ -65,6 +65,7 @@ def selfplay_config(
         **extras,
         seed=cycle_seed(config, cycle),
         shard_name=f"cycle{cycle.cycle:04d}",
+        shard_games=config.selfplay_shard_games,
     )
 
 

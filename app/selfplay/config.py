@@ -78,6 +78,15 @@ class SelfplayConfig(BaseModel):
         pattern=r"^[A-Za-z0-9_.-]{1,120}$",
         description="Name of the shard to write; default derived from model and seed. A name is written once.",
     )
+    shard_games: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description=(
+            "Write a shard every this many games (named <shard_name>-<k>), so a run restarted after a crash "
+            "resumes after the shards it wrote; None: one shard at the end."
+        ),
+    )
 
     @model_validator(mode="after")
     def _known_game(self) -> SelfplayConfig:
@@ -113,7 +122,8 @@ class SelfplayResult(BaseModel):
     config_key: str
     model_id: str
     shard_name: str
-    shard_path: str
+    shard_path: str = Field(description="The file of the first shard written.")
+    shards: list[str] = Field(default_factory=list, description="Every shard of the run, in order.")
     games: int
     positions: int
     reused: bool = Field(description="True when the shard already existed and nothing was replayed.")

@@ -1,13 +1,14 @@
-"""The selfplay stage: resolve the model, play, write one shard and the game records.
+"""The selfplay stage: resolve the model, play, write the shards and the game records.
 
-A shard name is written once: running the same config again finds the shard and returns its record without
-playing, so a job that is retried or re-run after a crash never duplicates data.
+A shard name is written once: running the same config again finds the shards and returns their records without
+playing, so a job that is retried or re-run after a crash never duplicates data. With ``shard_games`` a run writes
+a shard every that many games, and a rerun plays only the shards not yet written.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sqlalchemy import select
@@ -26,7 +27,7 @@ from app.selfplay.play import GameRecord, PlaySettings, play_games
 from app.storage.base import utcnow
 from app.storage.db import session_scope
 from app.storage.models.selfplay import SelfplayGameRow
-from app.storage.shards import ShardData, ShardStore
+from app.storage.shards import ShardData, ShardRecord, ShardStore
 
 
 def run_selfplay(
@@ -35,16 +36,9 @@ def run_selfplay(
     settings = settings or get_settings()
     game = make_game(cfg.board_type, cfg.num_players)
     model_id = _resolve_model_id(settings, cfg)
-    name = cfg.shard_name or f"{model_id}_s{cfg.seed}_g{cfg.games}"
     store = ShardStore(settings)
-
-    existing = store.find(cfg.config_key, name)
-    if existing is not None:
-        progress(1.0, f"shard {name} already exists; nothing replayed")
-        return _result(settings, cfg, model_id, existing, seconds=0.0, reused=True)
-
-    evaluate_fn = _evaluator(settings, game, model_id)
-    mcts = _mcts_config(cfg, game)
+    name = cfg.shard_name or f"{model_id}_s{cfg.seed}_g{cfg.games}"
+    parts = _parts(cfg, name)
     play = PlaySettings(
         temperature=cfg.temperature,
         temperature_moves=cfg.temperature_moves,
@@ -55,27 +49,70 @@ def run_selfplay(
         full_search_fraction=cfg.full_search_fraction,
         cheap_simulations=cfg.cheap_simulations,
     )
-    started = time.perf_counter()
+    evaluate_fn: EvaluateFn | None = None  # loaded only if a part is left to play
+    records, seconds, done = [], 0.0, 0
+    for part in parts:
+        shard = store.find(cfg.config_key, part.name)
+        if shard is None:
+            evaluate_fn = evaluate_fn or _evaluator(settings, game, model_id)
+            started = time.perf_counter()
+            shard = _play_part(settings, cfg, game, evaluate_fn, play, part, model_id, store, done, progress)
+            seconds += time.perf_counter() - started
+        records.append(shard)
+        done += part.games
+    reused = seconds == 0.0
+    progress(1.0, f"shard {parts[0].name} already exists; nothing replayed" if reused else f"{done} games")
+    return _result(settings, cfg, model_id, name, records, seconds=seconds, reused=reused)
+
+
+@dataclass(frozen=True)
+class _Part:
+    name: str
+    games: int
+    seed: int | list[int]
+
+
+def _parts(cfg: SelfplayConfig, name: str) -> list[_Part]:
+    """The shards of a run: one (``shard_games`` unset) or one every ``shard_games`` games, each seeded apart."""
+    size = cfg.shard_games
+    if size is None or size >= cfg.games:
+        return [_Part(name, cfg.games, cfg.seed)]
+    counts = [size] * (cfg.games // size) + ([cfg.games % size] if cfg.games % size else [])
+    return [_Part(f"{name}-{k:03d}", n, [cfg.seed, k]) for k, n in enumerate(counts)]
+
+
+def _play_part(
+    settings: Settings,
+    cfg: SelfplayConfig,
+    game: Game,
+    evaluate_fn: EvaluateFn,
+    play: PlaySettings,
+    part: _Part,
+    model_id: str,
+    store: ShardStore,
+    done: int,
+    progress: ProgressFn,
+) -> ShardRecord:
+    """Play one shard's games and write them: records first, then the shard that marks the part done."""
     positions, records = play_games(
         game,
         evaluate_fn,
-        mcts,
-        games=cfg.games,
-        parallel_games=min(cfg.parallel_games, cfg.games),
+        _mcts_config(cfg, game),
+        games=part.games,
+        parallel_games=min(cfg.parallel_games, part.games),
         play=play,
-        rng=np.random.default_rng(cfg.seed),
-        progress=lambda f, m: progress(0.98 * f, m),
+        rng=np.random.default_rng(part.seed),
+        progress=lambda f, m: progress(
+            0.98 * (done + f * part.games) / cfg.games, f"{done + round(f * part.games)}/{cfg.games} games"
+        ),
     )
-    seconds = time.perf_counter() - started
     data = ShardData(
         planes=positions.planes, policy=positions.policy, value=positions.value, game_id=positions.game_id
     )
     # Records first: they are keyed by (shard, game) and skipped when present, so a crash between the two
-    # writes leaves nothing that a rerun would duplicate; the shard's appearance marks the run as done.
-    _write_records(settings, cfg.config_key, name, model_id, records)
-    record = store.write(cfg.config_key, name, data, model_id=None if model_id == UNIFORM else model_id)
-    progress(1.0, f"{len(records)} games, {len(positions.game_id)} positions in {seconds:.1f}s")
-    return _result(settings, cfg, model_id, record, seconds=seconds, reused=False)
+    # writes leaves nothing that a rerun would duplicate; the shard's appearance marks the part as done.
+    _write_records(settings, cfg.config_key, part.name, model_id, records)
+    return store.write(cfg.config_key, part.name, data, model_id=None if model_id == UNIFORM else model_id)
 
 
 def _resolve_model_id(settings: Settings, cfg: SelfplayConfig) -> str:
@@ -141,12 +178,20 @@ def _write_records(
 
 
 def _result(
-    settings, cfg: SelfplayConfig, model_id: str, shard, *, seconds: float, reused: bool
+    settings,
+    cfg: SelfplayConfig,
+    model_id: str,
+    name: str,
+    shards: list[ShardRecord],
+    *,
+    seconds: float,
+    reused: bool,
 ) -> SelfplayResult:
     with session_scope(settings) as s:
         rows = s.scalars(
             select(SelfplayGameRow).where(
-                SelfplayGameRow.config_key == cfg.config_key, SelfplayGameRow.shard_name == shard.name
+                SelfplayGameRow.config_key == cfg.config_key,
+                SelfplayGameRow.shard_name.in_([shard.name for shard in shards]),
             )
         ).all()
     wins = [0] * cfg.num_players
@@ -164,12 +209,13 @@ def _result(
             checks += 1
             false_resign += bool(returns[r.would_resign] > returns.min() or returns.max() == returns.min())
     games = len(rows)
-    positions = int(shard.positions)
+    positions = sum(int(shard.positions) for shard in shards)
     return SelfplayResult(
         config_key=cfg.config_key,
         model_id=model_id,
-        shard_name=shard.name,
-        shard_path=str(shard.path),
+        shard_name=name,
+        shard_path=str(shards[0].path),
+        shards=[shard.name for shard in shards],
         games=games,
         positions=positions,
         reused=reused,

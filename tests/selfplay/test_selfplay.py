@@ -167,3 +167,48 @@ def test_selfplay_with_playout_cap_and_solver_writes_a_shard(settings):
     result = run_selfplay(_cfg(full_search_fraction=0.5, cheap_simulations=2, solver=True), settings=settings)
     assert result.games == 6
     assert 0 < result.positions < 6 * result.mean_length
+
+
+def test_a_run_in_parts_writes_a_shard_every_shard_games_games(settings):
+    result = run_selfplay(_cfg(games=7, shard_games=3, shard_name="run"), settings=settings)
+    assert result.shards == ["run-000", "run-001", "run-002"] and result.shard_name == "run"
+    store = ShardStore(settings)
+    parts = [store.load(store.get("hex5_2p", n)) for n in result.shards]
+    assert [len(np.unique(p.game_id)) for p in parts] == [3, 3, 1]
+    assert sum(p.positions for p in parts) == result.positions and result.games == 7
+    assert (
+        not result.reused
+        and run_selfplay(_cfg(games=7, shard_games=3, shard_name="run"), settings=settings).reused
+    )
+
+
+def test_a_run_killed_after_some_shards_resumes_after_them(settings, monkeypatch):
+    """A crash after the second shard: the rerun plays only the third, and the data equals an unbroken run's."""
+    import app.selfplay.stage as stage
+
+    real, written = stage.ShardStore.write, []
+
+    def crash_after_two(self, config_key, name, data, model_id=None):
+        if len(written) == 2:
+            raise KeyboardInterrupt("killed")
+        written.append(name)
+        return real(self, config_key, name, data, model_id=model_id)
+
+    monkeypatch.setattr(stage.ShardStore, "write", crash_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        run_selfplay(_cfg(games=7, shard_games=3, shard_name="run"), settings=settings)
+    monkeypatch.setattr(stage.ShardStore, "write", real)
+    played = []
+    monkeypatch.setattr(stage, "play_games", lambda *a, **k: played.append(k["games"]) or _play(*a, **k))
+    resumed = run_selfplay(_cfg(games=7, shard_games=3, shard_name="run"), settings=settings)
+    assert written == ["run-000", "run-001"] and played == [1]
+    assert resumed.games == 7 and resumed.shards == ["run-000", "run-001", "run-002"]
+    unbroken = run_selfplay(_cfg(games=7, shard_games=3, shard_name="other"), settings=settings)
+    store = ShardStore(settings)
+    for a, b in zip(resumed.shards, unbroken.shards, strict=True):
+        np.testing.assert_array_equal(
+            store.load(store.get("hex5_2p", a)).policy, store.load(store.get("hex5_2p", b)).policy
+        )
+
+
+_play = play_games
