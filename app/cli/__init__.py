@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -61,6 +62,9 @@ def main() -> None:
 
     debug, argv = debug_requested(sys.argv[1:])
     argv = hoist_home(argv)
+    # SIGTERM unwinds like Ctrl-C, so a stopped command's context managers run: `zeroloop run` hands its jobs
+    # back to the queue (and selfplay resumes from the shards it wrote) instead of leaving them "running".
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         _note_new_home(argv)
         app(args=argv, standalone_mode=True)
@@ -72,6 +76,12 @@ def main() -> None:
             err_console.print(format_traceback(exc), markup=False, highlight=False)
         err_console.print("[bold red]error:[/]", escape(message), highlight=False, soft_wrap=True)
         sys.exit(2)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
 
 
 def _note_new_home(argv: list[str]) -> None:
