@@ -19,13 +19,11 @@ with each ``--set`` list; everything else (seeds, openings, anchors) is the same
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 STAGES = ("selfplay", "training", "evaluation")
 MATCH_SEED = 10_000
@@ -51,38 +49,17 @@ def main() -> None:
 
     try:
         config = pipeline_config(args.config, args.overrides)
-    except (InvalidConfig, ValueError) as exc:
+    except InvalidConfig as exc:
         parser.error(str(exc))
     with tempfile.TemporaryDirectory(prefix="zl-loop-") as tmp:
         run(args, config, args.home or Path(tmp))
 
 
 def pipeline_config(config_key: str, overrides: list[str]):
-    """The embedded defaults of ``config_key`` with each ``KEY=VALUE`` applied (refused: unknown keys, bad values)."""
-    from app.core.errors import InvalidConfig
-    from app.integration.pipeline_config import PipelineConfig, defaults_for
+    """The embedded defaults of ``config_key`` with each ``KEY=VALUE`` applied, as ``zeroloop run --set`` does."""
+    from app.integration.run_settings import resolve
 
-    data: dict[str, Any] = defaults_for(config_key).model_dump()
-    for item in overrides:
-        key, sep, text = item.partition("=")
-        if not sep or not key:
-            raise InvalidConfig(
-                f"--set wants KEY=VALUE (e.g. solver=true, cycle.num_simulations=64), got {item!r}"
-            )
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError:
-            value = text
-        *parents, leaf = key.split(".")
-        target = data
-        for part in parents:
-            if not isinstance(target.get(part), dict):
-                raise InvalidConfig(f"--set {key}: {part!r} is not a group of settings (try cycle.FIELD)")
-            target = target[part]
-        if leaf not in target:
-            raise InvalidConfig(f"--set {key}: unknown setting; known here: {', '.join(sorted(target))}")
-        target[leaf] = value
-    return PipelineConfig.model_validate(data)
+    return resolve(config_key, pairs=overrides).config
 
 
 def run(args, config, home: Path) -> None:

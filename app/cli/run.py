@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlparse
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from app.cli._common import console
+from app.core.errors import InvalidConfig
 
 
 def register(app: typer.Typer) -> None:
-    app.command("run")(run)
+    app.command("run", help=f"{run.__doc__}\n\n{SETTINGS_HELP}")(run)
+
+
+SETTINGS_HELP = (
+    "Settings are every PipelineConfig field, nested ones dotted (cycle.num_simulations); precedence: default < "
+    "per-game default < --config < --set. On a resumed run (cycles stored) fixed choices apply to every step not yet "
+    "submitted, while cycle.* set only a run's first cycle: later cycles continue from the previous cycle's "
+    "settings as the feedback loop left them (--show-config shows them; a cycle.* value that is not used is "
+    "reported)."
+)
 
 
 def run(
@@ -26,24 +39,78 @@ def run(
     token: Annotated[
         str | None, typer.Option("--token", envvar="ZEROLOOP_TOKEN", help="The node's token.")
     ] = None,
+    pairs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="A setting (repeatable; JSON values, else text), e.g. --set cycle.num_simulations=64.",
+        ),
+    ] = None,
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", dir_okay=False, help="A TOML file of settings: top-level keys, a \\[cycle] table."
+        ),
+    ] = None,
+    show_config: Annotated[
+        bool,
+        typer.Option("--show-config", help="Print the resolved settings and their sources; run nothing."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --show-config: print JSON.")] = False,
 ) -> None:
     """Train CONFIG_KEY by self-play; run it again to continue where it stopped."""
     from app.core.config import get_settings
     from app.integration.pipeline import Pipeline
+    from app.integration.run_settings import resolve_for_run
     from app.p2p.local_jobs import LocalJobs
 
+    if as_json and not show_config:
+        raise InvalidConfig("--json goes with --show-config\nzeroloop run KEY --show-config --json")
     settings = get_settings()
+    resolved = resolve_for_run(config_key, settings=settings, file=config_file, pairs=pairs or [])
+    if show_config:
+        _show_config(config_key, resolved, as_json=as_json)
+        return
     view = _View()
-    console.print(
-        f"[bold]zeroloop run {config_key}[/]: {cycles} cycles, data in {settings.home.resolve()}"
-        + (f", jobs on {node}" if node else ", jobs in local subprocesses")
-    )
+    where = f"jobs on {node}" if node else "jobs in local subprocesses"
+    _header(config_key, f"{cycles} cycles, data in {settings.home.resolve()}, {where}", resolved)
     with (
         _node_client(node, token) if node else LocalJobs(settings, slots=1) as jobs,
         view.progress,
     ):
-        Pipeline(config_key, settings=settings, jobs=jobs, on_event=view.on_event).run(cycles)
+        pipeline = Pipeline(
+            config_key, settings=settings, config=resolved.config, jobs=jobs, on_event=view.on_event
+        )
+        pipeline.run(cycles)
     _final_report(settings, config_key)
+
+
+def _header(config_key: str, what: str, resolved) -> None:
+    console.print(f"[bold]zeroloop run {config_key}[/]: {what}", highlight=False)
+    given = ", ".join(f"{k}={json.dumps(v)}" for k, v in resolved.given().items())
+    if given:
+        console.print(f"settings given: {escape(given)}", highlight=False)
+    for note in resolved.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+
+
+def _show_config(config_key: str, resolved, *, as_json: bool) -> None:
+    rows = resolved.rows()
+    if as_json:
+        settings = [{"key": k, "value": v, "source": source} for k, v, source in rows]
+        body = {"config_key": config_key, "cycle": resolved.cycle, "stored_cycles": resolved.stored_cycles}
+        typer.echo(json.dumps(body | {"settings": settings, "notes": list(resolved.notes)}, indent=2))
+        return
+    stored = f"{resolved.stored_cycles} cycles stored" if resolved.stored_cycles else "a new run"
+    typer.echo(f"{config_key}: settings of cycle {resolved.cycle} ({stored})")
+    width = max(len(k) for k, _, _ in rows)
+    values = [json.dumps(v) for _, v, _ in rows]
+    value_width = max(len(v) for v in values)
+    for (key, _, source), value in zip(rows, values, strict=True):
+        typer.echo(f"  {key:<{width}}  {value:<{value_width}}  {source}")
+    for note in resolved.notes:
+        typer.echo(f"note: {note}")
 
 
 def _node_client(url: str, token: str | None):
