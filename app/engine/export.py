@@ -93,6 +93,7 @@ def export_model(
     """Export the registered ``model_id`` as ``fmt`` to ``output``, verified on a random batch."""
     if fmt not in FORMATS:
         raise InvalidConfig(f"unknown export format {fmt!r}; valid: {', '.join(FORMATS)}")
+    # Imported here: torch and the game kernels load only for an export, not for `zeroloop --help`.
     from app.games.registry import game_for_key
     from app.registry import load_registered_net
 

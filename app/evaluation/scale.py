@@ -65,6 +65,7 @@ def calibrate_anchors(
     Cost: ``len(anchors) choose 2`` pairs x ``games_per_pair`` games (with the default anchors and 16 games: 48
     games, dominated by rollout_mcts_200's rollouts).
     """
+    # Imported here: the tournament (arena, agents) loads only when anchors are calibrated.
     from app.evaluation.tournament import run_tournament
 
     settings = settings or get_settings()

@@ -269,6 +269,7 @@ def _result(
 
 def config_ratings(config_key: str, *, settings: Settings | None = None) -> RatingTable:
     """The rating table of a config key over every stored arena game, the anchors pinned once calibrated."""
+    # Imported here: the ratings table is read by the web layer, which needs no game kernels until then.
     from app.games.registry import game_for_key
 
     game_for_key(config_key)  # a clear error for an unknown or malformed key

@@ -61,6 +61,7 @@ class Pipeline:
         on_event: Callable[[PipelineEvent], None] | None = None,
         poll_s: float = 0.25,
     ):
+        # Imported here: the game kernels (numba) load when a pipeline is made, not when this module is imported.
         from app.games.registry import game_for_key
 
         game_for_key(config_key)  # an unknown game is an error before anything is stored

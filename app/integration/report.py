@@ -32,6 +32,7 @@ def production_generations(settings: Settings, config_key: str) -> list[str]:
 
 def generation_elos(settings: Settings, config_key: str) -> tuple[list[GenerationElo], dict[str, float]]:
     """Each production generation's rating (random = 0) and the anchors' ratings, from one fit of all games."""
+    # Imported here: the evaluation stage (numba, the arena) loads only when the report is made.
     from app.evaluation import config_ratings
 
     table = config_ratings(config_key, settings=settings)

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.errors import InvalidConfig
+
 
 class NetConfig(BaseModel):
     """Architecture hyperparameters of ``PolicyValueNet`` (everything except the game's shapes)."""
@@ -32,8 +34,6 @@ class NetConfig(BaseModel):
     def preset(cls, name: str) -> NetConfig:
         presets = {"cpu": cls.cpu, "gpu": cls.gpu}
         if name not in presets:
-            from app.core.errors import InvalidConfig
-
             raise InvalidConfig(f"unknown network preset {name!r}; valid presets: {sorted(presets)}")
         return presets[name]()
 

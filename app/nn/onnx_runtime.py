@@ -22,6 +22,7 @@ Forward = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 def onnx_forward(net: PolicyValueNet, *, num_threads: int | None = None) -> Forward:
     """planes float32 [B, C, H, W] (a CPU tensor) -> (policy logits float32 [B, A], values float32 [B, P])."""
     import onnxruntime as ort  # lazy: start-up time of processes that never evaluate a network
+
     with tempfile.TemporaryDirectory(prefix="zl-onnx-") as tmp:
         model_bytes = export_onnx(net, Path(tmp) / "net.onnx").read_bytes()
     options = ort.SessionOptions()

@@ -102,6 +102,7 @@ def _evaluator(settings: Settings, game: Game, name: str):
         parse_model_id(name)
     except ValueError:
         return None  # an anchor or generation 0: no network to ask
+    # Imported here: torch loads only when a model is asked for its view of a position.
     from app.nn import NetworkEvaluator
     from app.registry import load_registered_net
 

@@ -73,6 +73,7 @@ def load_registered_net(
     file otherwise), be for the model's config key and, when ``game`` is given, fit its shapes
     (``InvalidConfig``). A missing file is a ``FileNotFoundError``; an unknown model a ``ModelNotFound``.
     """
+    # Imported here: torch loads only when a network is loaded, not for registry reads.
     from app.nn import load_checkpoint
 
     artifact = model_artifact(settings, model_id)

@@ -90,6 +90,7 @@ class SelfplayConfig(BaseModel):
 
     @model_validator(mode="after")
     def _known_game(self) -> SelfplayConfig:
+        # Imported here: the game kernels (numba) load when a config is checked, not when its module is imported.
         from app.games.registry import make_game
 
         make_game(self.board_type, self.num_players)
