@@ -2,6 +2,8 @@
 
 Commands are thin: parse, call one function of the layer below, format. Bad input exits with code 2 and a
 message on stderr; ``--home`` selects the data directory for the command and every process it starts.
+Commands import their stage inside the function: ``zeroloop --help`` and a typo's error must not wait for torch,
+numba or SQLAlchemy (the stage config modules are cheap and imported at the top, for the generated options).
 """
 
 from __future__ import annotations
