@@ -25,13 +25,13 @@ import numpy as np
 
 from app.core.errors import InvalidConfig
 from app.games.base import Game, State
-from app.search.backup import backup_leaves
+from app.search.backup import LeafEvaluations, backup_leaves
 from app.search.config import MCTSConfig
-from app.search.gumbel import MIN_PRIOR, considered_visits_table, gumbel_root_outputs
+from app.search.gumbel import MIN_PRIOR, GumbelParams, considered_visits_table, gumbel_root_outputs
 from app.search.leaves import LeafEvaluator, NetworkLeaves
-from app.search.selection import RULE_GUMBEL, RULES, select_leaves
+from app.search.selection import RULE_GUMBEL, RULES, SelectionParams, select_leaves
 from app.search.solver import immediate_wins, root_proven_actions
-from app.search.tree import LEAF_NEW, ROOT, Tree
+from app.search.tree import LEAF_NEW, ROOT, PendingLeaves, Tree
 from app.search.types import EvaluateFn, SearchOutput
 
 _SWITCH_INTERVAL = 0.0002
@@ -39,18 +39,22 @@ _SWITCH_INTERVAL = 0.0002
 
 
 @dataclass
+class _Run:
+    """One call of ``run()``: the trees, the game states beside them (``states[b][n]``: tree b, node n) and the
+    Gumbel noise of their roots."""
+
+    tree: Tree
+    states: list[list[State]]
+    gumbel: GumbelParams
+
+
+@dataclass
 class _Step:
     """One group's pending leaves between selection and backup (K = leaves kept this step)."""
 
     count: int
-    out_tree: np.ndarray  # int32 [K]
-    out_node: np.ndarray  # int32 [K]
-    out_kind: np.ndarray  # int32 [K]
-    leaf_prior: np.ndarray  # float32 [K, A]
-    leaf_legal: np.ndarray  # bool [K, A]
-    leaf_to_move: np.ndarray  # int32 [K]
-    leaf_value: np.ndarray  # float32 [K, P]
-    leaf_terminal: np.ndarray  # bool [K]
+    pending: PendingLeaves
+    evals: LeafEvaluations  # [K] rows; prior and value of the evaluated rows arrive in _finish
     eval_rows: np.ndarray  # int64 [E], rows of the leaves that need the evaluator
     prepared: Any  # the evaluator's input for those rows, or None when E == 0
 
@@ -82,13 +86,20 @@ class BatchedMCTS:
             evaluate_fn if isinstance(evaluate_fn, LeafEvaluator) else NetworkLeaves(game, evaluate_fn)
         )
         self.overlap = _runs_off_cpu(evaluate_fn) if overlap is None else bool(overlap)
-        self._rule = RULE_GUMBEL if config.gumbel else RULES[config.selection]
-        self._c_explore = config.c_uct if config.selection == "ucb1" else config.c_puct
         if config.solver and game.num_players != 2:
             raise InvalidConfig(
                 f"solver=True needs a two-player game ({game.config_key} has {game.num_players} players): "
                 "with more players a proven value is not unique; leave solver off"
             )
+        self._params = SelectionParams(
+            rule=RULE_GUMBEL if config.gumbel else RULES[config.selection],
+            c_explore=float(config.c_uct if config.selection == "ucb1" else config.c_puct),
+            c_puct_base=float(config.c_puct_base),
+            fpu=float(config.fpu),
+            solver=bool(config.solver),
+            leaves_per_tree=int(config.leaves_per_step),
+            num_simulations=int(config.num_simulations),
+        )
         self._table = considered_visits_table(
             config.max_considered_actions if config.gumbel else 0, config.num_simulations
         )
@@ -100,8 +111,19 @@ class BatchedMCTS:
         (without it the noise is zero, so the search is greedy and deterministic given the evaluator).
         All randomness comes from ``rng``, drawn in a fixed order, so a seeded run is reproducible.
         """
-        game = self.game
         states = list(states)
+        self._check_roots(states, rng)
+        cfg = self.config
+        run = self._start(states, rng, add_noise=add_noise)
+        self._search(run, rng)
+        out = self._outputs(run)
+        if not cfg.solver:
+            return out
+        proven = root_proven_actions(run.tree, immediate_wins(self.game, states, run.tree.legal[:, ROOT]))
+        action = out.action if out.action is None else np.where(proven >= 0, proven, out.action)
+        return replace(out, action=action, proven_action=proven)
+
+    def _check_roots(self, states: list[State], rng: np.random.Generator) -> None:
         if not isinstance(rng, np.random.Generator):
             raise TypeError(
                 f"rng must be a numpy Generator (np.random.default_rng(seed)), got {type(rng).__name__}"
@@ -109,12 +131,16 @@ class BatchedMCTS:
         if not states:
             raise ValueError("run() needs at least one state to search from, got an empty list")
         for i, state in enumerate(states):
-            if game.is_terminal(state):
+            if self.game.is_terminal(state):
                 raise ValueError(
                     f"states[{i}] is terminal: search needs positions where a player has a move to make "
                     f"(check game.is_terminal before searching)"
                 )
-        cfg = self.config
+
+    def _start(self, states: list[State], rng: np.random.Generator, *, add_noise: bool) -> _Run:
+        """The trees with their roots evaluated and the root noise drawn (Gumbel noise, or Dirichlet noise mixed
+        into the root priors), in that order from ``rng``."""
+        game, cfg = self.game, self.config
         tree = Tree.empty(len(states), cfg.num_simulations + 1, game.action_size, game.num_players)
         self._expand_roots(tree, states, rng)
         root_gumbel = np.zeros((tree.batch_size, game.action_size), dtype=np.float64)
@@ -126,13 +152,14 @@ class BatchedMCTS:
         num_considered = np.minimum(cfg.max_considered_actions, tree.legal[:, ROOT].sum(axis=1)).astype(
             np.int32
         )
-        self._search(tree, rng, root_gumbel, num_considered)
-        out = self._outputs(tree, root_gumbel)
-        if not cfg.solver:
-            return out
-        proven = root_proven_actions(tree, immediate_wins(game, states, tree.legal[:, ROOT]))
-        action = out.action if out.action is None else np.where(proven >= 0, proven, out.action)
-        return replace(out, action=action, proven_action=proven)
+        gumbel = GumbelParams(
+            c_visit=float(cfg.c_visit),
+            c_scale=float(cfg.c_scale),
+            root_gumbel=root_gumbel,
+            considered_table=self._table,
+            num_considered=num_considered,
+        )
+        return _Run(tree=tree, states=[[state] for state in states], gumbel=gumbel)
 
     def _expand_roots(self, tree: Tree, states: list[State], rng: np.random.Generator) -> None:
         game = self.game
@@ -148,8 +175,6 @@ class BatchedMCTS:
         tree.visits[:, ROOT] = 1
         tree.expanded[:, ROOT] = True
         tree.num_nodes[:] = 1
-        for b, state in enumerate(states):
-            tree.states[b].append(state)
 
     def _add_dirichlet_noise(self, tree: Tree, rng: np.random.Generator) -> None:
         cfg = self.config
@@ -159,13 +184,11 @@ class BatchedMCTS:
         mixed = (1.0 - cfg.dirichlet_epsilon) * tree.prior[:, ROOT] + cfg.dirichlet_epsilon * noise
         tree.prior[:, ROOT] = np.where(legal, mixed, 0.0)
 
-    def _search(
-        self, tree: Tree, rng: np.random.Generator, root_gumbel: np.ndarray, num_considered: np.ndarray
-    ) -> None:
-        ids = np.arange(tree.batch_size, dtype=np.int64)
-        if not (self.overlap and self.leaves.threaded and tree.batch_size >= 2):
-            while (step := self._select(tree, ids, root_gumbel, num_considered)) is not None:
-                self._finish(tree, step, self._compute(step, rng))
+    def _search(self, run: _Run, rng: np.random.Generator) -> None:
+        ids = np.arange(run.tree.batch_size, dtype=np.int64)
+        if not (self.overlap and self.leaves.threaded and run.tree.batch_size >= 2):
+            while (step := self._select(run, ids)) is not None:
+                self._finish(run, step, self._compute(step, rng))
             return
         groups = np.array_split(ids, 2)
         # The network thread needs the GIL briefly before and after each forward pass; with Python's default 5 ms
@@ -173,17 +196,17 @@ class BatchedMCTS:
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(switch_interval, _SWITCH_INTERVAL))
         try:
-            self._pipeline(tree, rng, root_gumbel, num_considered, groups)
+            self._pipeline(run, rng, groups)
         finally:
             sys.setswitchinterval(switch_interval)
 
-    def _pipeline(self, tree, rng, root_gumbel, num_considered, groups: list[np.ndarray]) -> None:
+    def _pipeline(self, run: _Run, rng: np.random.Generator, groups: list[np.ndarray]) -> None:
         """Alternate two groups of trees: one group's evaluation runs on a worker thread while the other group
         is backed up, descended and encoded here."""
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mcts-eval") as pool:
 
             def start(group: np.ndarray) -> tuple[_Step, Future | None] | None:
-                step = self._select(tree, group, root_gumbel, num_considered)
+                step = self._select(run, group)
                 if step is None:
                     return None
                 future = (
@@ -197,75 +220,39 @@ class BatchedMCTS:
                     if pending[i] is None:
                         continue
                     step, future = pending[i]
-                    self._finish(tree, step, None if future is None else future.result())
+                    self._finish(run, step, None if future is None else future.result())
                     pending[i] = start(group)
 
-    def _select(
-        self, tree: Tree, ids: np.ndarray, root_gumbel: np.ndarray, num_considered: np.ndarray
-    ) -> _Step | None:
+    def _select(self, run: _Run, ids: np.ndarray) -> _Step | None:
         """Descend the trees ``ids``, create the new leaves' states and prepare the evaluator's batch; None when
         every tree of ``ids`` has spent its budget."""
-        cfg = self.config
-        game = self.game
-        capacity = ids.size * cfg.leaves_per_step
-        out_tree = np.empty(capacity, dtype=np.int32)
-        out_node = np.empty(capacity, dtype=np.int32)
-        out_parent = np.empty(capacity, dtype=np.int32)
-        out_action = np.empty(capacity, dtype=np.int32)
-        out_kind = np.empty(capacity, dtype=np.int32)
-        count, _ = select_leaves(
-            ids,
-            cfg.leaves_per_step,
-            cfg.num_simulations,
-            tree.children,
-            tree.prior,
-            tree.logits,
-            tree.legal,
-            tree.visits,
-            tree.virtual,
-            tree.value_sum,
-            tree.raw_value,
-            tree.to_move,
-            tree.expanded,
-            tree.terminal,
-            tree.parent,
-            tree.num_nodes,
-            self._rule,
-            self._c_explore,
-            cfg.c_puct_base,
-            cfg.fpu,
-            cfg.c_visit,
-            cfg.c_scale,
-            root_gumbel,
-            self._table,
-            num_considered,
-            out_tree,
-            out_node,
-            out_parent,
-            out_action,
-            out_kind,
-            cfg.solver,
-            tree.solved,
-            tree.proven,
-        )
+        pending = PendingLeaves.empty(ids.size * self.config.leaves_per_step)
+        count, _ = select_leaves(run.tree, ids, self._params, run.gumbel, pending)
         if count == 0:
             return None
-        num_actions, num_players = game.action_size, game.num_players
-        leaf_legal = np.zeros((count, num_actions), dtype=np.bool_)
-        leaf_to_move = np.full(count, -1, dtype=np.int32)
-        leaf_value = np.zeros((count, num_players), dtype=np.float32)
-        leaf_terminal = np.zeros(count, dtype=np.bool_)
+        evals = LeafEvaluations.empty(count, self.game.action_size, self.game.num_players)
+        eval_rows, eval_states = self._make_leaf_states(run.states, pending, count, evals)
+        rows = np.array(eval_rows, dtype=np.int64)
+        prepared = None
+        if eval_states:
+            prepared = self.leaves.prepare(eval_states, evals.to_move[rows], evals.legal[rows])
+        return _Step(count=count, pending=pending, evals=evals, eval_rows=rows, prepared=prepared)
+
+    def _make_leaf_states(
+        self, node_states: list[list[State]], pending: PendingLeaves, count: int, evals: LeafEvaluations
+    ) -> tuple[list[int], list[State]]:
+        """Apply the move of each new leaf (``game.apply`` runs only here, once per created node), append the
+        state to its tree's list, and fill ``evals`` for it: returns of a terminal state, mover and legal moves of
+        one to evaluate. Returns the rows and states of the leaves the evaluator must value."""
+        game = self.game
         eval_rows: list[int] = []
         eval_states: list[State] = []
-        eval_movers: list[int] = []
-        eval_masks: list[np.ndarray] = []
         apply, is_terminal = game.apply, game.is_terminal
         current_player, legal_mask, returns = game.current_player, game.legal_mask, game.returns
-        node_states = tree.states
-        kinds = out_kind[:count].tolist()
-        trees = out_tree[:count].tolist()
-        parents = out_parent[:count].tolist()
-        actions = out_action[:count].tolist()
+        kinds = pending.kind[:count].tolist()
+        trees = pending.tree[:count].tolist()
+        parents = pending.parent[:count].tolist()
+        actions = pending.action[:count].tolist()
         for j in range(count):
             if kinds[j] != LEAF_NEW:
                 continue
@@ -274,94 +261,34 @@ class BatchedMCTS:
             state = apply(states_of_tree[parents[j]], actions[j])
             states_of_tree.append(state)
             if is_terminal(state):
-                leaf_terminal[j] = True
-                leaf_value[j] = returns(state)
+                evals.terminal[j] = True
+                evals.value[j] = returns(state)
             else:
                 eval_rows.append(j)
                 eval_states.append(state)
-                eval_movers.append(current_player(state))
-                eval_masks.append(legal_mask(state))
-        rows = np.array(eval_rows, dtype=np.int64)
-        prepared = None
-        if eval_states:
-            movers = np.array(eval_movers, dtype=np.int32)
-            masks = np.stack(eval_masks).astype(np.bool_, copy=False)
-            leaf_to_move[rows] = movers
-            leaf_legal[rows] = masks
-            prepared = self.leaves.prepare(eval_states, movers, masks)
-        return _Step(
-            count=count,
-            out_tree=out_tree,
-            out_node=out_node,
-            out_kind=out_kind,
-            leaf_prior=np.zeros((count, num_actions), dtype=np.float32),
-            leaf_legal=leaf_legal,
-            leaf_to_move=leaf_to_move,
-            leaf_value=leaf_value,
-            leaf_terminal=leaf_terminal,
-            eval_rows=rows,
-            prepared=prepared,
-        )
+                evals.to_move[j] = current_player(state)
+                evals.legal[j] = legal_mask(state)
+        return eval_rows, eval_states
 
     def _compute(self, step: _Step, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray] | None:
         return None if step.prepared is None else self.leaves.compute(step.prepared, rng)
 
-    def _finish(self, tree: Tree, step: _Step, result: tuple[np.ndarray, np.ndarray] | None) -> None:
+    def _finish(self, run: _Run, step: _Step, result: tuple[np.ndarray, np.ndarray] | None) -> None:
         if result is not None:
             priors, values = result
-            step.leaf_prior[step.eval_rows] = priors
-            step.leaf_value[step.eval_rows] = values
-        backup_leaves(
-            step.count,
-            step.out_tree,
-            step.out_node,
-            step.out_kind,
-            step.leaf_prior,
-            step.leaf_legal,
-            step.leaf_to_move,
-            step.leaf_value,
-            step.leaf_terminal,
-            self.config.gumbel,
-            tree.prior,
-            tree.logits,
-            tree.legal,
-            tree.visits,
-            tree.virtual,
-            tree.value_sum,
-            tree.raw_value,
-            tree.to_move,
-            tree.expanded,
-            tree.terminal,
-            tree.parent,
-            self.config.solver,
-            tree.solved,
-            tree.proven,
-            tree.children,
-        )
+            step.evals.prior[step.eval_rows] = priors
+            step.evals.value[step.eval_rows] = values
+        backup_leaves(run.tree, step.count, step.pending, step.evals, self.config.gumbel, self.config.solver)
 
-    def _outputs(self, tree: Tree, root_gumbel: np.ndarray) -> SearchOutput:
+    def _outputs(self, run: _Run) -> SearchOutput:
+        tree = run.tree
         visit_counts = tree.root_child_visits().astype(np.float32)
         if not self.config.gumbel:
             policy = visit_counts / visit_counts.sum(axis=1, keepdims=True)
             return SearchOutput(visit_counts=visit_counts, policy=policy, root_values=tree.root_values())
         policy = np.zeros(visit_counts.shape, dtype=np.float32)
         action = np.zeros(tree.batch_size, dtype=np.int64)
-        gumbel_root_outputs(
-            tree.children,
-            tree.prior,
-            tree.logits,
-            tree.legal,
-            tree.visits,
-            tree.virtual,
-            tree.value_sum,
-            tree.raw_value,
-            tree.to_move,
-            self.config.c_visit,
-            self.config.c_scale,
-            root_gumbel,
-            policy,
-            action,
-        )
+        gumbel_root_outputs(tree, run.gumbel, policy, action)
         return SearchOutput(
             visit_counts=visit_counts, policy=policy, root_values=tree.root_values(), action=action
         )

@@ -7,13 +7,23 @@ player who chose that edge, so several descents in one tree during one step spre
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 from app.search.gumbel import gumbel_interior_action, gumbel_root_action
 from app.search.solver import LOSS, proven_best_action
-from app.search.tree import LEAF_COLLISION, LEAF_NEW, LEAF_TERMINAL, NO_PARENT, ROOT, UNVISITED
+from app.search.tree import (
+    LEAF_COLLISION,
+    LEAF_NEW,
+    LEAF_TERMINAL,
+    NO_PARENT,
+    ROOT,
+    UNVISITED,
+    edge_q,
+    edge_visits,
+)
 
 RULE_PUCT = 0
 RULE_UCB1 = 1
@@ -22,28 +32,30 @@ RULE_GUMBEL = 2
 RULES = {"puct": RULE_PUCT, "ucb1": RULE_UCB1}
 
 
+class SelectionParams(NamedTuple):
+    """The selection side of a search, fixed for its whole life (see ``MCTSConfig``).
+
+    ``rule``: RULE_PUCT, RULE_UCB1 or RULE_GUMBEL; ``c_explore``: c_puct or c_uct by rule; ``solver``:
+    MCTS-solver on; ``leaves_per_tree``: descents per tree and step; ``num_simulations``: each tree's budget.
+    """
+
+    rule: int
+    c_explore: float
+    c_puct_base: float
+    fpu: float
+    solver: bool
+    leaves_per_tree: int
+    num_simulations: int
+
+
 @njit(cache=True)
-def puct_action(
-    t,
-    node,
-    children,
-    prior,
-    legal,
-    visits,
-    virtual,
-    value_sum,
-    to_move,
-    c_puct,
-    c_puct_base,
-    fpu,
-    skip_lost,
-    solved,
-    proven,
-):
+def puct_action(tree, t, node, c_puct, c_puct_base, fpu, skip_lost):
     """argmax over legal a of ``Q(a) + c(N) P(a) sqrt(N) / (1 + n(a))`` (first index on ties); see MCTSConfig.
 
     ``skip_lost``: pass over children proven to lose for the mover (MCTS-solver at an undecided node)."""
-    mover = to_move[t, node]
+    children, prior, legal, solved, proven = tree.children, tree.prior, tree.legal, tree.solved, tree.proven
+    visits, virtual, value_sum = tree.visits, tree.virtual, tree.value_sum
+    mover = tree.to_move[t, node]
     parent_n = visits[t, node] + virtual[t, node]
     scale = (c_puct + math.log((1.0 + parent_n + c_puct_base) / c_puct_base)) * math.sqrt(parent_n)
     fpu_q = value_sum[t, node, mover] / visits[t, node] - fpu
@@ -59,8 +71,8 @@ def puct_action(
         else:
             if skip_lost and solved[t, child] and proven[t, child, mover] <= LOSS:
                 continue
-            n = visits[t, child] + virtual[t, child]
-            q = (value_sum[t, child, mover] - virtual[t, child]) / n
+            n = edge_visits(visits, virtual, t, child)
+            q = edge_q(value_sum, visits, virtual, t, child, mover)
         score = q + scale * prior[t, node, a] / (1.0 + n)
         if score > best_score:
             best_score = score
@@ -69,9 +81,11 @@ def puct_action(
 
 
 @njit(cache=True)
-def ucb1_action(t, node, children, legal, visits, virtual, value_sum, to_move, c_uct):
+def ucb1_action(tree, t, node, c_uct):
     """The first legal child never tried, else argmax of ``Q(a) + c_uct sqrt(ln N / n(a))``."""
-    mover = to_move[t, node]
+    children, legal = tree.children, tree.legal
+    visits, virtual, value_sum = tree.visits, tree.virtual, tree.value_sum
+    mover = tree.to_move[t, node]
     log_n = math.log(visits[t, node] + virtual[t, node])
     best = -1
     best_score = -np.inf
@@ -81,8 +95,8 @@ def ucb1_action(t, node, children, legal, visits, virtual, value_sum, to_move, c
         child = children[t, node, a]
         if child == UNVISITED:
             return a
-        n = visits[t, child] + virtual[t, child]
-        score = (value_sum[t, child, mover] - virtual[t, child]) / n + c_uct * math.sqrt(log_n / n)
+        n = edge_visits(visits, virtual, t, child)
+        score = edge_q(value_sum, visits, virtual, t, child, mover) + c_uct * math.sqrt(log_n / n)
         if score > best_score:
             best_score = score
             best = a
@@ -90,153 +104,93 @@ def ucb1_action(t, node, children, legal, visits, virtual, value_sum, to_move, c
 
 
 @njit(cache=True)
-def select_leaves(
-    tree_ids,
-    leaves_per_tree,
-    num_simulations,
-    children,
-    prior,
-    logits,
-    legal,
-    visits,
-    virtual,
-    value_sum,
-    raw_value,
-    to_move,
-    expanded,
-    terminal,
-    parent,
-    num_nodes,
-    rule,
-    c_explore,
-    c_puct_base,
-    fpu,
-    c_visit,
-    c_scale,
-    root_gumbel,
-    considered_table,
-    num_considered,
-    out_tree,
-    out_node,
-    out_parent,
-    out_action,
-    out_kind,
-    solver,
-    solved,
-    proven,
-):
-    """Descend up to ``leaves_per_tree`` times in each tree of ``tree_ids`` (int64 [G]), never past the tree's
-    simulation budget (``num_simulations`` backups after the root's own).
+def _choose_action(tree, t, node, params, gumbel, scratch):
+    """The edge a descent takes at the expanded, non-terminal ``node`` of tree ``t`` under ``params.rule``."""
+    if params.solver and node == ROOT and params.rule != RULE_GUMBEL:
+        # Sequential halving keeps its schedule; Gumbel's choice is overridden after the search.
+        a = proven_best_action(tree, t, node)
+        if a >= 0:
+            return a  # the move that proves the root's result
+    if params.rule == RULE_GUMBEL:
+        if node == ROOT:
+            return gumbel_root_action(tree, t, gumbel, scratch)
+        return gumbel_interior_action(tree, t, node, gumbel, scratch)
+    if params.rule == RULE_UCB1:
+        return ucb1_action(tree, t, node, params.c_explore)
+    skip_lost = params.solver and not tree.solved[t, node]
+    return puct_action(tree, t, node, params.c_explore, params.c_puct_base, params.fpu, skip_lost)
+
+
+@njit(cache=True)
+def _create_child(tree, t, node, a):
+    """Reserve the next node of tree ``t`` as the child of ``node`` on edge ``a``; returns it."""
+    child = tree.num_nodes[t]
+    tree.num_nodes[t] += 1
+    tree.children[t, node, a] = child
+    tree.parent[t, child] = node
+    return child
+
+
+@njit(cache=True)
+def _descend(tree, t, params, gumbel, scratch):
+    """One descent of tree ``t`` from its root: (leaf node, parent, action, kind).
+
+    Parent and action are those of a LEAF_NEW (NO_PARENT and -1 otherwise). With the solver a solved node below
+    the root ends the descent like a terminal one."""
+    children, expanded, terminal, solved = tree.children, tree.expanded, tree.terminal, tree.solved
+    node = ROOT
+    while True:
+        if terminal[t, node] or (params.solver and node != ROOT and solved[t, node]):
+            return node, NO_PARENT, -1, LEAF_TERMINAL
+        a = _choose_action(tree, t, node, params, gumbel, scratch)
+        child = children[t, node, a]
+        if child == UNVISITED:
+            return _create_child(tree, t, node, a), node, a, LEAF_NEW
+        if not expanded[t, child]:
+            return child, NO_PARENT, -1, LEAF_COLLISION
+        node = child
+
+
+@njit(cache=True)
+def _add_virtual_visits(tree, t, node):
+    """A descent in flight through every node from ``node`` up to the root."""
+    virtual, parent = tree.virtual, tree.parent
+    n = node
+    while n != NO_PARENT:
+        virtual[t, n] += 1
+        n = parent[t, n]
+
+
+@njit(cache=True)
+def select_leaves(tree, tree_ids, params, gumbel, pending):
+    """Descend up to ``params.leaves_per_tree`` times in each tree of ``tree_ids`` (int64 [G]), never past the
+    tree's simulation budget (``params.num_simulations`` backups after the root's own).
 
     A descent stops at an edge with no child yet (a new node is created and reserved: LEAF_NEW), at a terminal node
     (LEAF_TERMINAL) or at a node created earlier in this step and not yet evaluated (a collision: dropped).
-    Every kept descent adds a virtual visit to each node of its path. ``c_explore`` is c_puct or c_uct by rule.
+    Every kept descent adds a virtual visit to each node of its path. ``params``: SelectionParams; ``gumbel``:
+    GumbelParams (read by RULE_GUMBEL only).
 
-    ``solver``: MCTS-solver (``app.search.solver``): a solved node below the root is revisited like a terminal
+    ``params.solver``: MCTS-solver (``app.search.solver``): a solved node below the root is revisited like a terminal
     (LEAF_TERMINAL), a PUCT or UCB1 root solved as a win or draw takes the proving move, and PUCT skips children proven lost.
 
-    Writes kept leaves to ``out_*`` (int32 [G * leaves_per_tree]: tree, node, parent, action, kind) and returns
+    Writes kept leaves to ``pending`` (PendingLeaves of capacity G * leaves_per_tree) and returns
     (number kept, number of collisions).
     """
-    scratch = np.zeros(children.shape[2], dtype=np.float64)
+    scratch = np.zeros(tree.children.shape[2], dtype=np.float64)
+    visits, virtual = tree.visits, tree.virtual
+    out_tree, out_node, out_parent, out_action, out_kind = pending
     count = 0
     collisions = 0
     for i in range(tree_ids.shape[0]):
         t = tree_ids[i]
-        budget = num_simulations - (visits[t, ROOT] - 1) - virtual[t, ROOT]
-        for _ in range(min(leaves_per_tree, budget)):
-            node = ROOT
-            par = NO_PARENT
-            act = -1
-            kind = LEAF_NEW
-            while True:
-                if terminal[t, node] or (solver and node != ROOT and solved[t, node]):
-                    kind = LEAF_TERMINAL
-                    break
-                a = -1
-                if solver and node == ROOT and rule != RULE_GUMBEL:
-                    # Sequential halving keeps its schedule; Gumbel's choice is overridden after the search.
-                    a = proven_best_action(t, node, children, legal, to_move, solved, proven)
-                if a >= 0:
-                    pass  # the move that proves the root's result
-                elif rule == RULE_GUMBEL:
-                    if node == ROOT:
-                        a = gumbel_root_action(
-                            t,
-                            children,
-                            prior,
-                            logits,
-                            legal,
-                            visits,
-                            virtual,
-                            value_sum,
-                            raw_value,
-                            to_move,
-                            c_visit,
-                            c_scale,
-                            root_gumbel,
-                            considered_table,
-                            num_considered,
-                            scratch,
-                        )
-                    else:
-                        a = gumbel_interior_action(
-                            t,
-                            node,
-                            children,
-                            prior,
-                            logits,
-                            legal,
-                            visits,
-                            virtual,
-                            value_sum,
-                            raw_value,
-                            to_move,
-                            c_visit,
-                            c_scale,
-                            scratch,
-                        )
-                elif rule == RULE_UCB1:
-                    a = ucb1_action(t, node, children, legal, visits, virtual, value_sum, to_move, c_explore)
-                else:
-                    a = puct_action(
-                        t,
-                        node,
-                        children,
-                        prior,
-                        legal,
-                        visits,
-                        virtual,
-                        value_sum,
-                        to_move,
-                        c_explore,
-                        c_puct_base,
-                        fpu,
-                        solver and not solved[t, node],
-                        solved,
-                        proven,
-                    )
-                child = children[t, node, a]
-                if child == UNVISITED:
-                    child = num_nodes[t]
-                    num_nodes[t] += 1
-                    children[t, node, a] = child
-                    parent[t, child] = node
-                    par = node
-                    act = a
-                    node = child
-                    break
-                if not expanded[t, child]:
-                    kind = LEAF_COLLISION
-                    break
-                node = child
+        budget = params.num_simulations - (visits[t, ROOT] - 1) - virtual[t, ROOT]
+        for _ in range(min(params.leaves_per_tree, budget)):
+            node, par, act, kind = _descend(tree, t, params, gumbel, scratch)
             if kind == LEAF_COLLISION:
                 collisions += 1
                 continue
-            n = node
-            while n != NO_PARENT:
-                virtual[t, n] += 1
-                n = parent[t, n]
+            _add_virtual_visits(tree, t, node)
             out_tree[count] = t
             out_node[count] = node
             out_parent[count] = par

@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from app.games.base import Game, State
-from app.search.tree import NO_PARENT, ROOT, UNVISITED
+from app.search.tree import NO_PARENT, ROOT, UNVISITED, Tree
 
 WIN = 1.0
 """A proven value of at least this for the mover is a win (games return +1 / 0 / -1)."""
@@ -28,11 +28,11 @@ LOSS = -1.0
 
 
 @njit(cache=True)
-def propagate_proven(t, node, children, legal, to_move, parent, solved, proven):
-    """After ``node`` of tree ``t`` became solved, mark its ancestors that are now decided.
-
-    ``solved`` bool [B, N]; ``proven`` float32 [B, N, P] (absolute order), defined where solved.
-    """
+def propagate_proven(tree, t, node):
+    """After ``node`` of tree ``t`` became solved, mark its ancestors that are now decided (``tree.solved``,
+    ``tree.proven``)."""
+    children, legal, to_move, parent = tree.children, tree.legal, tree.to_move, tree.parent
+    solved, proven = tree.solved, tree.proven
     child = node
     while solved[t, child]:
         n = parent[t, child]
@@ -57,12 +57,13 @@ def propagate_proven(t, node, children, legal, to_move, parent, solved, proven):
 
 
 @njit(cache=True)
-def proven_best_action(t, node, children, legal, to_move, solved, proven):
+def proven_best_action(tree, t, node):
     """At a node solved as a win or a draw for its mover, the first action whose child proves that result;
     -1 at an undecided or lost node (a proven win below an undecided node solves it, so none is missed)."""
+    children, legal, solved, proven = tree.children, tree.legal, tree.solved, tree.proven
     if not solved[t, node]:
         return -1
-    mover = to_move[t, node]
+    mover = tree.to_move[t, node]
     target = proven[t, node, mover]
     if target <= LOSS:
         return -1
@@ -75,7 +76,7 @@ def proven_best_action(t, node, children, legal, to_move, solved, proven):
     return -1
 
 
-def root_proven_actions(tree, immediate: np.ndarray) -> np.ndarray:
+def root_proven_actions(tree: Tree, immediate: np.ndarray) -> np.ndarray:
     """int64 [B]: the move each root is proven to get its best result with, or -1 where it is undecided or lost.
 
     A root solved as a win plays a winning child; one solved as a draw (every child solved, none wins) plays a

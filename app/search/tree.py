@@ -1,17 +1,21 @@
 """The batched search tree: B independent trees held in arrays, no Python object per node.
 
 Node 0 of every tree is its root; nodes are numbered in the order they are created, so a tree with
-``num_simulations`` simulations needs at most ``num_simulations + 1`` nodes. Game states live beside the arrays in
-one Python list per tree, indexed by node, because only the game can look inside them.
+``num_simulations`` simulations needs at most ``num_simulations + 1`` nodes. ``Tree`` is a ``NamedTuple`` of
+arrays, which the numba kernels take as one argument; game states live beside it in one Python list per tree,
+indexed by node, because only the game can look inside them.
+
+In the kernels, a function that reads a field in a loop binds it to a local first (``legal = tree.legal``): numba
+counts a reference each time an array is taken out of the tuple, and measured slower with the fields read in
+the loop. The per-edge helpers below take arrays for the same reason.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
-
-from app.games.base import State
+from numba import njit
 
 ROOT = 0
 """Index of the root node in every tree."""
@@ -26,8 +30,7 @@ LEAF_TERMINAL = 1  # an existing terminal node: its stored returns are backed up
 LEAF_COLLISION = 2  # reached a node still waiting for its evaluation in the same step: nothing to back up
 
 
-@dataclass
-class Tree:
+class Tree(NamedTuple):
     """Arrays of B trees with up to N nodes each over A actions and P players.
 
     ``children``: int32 [B, N, A], child node of each edge or UNVISITED.
@@ -42,10 +45,9 @@ class Tree:
     ``expanded``: bool [B, N], evaluated (priors and value known).
     ``terminal``: bool [B, N].
     ``parent``: int32 [B, N], parent node or NO_PARENT.
+    ``num_nodes``: int32 [B], nodes created so far.
     ``solved``: bool [B, N], the node's game-theoretic value is known (MCTS-solver; terminal nodes included).
     ``proven``: float32 [B, N, P], that value in absolute player order, where ``solved``.
-    ``num_nodes``: int32 [B], nodes created so far.
-    ``states``: B lists of game states, ``states[b][n]`` the state at node n.
     """
 
     children: np.ndarray
@@ -61,7 +63,6 @@ class Tree:
     terminal: np.ndarray
     parent: np.ndarray
     num_nodes: np.ndarray
-    states: list[list[State]]
     solved: np.ndarray
     proven: np.ndarray
 
@@ -82,7 +83,6 @@ class Tree:
             terminal=np.zeros((b, n), dtype=np.bool_),
             parent=np.full((b, n), NO_PARENT, dtype=np.int32),
             num_nodes=np.zeros(b, dtype=np.int32),
-            states=[[] for _ in range(b)],
             solved=np.zeros((b, n), dtype=np.bool_),
             proven=np.zeros((b, n, p), dtype=np.float32),
         )
@@ -100,3 +100,41 @@ class Tree:
     def root_values(self) -> np.ndarray:
         """float32 [B, P]: mean backed-up value of each root, absolute player order."""
         return (self.value_sum[:, ROOT, :] / np.maximum(self.visits[:, ROOT, None], 1)).astype(np.float32)
+
+
+class PendingLeaves(NamedTuple):
+    """Where one step's descents ended, written by ``select_leaves``, read by ``backup_leaves`` (K = capacity;
+    the first ``count`` rows are filled).
+
+    ``tree``, ``node``, ``parent``, ``action``: int32 [K], the leaf's tree, its node, and for a LEAF_NEW the
+    parent and the edge it was created on (NO_PARENT and -1 otherwise); ``kind``: int32 [K], LEAF_NEW or
+    LEAF_TERMINAL.
+    """
+
+    tree: np.ndarray
+    node: np.ndarray
+    parent: np.ndarray
+    action: np.ndarray
+    kind: np.ndarray
+
+    @classmethod
+    def empty(cls, capacity: int) -> PendingLeaves:
+        return cls(*(np.empty(capacity, dtype=np.int32) for _ in cls._fields))
+
+
+@njit(cache=True)
+def edge_visits(visits, virtual, t, child):
+    """Visits of ``child`` of tree ``t`` with the descents in flight through it; 0 for UNVISITED.
+
+    ``visits``, ``virtual``: the tree's (int32 [B, N])."""
+    if child == UNVISITED:
+        return 0
+    return visits[t, child] + virtual[t, child]
+
+
+@njit(cache=True)
+def edge_q(value_sum, visits, virtual, t, child, player):
+    """Mean value of a created ``child`` for ``player``, each virtual visit counted as a loss (-1).
+
+    ``value_sum``: float64 [B, N, P]; ``visits``, ``virtual``: int32 [B, N] (the tree's)."""
+    return (value_sum[t, child, player] - virtual[t, child]) / (visits[t, child] + virtual[t, child])
