@@ -50,7 +50,12 @@ class MetricSums:
             self.sums[k] += float(v)
         self.count += n
 
+    def mean(self, metric: str) -> float:
+        """The running mean of one metric of ``METRICS`` (0 before any sample)."""
+        return self.sums[metric] / max(1, self.count)
+
     def means(self, prefix: str) -> dict[str, float]:
+        """The means under their grouped names, ``{prefix}/{metric}`` (``train/loss``, ``val/policy_accuracy``)."""
         if self.count == 0:
             return {}
         return {f"{prefix}/{k}": v / self.count for k, v in self.sums.items()}

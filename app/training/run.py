@@ -32,7 +32,16 @@ from app.training.data import Window, augment, load_window, split_by_game
 from app.training.losses import MetricSums, losses
 from app.training.parent import resolve_parent
 from app.training.schedule import make_scheduler
-from app.training.state import clear_state, load_state, save_state
+from app.training.state import (
+    CompletedState,
+    LoopPosition,
+    Manifest,
+    RunningState,
+    TrainingState,
+    clear_state,
+    load_state,
+    save_state,
+)
 
 VAL_BATCH = 1024
 PROGRESS_EVERY_S = 0.25
@@ -40,11 +49,66 @@ PROGRESS_EVERY_S = 0.25
 
 @dataclass
 class _Plan:
+    """Where the run lives and what it trains on (``state``: what an earlier attempt saved, if any)."""
+
     run_dir: Path
     checkpoint_path: Path
-    manifest: dict[str, Any]
-    state: dict[str, Any] | None
+    manifest: Manifest
+    state: TrainingState | None
     parent_net: PolicyValueNet | None
+
+
+@dataclass
+class _Data:
+    """The replay window split by game (N positions; ``planes`` uint8 when exact, else float32 [N, C, H, W])."""
+
+    window: Window
+    planes: np.ndarray
+    train_idx: np.ndarray
+    val_idx: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Length:
+    """How much the run trains: ``budget`` samples over ``epochs`` passes of ``steps_per_epoch`` batches."""
+
+    budget: int
+    epochs: int
+    steps_per_epoch: int
+    total_steps: int
+
+
+@dataclass
+class _Model:
+    """The network and what steps it: optimiser, LR schedule, AMP (``scaler`` only for float16)."""
+
+    arch: NetConfig
+    net: PolicyValueNet
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    scaler: torch.amp.GradScaler | None
+    amp_dtype: torch.dtype | None
+    device: torch.device
+
+
+@dataclass
+class _Run:
+    """Everything the loop works on, and where it stands (``step``, ``sums`` of the epoch so far, ``history``)."""
+
+    cfg: TrainConfig
+    plan: _Plan
+    data: _Data
+    length: _Length
+    model: _Model
+    step: int
+    sums: MetricSums
+    history: list[dict[str, float]]
+    trained: int = 0
+    """Samples trained in this process (not counting what a resumed run had trained before)."""
+    train_seconds: float = 0.0
+    last_save_step: int = 0
+    last_save_time: float = 0.0
+    last_report: float = 0.0
 
 
 def run_training(
@@ -63,166 +127,209 @@ def run_training(
         configure_threads(cfg.num_threads)
     store = ShardStore(settings)
     plan = _plan(cfg, settings, store, game)
-    if plan.state is not None and plan.state.get("completed"):
-        return _completed(plan)
+    if isinstance(plan.state, CompletedState):
+        return _completed(plan.state)
+    data = _load_data(cfg, store, plan.manifest, game, progress)
+    length = _length(cfg, len(data.train_idx))
+    model = _build_model(cfg, plan, game, device, length)
+    run = _start_run(cfg, plan, data, length, model)
+    resumed_from = run.step
+    symmetries = game.symmetries() if cfg.augment else []
+    start_epoch, start_batch = _resume_point(plan.state)
+    for epoch in range(start_epoch, length.epochs):
+        _train_epoch(run, epoch, start_batch if epoch == start_epoch else 0, symmetries, progress)
+        _end_epoch(run, epoch, progress)
+    result = _save_result(run, resumed_from, started)
+    progress(1.0, f"saved {plan.checkpoint_path.name}")
+    return result
 
-    manifest = plan.manifest
-    progress(0.0, f"loading {len(manifest['shards'])} shard(s)")
-    records = [store.get(cfg.config_key, name) for name in manifest["shards"]]
+
+def _load_data(
+    cfg: TrainConfig, store: ShardStore, manifest: Manifest, game: Any, progress: ProgressFn
+) -> _Data:
+    progress(0.0, f"loading {len(manifest.shards)} shard(s)")
+    records = [store.get(cfg.config_key, name) for name in manifest.shards]
     window = load_window(store, records, cfg.replay_window)
     _check_shapes(window, game)
     train_idx, val_idx = split_by_game(window.group, cfg.validation_fraction, seed=cfg.seed)
-    planes = _compact(window.data.planes)
+    return _Data(window=window, planes=_compact(window.data.planes), train_idx=train_idx, val_idx=val_idx)
 
+
+def _length(cfg: TrainConfig, train_positions: int) -> _Length:
+    steps_per_epoch = math.ceil(train_positions / cfg.batch_size)
+    budget = _sample_budget(cfg, train_positions)
+    epochs = math.ceil(budget / max(1, train_positions))
+    whole, rest = divmod(budget, max(1, train_positions))
+    total_steps = max(1, whole * steps_per_epoch + math.ceil(rest / cfg.batch_size))
+    return _Length(budget=budget, epochs=epochs, steps_per_epoch=steps_per_epoch, total_steps=total_steps)
+
+
+def _build_model(cfg: TrainConfig, plan: _Plan, game: Any, device: torch.device, length: _Length) -> _Model:
+    """The network (the parent's weights, else seeded from ``cfg.seed``) with its optimiser, schedule and AMP."""
     torch.manual_seed(cfg.seed)
-    arch = NetConfig.model_validate(manifest["net"])
+    arch = NetConfig.model_validate(plan.manifest.net)
     net = PolicyValueNet.for_game(game, arch)
     if plan.parent_net is not None:
         net.load_state_dict(plan.parent_net.state_dict())
     net.to(device)
     optimizer = _optimizer(net, cfg)
-    steps_per_epoch = math.ceil(len(train_idx) / cfg.batch_size)
-    budget = _sample_budget(cfg, len(train_idx))
-    epochs = math.ceil(budget / max(1, len(train_idx)))
-    whole, rest = divmod(budget, max(1, len(train_idx)))
-    total_steps = max(1, whole * steps_per_epoch + math.ceil(rest / cfg.batch_size))
     scheduler = make_scheduler(
         optimizer,
         cfg.lr_schedule,
-        total_steps=total_steps,
+        total_steps=length.total_steps,
         warmup_fraction=cfg.warmup_fraction,
         final_lr_fraction=cfg.final_lr_fraction,
     )
     amp_dtype = _amp_dtype(cfg, device)
     scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
+    return _Model(arch, net, optimizer, scheduler, scaler, amp_dtype, device)
 
-    step, epoch0, batch0, history = 0, 0, 0, []
-    sums = MetricSums()
-    if plan.state is not None:
-        s = plan.state
-        net.load_state_dict(s["model"])
-        optimizer.load_state_dict(s["optimizer"])
-        scheduler.load_state_dict(s["scheduler"])
-        if scaler is not None and s.get("scaler"):
-            scaler.load_state_dict(s["scaler"])
-        torch.set_rng_state(s["torch_rng"])
-        step, epoch0, batch0, history = s["step"], s["epoch"], s["batch"], list(s["history"])
-        sums = MetricSums(dict(s["sums"]), s["count"])
-    resumed_from = step
 
-    def checkpoint_state(epoch: int, batch: int) -> None:
-        save_state(
-            plan.run_dir,
-            {
-                "manifest": manifest,
-                "completed": False,
-                "model": net.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "scaler": scaler.state_dict() if scaler is not None else {},
-                "torch_rng": torch.get_rng_state(),
-                "step": step,
-                "epoch": epoch,
-                "batch": batch,
-                "sums": sums.sums,
-                "count": sums.count,
-                "history": history,
-            },
-        )
-
-    symmetries = game.symmetries() if cfg.augment else []
-    trained, train_seconds = 0, 0.0
-    last_save_step, last_save_time, last_report = step, time.monotonic(), 0.0
-    for epoch in range(epoch0, epochs):
-        order = np.random.default_rng([cfg.seed, epoch]).permutation(train_idx)
-        net.train()
-        for b in range(batch0 if epoch == epoch0 else 0, steps_per_epoch):
-            t = time.perf_counter()
-            # The budget's last batch is cut short, so a run trains exactly `budget` samples.
-            first = epoch * len(train_idx) + b * cfg.batch_size
-            if first >= budget:
-                break
-            idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size][: budget - first]
-            x, pi = planes[idx].astype(np.float32), window.data.policy[idx]
-            if symmetries:
-                x, pi = augment(x, pi, symmetries, np.random.default_rng([cfg.seed, epoch, b]))
-            batch_sums = _train_step(
-                net, optimizer, scheduler, scaler, cfg, amp_dtype, device, x, pi, window.data.value[idx]
-            )
-            step += 1
-            sums.add(batch_sums, len(idx))
-            trained += len(idx)
-            train_seconds += time.perf_counter() - t
-            now = time.monotonic()
-            if (
-                step - last_save_step >= cfg.checkpoint_every_steps
-                or now - last_save_time >= cfg.checkpoint_every_s
-            ):
-                checkpoint_state(epoch, b + 1)
-                last_save_step, last_save_time = step, now
-            if now - last_report >= PROGRESS_EVERY_S:
-                last_report = now
-                running = sums.sums["loss"] / max(1, sums.count)
-                progress(
-                    step / total_steps,
-                    f"epoch {epoch + 1}/{epochs} step {step}/{total_steps} loss {running:.4f}",
-                )
-        metrics = {"epoch": float(epoch + 1), **sums.means("train")}
-        metrics |= _validate(net, planes, window, val_idx, cfg, amp_dtype, device)
-        metrics["lr"] = float(optimizer.param_groups[0]["lr"])
-        history.append(metrics)
-        sums = MetricSums()
-        checkpoint_state(epoch + 1, 0)
-        last_save_step, last_save_time = step, time.monotonic()
-        progress(step / total_steps, _epoch_message(metrics, epochs))
-
-    net.eval()
-    extra = {
-        "shards": manifest["shards"],
-        "hyperparameters": cfg.hyperparameters(),
-        "positions": {"train": int(len(train_idx)), "val": int(len(val_idx))},
-        "games": int(window.games),
-        "steps": step,
-        "metrics": history[-1],
-        "parent_sha256": manifest["parent_sha256"],
-    }
-    meta = save_checkpoint(
-        plan.checkpoint_path,
-        net,
-        Lineage(
-            config_key=cfg.config_key,
-            model_id=cfg.output_model_id,
-            parent_model_id=manifest["parent_model_id"],
-            extra=extra,
-        ),
+def _start_run(cfg: TrainConfig, plan: _Plan, data: _Data, length: _Length, model: _Model) -> _Run:
+    """The loop's starting point: fresh, or the saved state of an interrupted attempt loaded into ``model``."""
+    position = LoopPosition()
+    state = plan.state
+    if isinstance(state, RunningState):
+        model.net.load_state_dict(state.model)
+        model.optimizer.load_state_dict(state.optimizer)
+        model.scheduler.load_state_dict(state.scheduler)
+        if model.scaler is not None and state.scaler:
+            model.scaler.load_state_dict(state.scaler)
+        torch.set_rng_state(state.torch_rng)
+        position = state.position
+    run = _Run(
+        cfg=cfg,
+        plan=plan,
+        data=data,
+        length=length,
+        model=model,
+        step=position.step,
+        sums=MetricSums(dict(position.sums), position.count),
+        history=list(position.history),
     )
+    run.last_save_step, run.last_save_time = run.step, time.monotonic()
+    return run
+
+
+def _resume_point(state: TrainingState | None) -> tuple[int, int]:
+    """(epoch, batch) the loop starts at."""
+    return (state.position.epoch, state.position.batch) if isinstance(state, RunningState) else (0, 0)
+
+
+def _train_epoch(run: _Run, epoch: int, first_batch: int, symmetries: list, progress: ProgressFn) -> None:
+    """Train the batches ``first_batch..`` of ``epoch`` (shuffled from (seed, epoch)), saving the state every
+    ``checkpoint_every_steps`` steps or ``checkpoint_every_s`` seconds."""
+    cfg, data, length = run.cfg, run.data, run.length
+    n_train = len(data.train_idx)
+    order = np.random.default_rng([cfg.seed, epoch]).permutation(data.train_idx)
+    run.model.net.train()
+    for b in range(first_batch, length.steps_per_epoch):
+        t = time.perf_counter()
+        # The budget's last batch is cut short, so a run trains exactly `budget` samples.
+        first = epoch * n_train + b * cfg.batch_size
+        if first >= length.budget:
+            break
+        idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size][: length.budget - first]
+        x, pi = data.planes[idx].astype(np.float32), data.window.data.policy[idx]
+        if symmetries:
+            x, pi = augment(x, pi, symmetries, np.random.default_rng([cfg.seed, epoch, b]))
+        batch_sums = _train_step(run.model, cfg, x, pi, data.window.data.value[idx])
+        run.step += 1
+        run.sums.add(batch_sums, len(idx))
+        run.trained += len(idx)
+        run.train_seconds += time.perf_counter() - t
+        now = time.monotonic()
+        if (
+            run.step - run.last_save_step >= cfg.checkpoint_every_steps
+            or now - run.last_save_time >= cfg.checkpoint_every_s
+        ):
+            _save_running(run, epoch, b + 1)
+            run.last_save_step, run.last_save_time = run.step, now
+        if now - run.last_report >= PROGRESS_EVERY_S:
+            run.last_report = now
+            progress(
+                run.step / length.total_steps,
+                f"epoch {epoch + 1}/{length.epochs} step {run.step}/{length.total_steps} "
+                f"loss {run.sums.mean('loss'):.4f}",
+            )
+
+
+def _end_epoch(run: _Run, epoch: int, progress: ProgressFn) -> None:
+    """Record the epoch's metrics (``train/*``, ``val/*``, ``lr``) and save the state at the next epoch's start."""
+    model = run.model
+    metrics = {"epoch": float(epoch + 1), **run.sums.means("train")}
+    metrics |= _validate(model, run.data, run.cfg)
+    metrics["lr"] = float(model.optimizer.param_groups[0]["lr"])
+    run.history.append(metrics)
+    run.sums = MetricSums()
+    _save_running(run, epoch + 1, 0)
+    run.last_save_step, run.last_save_time = run.step, time.monotonic()
+    progress(run.step / run.length.total_steps, _epoch_message(metrics, run.length.epochs))
+
+
+def _save_running(run: _Run, epoch: int, batch: int) -> None:
+    """Save the state from which a new attempt continues at batch ``batch`` of ``epoch``."""
+    model = run.model
+    position = LoopPosition(
+        step=run.step, epoch=epoch, batch=batch, sums=run.sums.sums, count=run.sums.count, history=run.history
+    )
+    state = RunningState(
+        manifest=run.plan.manifest,
+        position=position,
+        model=model.net.state_dict(),
+        optimizer=model.optimizer.state_dict(),
+        scheduler=model.scheduler.state_dict(),
+        scaler=model.scaler.state_dict() if model.scaler is not None else {},
+        torch_rng=torch.get_rng_state(),
+    )
+    save_state(run.plan.run_dir, state)
+
+
+def _save_result(run: _Run, resumed_from: int, started: float) -> TrainResult:
+    """Write the checkpoint with its lineage, then replace the state with the finished run's result."""
+    cfg, plan, data, manifest = run.cfg, run.plan, run.data, run.plan.manifest
+    train_n, val_n = len(data.train_idx), len(data.val_idx)
+    run.model.net.eval()
+    extra = {
+        "shards": manifest.shards,
+        "hyperparameters": cfg.hyperparameters(),
+        "positions": {"train": int(train_n), "val": int(val_n)},
+        "games": int(data.window.games),
+        "steps": run.step,
+        "metrics": run.history[-1],
+        "parent_sha256": manifest.parent_sha256,
+    }
+    lineage = Lineage(
+        config_key=cfg.config_key,
+        model_id=cfg.output_model_id,
+        parent_model_id=manifest.parent_model_id,
+        extra=extra,
+    )
+    meta = save_checkpoint(plan.checkpoint_path, run.model.net, lineage)
     result = TrainResult(
         config_key=cfg.config_key,
         model_id=cfg.output_model_id,
-        parent_model_id=manifest["parent_model_id"],
+        parent_model_id=manifest.parent_model_id,
         checkpoint_path=str(plan.checkpoint_path),
         sha256=meta.sha256,
-        net=arch,
-        shards=manifest["shards"],
-        positions=window.data.positions,
-        train_positions=len(train_idx),
-        val_positions=len(val_idx),
-        games=window.games,
-        epochs=epochs,
-        steps=step,
-        samples_trained=budget,
+        net=run.model.arch,
+        shards=manifest.shards,
+        positions=data.window.data.positions,
+        train_positions=train_n,
+        val_positions=val_n,
+        games=data.window.games,
+        epochs=run.length.epochs,
+        steps=run.step,
+        samples_trained=run.length.budget,
         resumed_from_step=resumed_from,
-        history=history,
-        final=history[-1],
-        samples_per_s=trained / train_seconds if train_seconds > 0 else 0.0,
+        history=run.history,
+        final=run.history[-1],
+        samples_per_s=run.trained / run.train_seconds if run.train_seconds > 0 else 0.0,
         seconds=time.perf_counter() - started,
-        device=str(device),
+        device=str(run.model.device),
     )
     # The checkpoint holds the weights now; the finished state keeps only what a rerun needs to answer.
-    save_state(
-        plan.run_dir, {"manifest": manifest, "completed": True, "result": result.model_dump(mode="json")}
-    )
-    progress(1.0, f"saved {plan.checkpoint_path.name}")
+    save_state(plan.run_dir, CompletedState(manifest=manifest, result=result.model_dump(mode="json")))
     return result
 
 
@@ -245,8 +352,8 @@ def _plan(cfg: TrainConfig, settings: Settings, store: ShardStore, game: Any) ->
                 "choose another output_model_id"
             )
         if state is not None:
-            _check_fingerprint(state["manifest"], fingerprint, run_dir)
-            return _Plan(run_dir, checkpoint_path, state["manifest"], state, None)
+            _check_fingerprint(state.manifest.fingerprint, fingerprint, run_dir)
+            return _Plan(run_dir, checkpoint_path, state.manifest, state, None)
 
     records = store.newest(key, cfg.replay_window)
     if not records:
@@ -258,16 +365,16 @@ def _plan(cfg: TrainConfig, settings: Settings, store: ShardStore, game: Any) ->
         parent_model_id=cfg.parent_model_id, init=cfg.init, config_key=key, game=game, settings=settings
     )
     arch = _architecture(cfg, parent.meta.net_config if parent else None)
-    manifest = {
-        "fingerprint": fingerprint,
-        "shards": [r.name for r in records],
-        "shard_sha256": [r.sha256 for r in records],
-        "parent_model_id": parent.model_id if parent else None,
-        "parent_sha256": parent.meta.sha256 if parent else None,
-        "net": arch.model_dump(mode="json"),
-    }
+    manifest = Manifest(
+        fingerprint=fingerprint,
+        shards=[r.name for r in records],
+        shard_sha256=[r.sha256 for r in records],
+        parent_model_id=parent.model_id if parent else None,
+        parent_sha256=parent.meta.sha256 if parent else None,
+        net=arch.model_dump(mode="json"),
+    )
     if cfg.output_model_id is None:
-        digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:16]
+        digest = hashlib.sha256(json.dumps(manifest.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
         run_dir = training_dir / f"run-{digest}"
         checkpoint_path = models_dir / f"run-{digest}.safetensors"
         if not cfg.resume:
@@ -283,8 +390,7 @@ def _sample_budget(cfg: TrainConfig, train_positions: int) -> int:
     return cfg.epochs * train_positions
 
 
-def _check_fingerprint(manifest: dict[str, Any], fingerprint: dict[str, Any], run_dir: Path) -> None:
-    saved = manifest["fingerprint"]
+def _check_fingerprint(saved: dict[str, Any], fingerprint: dict[str, Any], run_dir: Path) -> None:
     if saved != fingerprint:
         changed = sorted(k for k in set(saved) | set(fingerprint) if saved.get(k) != fingerprint.get(k))
         raise InvalidConfig(
@@ -307,8 +413,8 @@ def _architecture(cfg: TrainConfig, parent_arch: NetConfig | None) -> NetConfig:
     return parent_arch
 
 
-def _completed(plan: _Plan) -> TrainResult:
-    result = TrainResult.model_validate(plan.state["result"])
+def _completed(state: CompletedState) -> TrainResult:
+    result = TrainResult.model_validate(state.result)
     path = Path(result.checkpoint_path)
     if not path.is_file() or sha256_file(path) != result.sha256:
         raise ChecksumMismatch(
@@ -349,11 +455,13 @@ def _autocast(device: torch.device, dtype: torch.dtype | None):
     return torch.autocast(device.type, dtype=dtype) if dtype is not None else nullcontext()
 
 
-def _train_step(net, optimizer, scheduler, scaler, cfg, amp_dtype, device, planes, policy, value):
+def _train_step(model: _Model, cfg: TrainConfig, planes, policy, value) -> dict[str, torch.Tensor]:
+    """One optimiser step on a batch (planes float32 [B, C, H, W], policy [B, A], value [B, P]); its metric sums."""
+    net, optimizer, scaler, device = model.net, model.optimizer, model.scaler, model.device
     x = torch.from_numpy(planes).to(device, non_blocking=True)
     pi = torch.from_numpy(np.ascontiguousarray(policy)).to(device, non_blocking=True)
     z = torch.from_numpy(np.ascontiguousarray(value)).to(device, non_blocking=True)
-    with _autocast(device, amp_dtype):
+    with _autocast(device, model.amp_dtype):
         logits, values = net(x)
     loss, batch_sums = losses(logits, values, pi, z, value_loss_weight=cfg.value_loss_weight)
     optimizer.zero_grad(set_to_none=True)
@@ -369,11 +477,13 @@ def _train_step(net, optimizer, scheduler, scaler, cfg, amp_dtype, device, plane
         scaler.update()
     else:
         optimizer.step()
-    scheduler.step()
+    model.scheduler.step()
     return batch_sums
 
 
-def _validate(net, planes, window: Window, val_idx, cfg, amp_dtype, device) -> dict[str, float]:
+def _validate(model: _Model, data: _Data, cfg: TrainConfig) -> dict[str, float]:
+    """``val/*`` metrics over the validation split (none when it is empty)."""
+    net, device, val_idx, window = model.net, model.device, data.val_idx, data.window
     if len(val_idx) == 0:
         return {}
     net.eval()
@@ -381,10 +491,10 @@ def _validate(net, planes, window: Window, val_idx, cfg, amp_dtype, device) -> d
     with torch.inference_mode():
         for start in range(0, len(val_idx), VAL_BATCH):
             idx = val_idx[start : start + VAL_BATCH]
-            x = torch.from_numpy(planes[idx].astype(np.float32)).to(device)
+            x = torch.from_numpy(data.planes[idx].astype(np.float32)).to(device)
             pi = torch.from_numpy(window.data.policy[idx]).to(device)
             z = torch.from_numpy(window.data.value[idx]).to(device)
-            with _autocast(device, amp_dtype):
+            with _autocast(device, model.amp_dtype):
                 logits, values = net(x)
             _, batch_sums = losses(logits, values, pi, z, value_loss_weight=cfg.value_loss_weight)
             sums.add(batch_sums, len(idx))

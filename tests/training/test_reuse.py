@@ -16,9 +16,9 @@ def counted(monkeypatch):
     rows: list[int] = []
     real = run_module._train_step
 
-    def counting(net, optimizer, scheduler, scaler, cfg, amp_dtype, device, planes, policy, value):
+    def counting(model, cfg, planes, policy, value):
         rows.append(len(planes))
-        return real(net, optimizer, scheduler, scaler, cfg, amp_dtype, device, planes, policy, value)
+        return real(model, cfg, planes, policy, value)
 
     monkeypatch.setattr(run_module, "_train_step", counting)
     return rows
