@@ -14,11 +14,13 @@ from sqlalchemy import String, cast, select
 
 from app.core.config import Settings
 from app.core.errors import InvalidConfig, NotFound
-from app.storage.db import session_scope
+from app.storage.db import read_scope
 from app.storage.models.evaluation import ArenaGameRow
 from app.storage.models.selfplay import SelfplayGameRow
 
 KINDS = ("arena", "selfplay")
+# Row ids are 64-bit integers: a larger number names no stored game (and SQLite cannot even take it).
+MAX_ROW_ID = 2**63 - 1
 
 
 class GameNotFound(NotFound):
@@ -66,7 +68,7 @@ def list_games(
     if kind is not None and kind not in KINDS:
         raise InvalidConfig(f"unknown kind of game {kind!r}; valid: {', '.join(KINDS)}")
     games: list[StoredGame] = []
-    with session_scope(settings) as s:
+    with read_scope(settings) as s:
         for k, table in (("arena", ArenaGameRow), ("selfplay", SelfplayGameRow)):
             if kind not in (None, k):
                 continue
@@ -87,8 +89,8 @@ def list_games(
 def get_game(settings: Settings, game_id: str) -> StoredGame:
     kind, row_id = parse_game_id(game_id)
     table = ArenaGameRow if kind == "arena" else SelfplayGameRow
-    with session_scope(settings) as s:
-        row = s.get(table, row_id)
+    with read_scope(settings) as s:
+        row = s.get(table, row_id) if row_id <= MAX_ROW_ID else None
         if row is None:
             raise GameNotFound(f"no game {game_id}; games list shows the stored ones")
         return _from_row(kind, row)

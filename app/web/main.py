@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.core.config import Settings, get_settings
@@ -16,6 +18,7 @@ from app.p2p.jobtypes import JobConfigInvalid, JobTypeUnavailable
 from app.p2p.metrics import JobMetrics
 from app.p2p.node import Node
 from app.web.deps import require_token
+from app.web.limits import MAX_BODY_BYTES, BodyLimit, brief_errors
 from app.web.routes import actions, cluster, dashboard, games, jobs, loop, views
 
 VERSION = "0.1.0"
@@ -55,31 +58,20 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.include_router(games.router, prefix="/api", dependencies=protected)
     app.include_router(dashboard.router)  # the page and its assets; the data it shows needs the token
     _add_error_handlers(app)
-    _limit_body_size(app)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     return app
 
 
-# Job configs and promotions are a few KB; a larger body is abuse, and 422 answers echo their input.
-MAX_BODY_BYTES = 1 << 20
-
-
-def _limit_body_size(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def _refuse_large_bodies(request: Request, call_next):
-        declared = request.headers.get("content-length", "0")
-        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
-            return JSONResponse(
-                {"detail": f"request body over {MAX_BODY_BYTES} bytes (or a bad Content-Length): refused"},
-                status_code=413,
-            )
-        return await call_next(request)
-
-
 def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own answer, with the refused input quoted briefly.
+        return JSONResponse({"detail": jsonable_encoder(brief_errors(exc.errors()))}, status_code=422)
+
     @app.exception_handler(JobConfigInvalid)
     async def _config_invalid(request: Request, exc: JobConfigInvalid) -> JSONResponse:
         # The same shape as FastAPI's own validation errors, located inside the request body's config.
-        detail = [{**e, "loc": ["body", "config", *e["loc"]]} for e in exc.errors]
+        detail = [{**e, "loc": ["body", "config", *e["loc"]]} for e in brief_errors(exc.errors)]
         return JSONResponse({"detail": detail, "message": str(exc)}, status_code=422)
 
     @app.exception_handler(JobTypeUnavailable)

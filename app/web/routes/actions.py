@@ -3,16 +3,27 @@ as in ``views``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Body
 
 from app.web.dashboard.schemas import PromoteRequest, PromoteResult, RollbackRequest, RollbackResult
 from app.web.deps import ConfigKeyPath, ModelIdPath, SettingsDep
 
 router = APIRouter(tags=["lifecycle"])
 
+PROMOTE_EXAMPLES = {
+    "staging": {"summary": "Stage a candidate", "value": {"stage": "STAGING", "reason": "gate passed"}},
+    "retire": {"summary": "Retire a model", "value": {"stage": "RETIRED", "reason": "superseded"}},
+}
 
-@router.post("/models/{model_id}/promote")
-def promote_model(model_id: ModelIdPath, body: PromoteRequest, settings: SettingsDep) -> PromoteResult:
+
+@router.post("/models/{model_id}/promote", operation_id="promote_model")
+def promote_model(
+    model_id: ModelIdPath,
+    body: Annotated[PromoteRequest, Body(openapi_examples=PROMOTE_EXAMPLES)],
+    settings: SettingsDep,
+) -> PromoteResult:
     """Move a model to another stage (PRODUCTION retires the current production model).
 
     STAGING and PRODUCTION carry the evidence of the model's latest finished evaluation. A move the transition

@@ -65,7 +65,7 @@ def gate_decisions(
     return GateDecisionsPublic(data=data, count=count)
 
 
-@router.get("/models/{model_id}/training")
+@router.get("/models/{model_id}/training", operation_id="training_curves")
 def training_curves(model_id: ModelIdPath, settings: SettingsDep) -> TrainingCurves:
     """Per-epoch training metrics of a model, its data shards and hyperparameters."""
     from app.web.dashboard import loop

@@ -13,8 +13,20 @@ from app.web.deps import ConfigKeyPath, ConfigKeyQuery, ModelIdPath, SettingsDep
 
 router = APIRouter(tags=["views"])
 
+# OpenAPI links from the model list to the routes that take a model id (clients and stateful fuzzers follow them).
+_FIRST_MODEL_ID = {"model_id": "$response.body#/data/0/model_id"}
+MODEL_LINKS = {
+    name: {"operationId": operation, "parameters": _FIRST_MODEL_ID, "description": description}
+    for name, operation, description in (
+        ("GetModel", "get_model", "The first model listed, with its lineage."),
+        ("ModelHistory", "model_history", "Its stage changes."),
+        ("TrainingCurves", "training_curves", "Its training metrics."),
+        ("PromoteModel", "promote_model", "Move it to another stage."),
+    )
+}
 
-@router.get("/models")
+
+@router.get("/models", responses={200: {"description": "Models and their count.", "links": MODEL_LINKS}})
 def list_models(
     settings: SettingsDep,
     config_key: ConfigKeyQuery = None,
@@ -28,7 +40,7 @@ def list_models(
     return {"data": models, "count": len(models)}
 
 
-@router.get("/models/{model_id}")
+@router.get("/models/{model_id}", operation_id="get_model")
 def get_model(model_id: ModelIdPath, settings: SettingsDep) -> dict[str, Any]:
     from app.registry import ModelLifecycle
 
@@ -36,7 +48,7 @@ def get_model(model_id: ModelIdPath, settings: SettingsDep) -> dict[str, Any]:
     return {"model": lifecycle.get_model(model_id), "lineage": lifecycle.lineage(model_id)[1:]}
 
 
-@router.get("/models/{model_id}/history")
+@router.get("/models/{model_id}/history", operation_id="model_history")
 def model_history(model_id: ModelIdPath, settings: SettingsDep) -> list[Any]:
     from app.registry import ModelLifecycle
 
