@@ -19,7 +19,7 @@ from app.p2p.metrics import JobMetrics
 from app.p2p.node import Node
 from app.web.deps import require_token
 from app.web.limits import MAX_BODY_BYTES, BodyLimit, brief_errors
-from app.web.routes import actions, cluster, dashboard, games, jobs, loop, views
+from app.web.routes import actions, api_docs, cluster, dashboard, games, jobs, loop, views
 
 VERSION = "0.1.0"
 
@@ -43,6 +43,8 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
         version=VERSION,
         summary="Job API of a zeroloop node: submit, watch and cancel selfplay, training and evaluation jobs.",
         lifespan=lifespan,
+        docs_url=None,  # served by routes.api_docs with its assets from this node, not from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.node = node
@@ -57,6 +59,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.include_router(actions.router, prefix="/api", dependencies=protected)
     app.include_router(games.router, prefix="/api", dependencies=protected)
     app.include_router(dashboard.router)  # the page and its assets; the data it shows needs the token
+    app.include_router(api_docs.router)  # like the page: no data, so no token
     _add_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     return app
