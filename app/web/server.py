@@ -12,6 +12,7 @@ from app.core.config import Settings
 from app.core.errors import ZeroloopError
 from app.p2p.executors import build_executor
 from app.p2p.node import Node
+from app.web.address import advertised_url, url_of
 from app.web.main import create_app
 
 
@@ -40,10 +41,6 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def url_of(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
 def serve(
     settings: Settings,
     sock: socket.socket,
@@ -58,13 +55,16 @@ def serve(
     host, port = sock.getsockname()[:2]
     node_id = settings.node_id or f"{socket.gethostname()}:{port}"
     executor = build_executor(settings, ray_address)
-    node = Node(settings, executor, node_id=node_id, slots=slots, address=url_of(host, port))
+    address = advertised_url(sock)  # others dial this: never the wildcard 0.0.0.0 a public bind listens on
+    node = Node(settings, executor, node_id=node_id, slots=slots, address=address)
     app = create_app(settings, node)
     config = uvicorn.Config(
         app, log_level=log_level, lifespan="on", access_log=False, timeout_graceful_shutdown=10
     )
+    listening = url_of(host, port)
+    where = listening if address == listening else f"{listening}, advertised as {address}"
     announce(
-        f"zeroloop node {node_id} listening on {url_of(host, port)} "
+        f"zeroloop node {node_id} listening on {where} "
         f"(slots {slots}, {executor.name} executor, data {settings.home.resolve()})"
     )
     uvicorn.Server(config).run(sockets=[sock])
