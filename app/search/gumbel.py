@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from app.search.tree import ROOT, edge_q, edge_visits
+from app.search.tree import ROOT, UNVISITED
 
 MIN_PRIOR = 1e-30
 """Priors are floored here before taking logs, so a legal move the network gives zero keeps a finite logit."""
@@ -77,7 +77,8 @@ def sigma_completed_q(tree, t, node, c_visit, c_scale, out):
     Q of a visited child is its mean value for the node's mover; an unvisited child gets the mixed value
     ``(v + Σn · Σ_visited π q / Σ_visited π) / (1 + Σn)`` with v the node's own evaluation. Returns Σn.
     """
-    children, prior, legal, visits, virtual = tree.children, tree.prior, tree.legal, tree.visits, tree.virtual
+    children, prior, legal = tree.children, tree.prior, tree.legal
+    visits, virtual, value_sum = tree.visits, tree.virtual, tree.value_sum
     num_actions = children.shape[2]
     mover = tree.to_move[t, node]
     sum_n = 0.0
@@ -88,10 +89,12 @@ def sigma_completed_q(tree, t, node, c_visit, c_scale, out):
         if not legal[t, node, a]:
             continue
         child = children[t, node, a]
-        n = edge_visits(visits, virtual, t, child)
+        if child == UNVISITED:
+            continue
+        n = visits[t, child] + virtual[t, child]
         if n == 0:
             continue
-        q = edge_q(tree.value_sum, visits, virtual, t, child, mover)
+        q = (value_sum[t, child, mover] - virtual[t, child]) / n
         out[a] = q
         p = max(prior[t, node, a], MIN_PRIOR)
         sum_n += n
@@ -105,7 +108,8 @@ def sigma_completed_q(tree, t, node, c_visit, c_scale, out):
     for a in range(num_actions):
         if not legal[t, node, a]:
             continue
-        if edge_visits(visits, virtual, t, children[t, node, a]) == 0:
+        child = children[t, node, a]
+        if child == UNVISITED or visits[t, child] + virtual[t, child] == 0:
             out[a] = mixed
         low = min(low, out[a])
         high = max(high, out[a])
@@ -162,7 +166,9 @@ def _root_score_argmax(tree, t, root_gumbel, sigma, considered_visit):
     for a in range(children.shape[2]):
         if not legal[t, ROOT, a]:
             continue
-        if edge_visits(visits, virtual, t, children[t, ROOT, a]) != considered_visit:
+        child = children[t, ROOT, a]
+        n = 0 if child == UNVISITED else visits[t, child] + virtual[t, child]
+        if n != considered_visit:
             continue
         logit = logits[t, ROOT, a] - max_logit
         score = max(_LOW_LOGIT, root_gumbel[t, a] + logit + sigma[a])
@@ -202,7 +208,8 @@ def gumbel_interior_action(tree, t, node, gumbel, scratch):
     for a in range(children.shape[2]):
         if not legal[t, node, a]:
             continue
-        n = edge_visits(visits, virtual, t, children[t, node, a])
+        child = children[t, node, a]
+        n = 0 if child == UNVISITED else visits[t, child] + virtual[t, child]
         score = scratch[a] / total - n / (1.0 + sum_n)
         if score > best_score:
             best_score = score
@@ -222,8 +229,9 @@ def gumbel_root_outputs(tree, gumbel, policy, action):
         sigma_completed_q(tree, t, ROOT, gumbel.c_visit, gumbel.c_scale, scratch)
         most = 0
         for a in range(num_actions):
-            if legal[t, ROOT, a]:
-                most = max(most, edge_visits(visits, virtual, t, children[t, ROOT, a]))
+            child = children[t, ROOT, a]
+            if legal[t, ROOT, a] and child != UNVISITED:
+                most = max(most, visits[t, child] + virtual[t, child])
         action[t] = _root_score_argmax(tree, t, gumbel.root_gumbel, scratch, most)
         total = _softmax_with_logits(tree, t, ROOT, scratch)
         for a in range(num_actions):

@@ -21,8 +21,6 @@ from app.search.tree import (
     NO_PARENT,
     ROOT,
     UNVISITED,
-    edge_q,
-    edge_visits,
 )
 
 RULE_PUCT = 0
@@ -48,7 +46,7 @@ class SelectionParams(NamedTuple):
     num_simulations: int
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def puct_action(tree, t, node, c_puct, c_puct_base, fpu, skip_lost):
     """argmax over legal a of ``Q(a) + c(N) P(a) sqrt(N) / (1 + n(a))`` (first index on ties); see MCTSConfig.
 
@@ -71,8 +69,8 @@ def puct_action(tree, t, node, c_puct, c_puct_base, fpu, skip_lost):
         else:
             if skip_lost and solved[t, child] and proven[t, child, mover] <= LOSS:
                 continue
-            n = edge_visits(visits, virtual, t, child)
-            q = edge_q(value_sum, visits, virtual, t, child, mover)
+            n = visits[t, child] + virtual[t, child]
+            q = (value_sum[t, child, mover] - virtual[t, child]) / n
         score = q + scale * prior[t, node, a] / (1.0 + n)
         if score > best_score:
             best_score = score
@@ -80,7 +78,7 @@ def puct_action(tree, t, node, c_puct, c_puct_base, fpu, skip_lost):
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ucb1_action(tree, t, node, c_uct):
     """The first legal child never tried, else argmax of ``Q(a) + c_uct sqrt(ln N / n(a))``."""
     children, legal = tree.children, tree.legal
@@ -95,15 +93,15 @@ def ucb1_action(tree, t, node, c_uct):
         child = children[t, node, a]
         if child == UNVISITED:
             return a
-        n = edge_visits(visits, virtual, t, child)
-        score = edge_q(value_sum, visits, virtual, t, child, mover) + c_uct * math.sqrt(log_n / n)
+        n = visits[t, child] + virtual[t, child]
+        score = (value_sum[t, child, mover] - virtual[t, child]) / n + c_uct * math.sqrt(log_n / n)
         if score > best_score:
             best_score = score
             best = a
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _choose_action(tree, t, node, params, gumbel, scratch):
     """The edge a descent takes at the expanded, non-terminal ``node`` of tree ``t`` under ``params.rule``."""
     if params.solver and node == ROOT and params.rule != RULE_GUMBEL:
@@ -121,7 +119,7 @@ def _choose_action(tree, t, node, params, gumbel, scratch):
     return puct_action(tree, t, node, params.c_explore, params.c_puct_base, params.fpu, skip_lost)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _create_child(tree, t, node, a):
     """Reserve the next node of tree ``t`` as the child of ``node`` on edge ``a``; returns it."""
     child = tree.num_nodes[t]
@@ -131,7 +129,7 @@ def _create_child(tree, t, node, a):
     return child
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _descend(tree, t, params, gumbel, scratch):
     """One descent of tree ``t`` from its root: (leaf node, parent, action, kind).
 
@@ -151,7 +149,7 @@ def _descend(tree, t, params, gumbel, scratch):
         node = child
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _add_virtual_visits(tree, t, node):
     """A descent in flight through every node from ``node`` up to the root."""
     virtual, parent = tree.virtual, tree.parent

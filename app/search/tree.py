@@ -5,9 +5,10 @@ Node 0 of every tree is its root; nodes are numbered in the order they are creat
 arrays, which the numba kernels take as one argument; game states live beside it in one Python list per tree,
 indexed by node, because only the game can look inside them.
 
-In the kernels, a function that reads a field in a loop binds it to a local first (``legal = tree.legal``): numba
-counts a reference each time an array is taken out of the tuple, and measured slower with the fields read in
-the loop. The per-edge helpers below take arrays for the same reason.
+How the kernels use it, for speed (each measured): a function that reads a field in a loop binds it to a local
+first (``legal = tree.legal``), as numba counts a reference each time an array is taken out of the tuple; small
+helpers called once per node of a descent are inlined by numba (``inline="always"``), since a call that is not
+inlined passes every array of the tuple one by one; per-edge arithmetic is written out, not called.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 ROOT = 0
 """Index of the root node in every tree."""
@@ -120,21 +120,3 @@ class PendingLeaves(NamedTuple):
     @classmethod
     def empty(cls, capacity: int) -> PendingLeaves:
         return cls(*(np.empty(capacity, dtype=np.int32) for _ in cls._fields))
-
-
-@njit(cache=True)
-def edge_visits(visits, virtual, t, child):
-    """Visits of ``child`` of tree ``t`` with the descents in flight through it; 0 for UNVISITED.
-
-    ``visits``, ``virtual``: the tree's (int32 [B, N])."""
-    if child == UNVISITED:
-        return 0
-    return visits[t, child] + virtual[t, child]
-
-
-@njit(cache=True)
-def edge_q(value_sum, visits, virtual, t, child, player):
-    """Mean value of a created ``child`` for ``player``, each virtual visit counted as a loss (-1).
-
-    ``value_sum``: float64 [B, N, P]; ``visits``, ``virtual``: int32 [B, N] (the tree's)."""
-    return (value_sum[t, child, player] - virtual[t, child]) / (visits[t, child] + virtual[t, child])
