@@ -23,7 +23,7 @@ from app.core.progress import ProgressFn, no_progress
 from app.evaluation import store
 from app.evaluation.ratings import RatingTable, fit_ratings
 from app.storage.base import utcnow
-from app.storage.db import session_scope
+from app.storage.db import read_scope, session_scope
 from app.storage.models.evaluation import AnchorCalibrationRow
 
 
@@ -102,7 +102,7 @@ def calibrate_anchors(
 
 
 def latest_calibration(settings: Settings, config_key: str) -> AnchorCalibration | None:
-    with session_scope(settings) as s:
+    with read_scope(settings) as s:
         row = s.scalars(
             select(AnchorCalibrationRow)
             .where(AnchorCalibrationRow.config_key == config_key)

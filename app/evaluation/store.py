@@ -13,7 +13,7 @@ from app.core.errors import NotFound
 from app.evaluation.arena import PlayedGame
 from app.evaluation.ratings import GameResult
 from app.storage.base import utcnow
-from app.storage.db import session_scope
+from app.storage.db import read_scope, session_scope
 from app.storage.models.evaluation import GAME_PURPOSES, ArenaGameRow, EvaluationRow
 
 
@@ -56,7 +56,7 @@ def fail_evaluation(settings: Settings, evaluation_id: str, *, error: str) -> No
 
 
 def get_evaluation(settings: Settings, evaluation_id: str) -> EvaluationRow:
-    with session_scope(settings) as s:
+    with read_scope(settings) as s:
         return _get(s, evaluation_id)
 
 
@@ -106,7 +106,7 @@ def load_games(
     query = select(ArenaGameRow).where(ArenaGameRow.config_key == config_key)
     if evaluation_id is not None:
         query = query.where(ArenaGameRow.evaluation_id == evaluation_id)
-    with session_scope(settings) as s:
+    with read_scope(settings) as s:
         return list(s.scalars(query.order_by(ArenaGameRow.id)).all())
 
 
@@ -117,7 +117,7 @@ def game_results(settings: Settings, config_key: str) -> list[GameResult]:
         .where(ArenaGameRow.config_key == config_key)
         .order_by(ArenaGameRow.id)
     )
-    with session_scope(settings) as s:
+    with read_scope(settings) as s:
         return [GameResult(tuple(p), tuple(float(r) for r in ret)) for p, ret in s.execute(query)]
 
 
@@ -125,12 +125,12 @@ def count_games_between(settings: Settings, config_key: str, names: Sequence[str
     """Stored games of a config key whose seats are all taken by players among ``names`` (with at least two)."""
     allowed = set(names)
     query = select(ArenaGameRow.players).where(ArenaGameRow.config_key == config_key)
-    with session_scope(settings) as s:
+    with read_scope(settings) as s:
         return sum(1 for (players,) in s.execute(query) if set(players) <= allowed and len(set(players)) > 1)
 
 
 def count_games(settings: Settings, config_key: str) -> int:
-    with session_scope(settings) as s:
+    with read_scope(settings) as s:
         return int(
             s.scalar(
                 select(func.count()).select_from(ArenaGameRow).where(ArenaGameRow.config_key == config_key)

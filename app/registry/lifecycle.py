@@ -306,6 +306,13 @@ class ModelLifecycle:
             row = production_row(conn, config_key)
             return None if row is None else self._record(row)
 
+    def rollback_target(self, config_key: str) -> str | None:
+        """The model ``rollback(config_key)`` would put back into PRODUCTION now, or None (it would refuse)."""
+        parse_config_key(config_key)
+        with self._reader.connect() as conn:
+            incumbent = production_row(conn, config_key)
+            return rollback_target(conn, config_key, exclude=incumbent.model_id if incumbent else None)
+
     def history(self, model_id: str) -> list[Transition]:
         """Every stage change of one model, oldest first, starting with its registration."""
         with self._reader.connect() as conn:

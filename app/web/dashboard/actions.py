@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.core.config import Settings
 from app.evaluation.config import EvalResult
 from app.registry import ModelLifecycle, ModelStage
-from app.storage.db import session_scope
+from app.storage.db import read_scope
 from app.storage.models.evaluation import EvaluationRow
 from app.web.dashboard.schemas import PromoteResult, RollbackResult
 
@@ -21,7 +21,7 @@ _EVIDENCE_STAGES = (ModelStage.STAGING, ModelStage.PRODUCTION)
 
 def latest_evidence(settings: Settings, model_id: str) -> tuple[str | None, dict]:
     """(evaluation id, evidence) of the newest finished evaluation of ``model_id`` as candidate, or (None, {})."""
-    with session_scope(settings) as s:
+    with read_scope(settings) as s:
         row = s.execute(
             select(EvaluationRow.id, EvaluationRow.result)
             .where(EvaluationRow.candidate == model_id, EvaluationRow.status == "finished")

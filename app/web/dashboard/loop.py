@@ -27,7 +27,7 @@ from app.games.registry import game_for_key
 from app.integration.feedback import PipelineFeedback
 from app.p2p import store as job_store
 from app.registry import ModelLifecycle, ModelStage, allowed_transitions
-from app.storage.db import session_scope
+from app.storage.db import read_scope
 from app.storage.models.evaluation import ArenaGameRow, EvaluationRow
 from app.storage.models.feedback import AppliedRecommendationRow, FeedbackEventRow
 from app.storage.models.jobs import JobRow
@@ -66,7 +66,7 @@ _fits_lock = threading.Lock()
 
 def rating_table(settings: Settings, config_key: str) -> RatingTable:
     """The rating fit over every stored game of ``config_key``, refitted only when games were added."""
-    with session_scope(settings) as s:
+    with read_scope(settings) as s:
         count, last = s.execute(
             select(func.count(), func.max(ArenaGameRow.id)).where(ArenaGameRow.config_key == config_key)
         ).one()
@@ -98,7 +98,7 @@ def config_keys(settings: Settings) -> list[str]:
     """Every config key anything was recorded for: models, jobs, arena games or feedback."""
     columns = (ModelRow.config_key, JobRow.config_key, ArenaGameRow.config_key, FeedbackEventRow.config_key)
     keys: set[str] = set()
-    with session_scope(settings) as s:
+    with read_scope(settings) as s:
         for column in columns:
             keys.update(k for k in s.scalars(select(column).distinct()) if k)
     return sorted(keys)
@@ -108,7 +108,7 @@ def overview(settings: Settings) -> list[ConfigSummary]:
     keys = config_keys(settings)
     models = ModelLifecycle(settings).list_models()
     open_recs = Counter(r.config_key for r in PipelineFeedback(settings).get_recommendations())
-    with session_scope(settings) as s:
+    with read_scope(settings) as s:
         jobs = s.execute(
             select(JobRow.config_key, JobRow.state, func.count())
             .where(JobRow.config_key.is_not(None))
@@ -140,7 +140,8 @@ def overview(settings: Settings) -> list[ConfigSummary]:
 def config_detail(settings: Settings, config_key: str) -> ConfigDetail:
     """Models of ``config_key`` by generation with their ratings, and the anchors of its scale."""
     game_for_key(config_key)  # a malformed key or an unknown game is a clear 422 naming what is valid
-    models = ModelLifecycle(settings).list_models(config_key=config_key)
+    lifecycle = ModelLifecycle(settings)
+    models = lifecycle.list_models(config_key=config_key)
     table = rating_table(settings, config_key)
     registered = {m.model_id for m in models}
     anchors = sorted((r for r in table.ratings if is_anchor(r.name)), key=lambda r: (r.elo, r.name))
@@ -148,6 +149,7 @@ def config_detail(settings: Settings, config_key: str) -> ConfigDetail:
     return ConfigDetail(
         config_key=config_key,
         production=next((m.model_id for m in models if m.stage is ModelStage.PRODUCTION), None),
+        rollback_to=lifecycle.rollback_target(config_key),
         models=[
             ModelSummary(
                 model_id=m.model_id,
@@ -204,7 +206,7 @@ def gate_decisions(
         # Evaluations stored before the field existed carry none: they count as ad hoc.
         is_gate = func.coalesce(EvaluationRow.config["purpose"].as_string(), "adhoc") == "gate"
         where.append(is_gate if purpose == "gate" else ~is_gate)
-    with session_scope(settings) as s:
+    with read_scope(settings) as s:
         rows, count = _page(
             s, EvaluationRow, where, (EvaluationRow.created_at.desc(), EvaluationRow.id), limit, offset
         )
@@ -327,7 +329,7 @@ def applied_recommendations(
     if not 1 <= limit <= 1000:
         raise ValueError(f"limit must be between 1 and 1000, got {limit}")
     where = [] if config_key is None else [AppliedRecommendationRow.config_key == config_key]
-    with session_scope(settings) as s:
+    with read_scope(settings) as s:
         order = (AppliedRecommendationRow.applied_at.desc(), AppliedRecommendationRow.identity)
         rows, count = _page(s, AppliedRecommendationRow, where, order, limit)
         verdicts = _verdicts(s, config_key)

@@ -53,6 +53,10 @@ class ConfigDetail(BaseModel):
 
     config_key: str
     production: str | None
+    rollback_to: str | None = Field(
+        default=None,
+        description="The model a rollback would put back into PRODUCTION (None: none to go back to).",
+    )
     models: list[ModelSummary] = Field(description="Ordered by version (generation).")
     anchors: list[RatingPublic] = Field(description="Fixed anchors on the scale, weakest first.")
     others: list[RatingPublic] = Field(

@@ -88,16 +88,26 @@ export class ConfigView {
 
   renderHead(d) {
     const prod = d.models.find((m) => m.stage === "PRODUCTION");
+    // The API names the model a rollback restores (the last one superseded in production, not itself rolled back).
+    const target = d.rollback_to;
     const rollback = h(
       "button",
-      { class: "btn btn-outline-danger", type: "button", id: "rollback" },
+      {
+        class: "btn btn-outline-danger",
+        type: "button",
+        id: "rollback",
+        disabled: !target,
+        title: target
+          ? `Put ${target} back into production`
+          : `No earlier production model of ${d.config_key} to go back to`,
+      },
       "Roll back production",
     );
     rollback.addEventListener("click", () =>
       act(
         {
-          title: `Roll back ${d.config_key}?`,
-          body: `${prod ? prod.model_id + " is retired and the" : "The"} previous production model of ${d.config_key} returns to PRODUCTION.`,
+          title: `Roll back ${d.config_key} to ${target}?`,
+          body: `${target} returns to PRODUCTION${prod ? `; ${prod.model_id} is retired` : ""}.`,
           confirmLabel: "Roll back",
           reason: "",
           reasonRequired: true,

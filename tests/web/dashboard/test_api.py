@@ -291,10 +291,17 @@ def test_bad_promotions_are_refused_and_change_nothing(fresh):
 
 def test_rollback(fresh):
     settings, h, api = fresh
+    assert api.get(f"/api/configs/{KEY}").json()["rollback_to"] == "hex6_2p_v2"  # what the dialog names
     r = api.post(f"/api/configs/{KEY}/rollback", json={"reason": "v3 regressed"})
     assert r.status_code == 200, r.text
     assert r.json() == {"config_key": KEY, "restored": "hex6_2p_v2", "retired": h.production}
     assert ModelLifecycle(settings).get_production(KEY).model_id == "hex6_2p_v2"
+    # v3 left by a rollback is never a target: the next one goes further back, and then there is none.
+    assert api.get(f"/api/configs/{KEY}").json()["rollback_to"] == "hex6_2p_v1"
+    assert (
+        api.post(f"/api/configs/{KEY}/rollback", json={"reason": "v2 too"}).json()["restored"] == "hex6_2p_v1"
+    )
+    assert api.get(f"/api/configs/{KEY}").json()["rollback_to"] is None
     assert api.post(f"/api/configs/{KEY}/rollback", json={}).status_code == 422
     assert api.post(f"/api/configs/{KEY}/rollback", json={"reason": ""}).status_code == 422
     assert api.post("/api/configs/bad/rollback", json={"reason": "x"}).status_code == 422

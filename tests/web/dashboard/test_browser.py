@@ -226,6 +226,11 @@ def test_rollback_and_promotion_from_the_page(node, page):
     sign_in(page, f"{node.url}/#/config/{h.config_key}")
     page.wait_for_selector("#rollback")
     page.click("#rollback")
+    # The dialog names the model it restores and the one it retires.
+    expect(page.locator("#confirm-title")).to_have_text(f"Roll back {h.config_key} to hex6_2p_v2?")
+    expect(page.locator("#confirm-body")).to_have_text(
+        f"hex6_2p_v2 returns to PRODUCTION; {h.production} is retired."
+    )
     page.fill("#confirm-reason", "v3 regressed in the browser test")
     page.click("#confirm-ok")
     page.wait_for_selector("#elo-chart circle.elo-point.production[data-model='hex6_2p_v2']")
