@@ -18,6 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 1 << 20
 ECHO_CHARS = 300
+# Messages quote what they refused too ("unknown model stage '...'"), next to the valid choices: room for those.
+MESSAGE_CHARS = 1000
 
 
 class BodyTooLarge(HTTPException):
@@ -88,11 +90,26 @@ def brief(value: Any, limit: int = ECHO_CHARS) -> Any:
         encoded, text = None, repr(value)
     if encoded is not None and len(text) <= limit:
         return encoded
+    return brief_text(text, limit)
+
+
+def brief_text(text: str, limit: int = MESSAGE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was."""
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
+def brief_message(text: str, limit: int = MESSAGE_CHARS) -> str:
+    """A message cut to about ``limit`` characters in its middle: the quoted input there goes, the start (what
+    was wrong) and the end (often what would be valid) stay."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]} ... ({len(text) - 2 * half} characters cut) ... {text[-half:]}"
+
+
 def brief_errors(errors: list[dict[str, Any]], limit: int = ECHO_CHARS) -> list[dict[str, Any]]:
-    """Validation errors with each ``input`` and each ``ctx`` value cut by ``brief``."""
+    """Validation errors with each ``input``, ``ctx`` value and ``loc`` name cut by ``brief``, and each ``msg``
+    (a validator's message may quote its input) by ``brief_message``."""
     out = []
     for error in errors:
         error = dict(error)
@@ -100,5 +117,9 @@ def brief_errors(errors: list[dict[str, Any]], limit: int = ECHO_CHARS) -> list[
             error["input"] = brief(error["input"], limit)
         if isinstance(error.get("ctx"), dict):
             error["ctx"] = {k: brief(v, limit) for k, v in error["ctx"].items()}
+        if isinstance(error.get("msg"), str):
+            error["msg"] = brief_message(error["msg"])
+        if "loc" in error:  # a key of the body is part of the location
+            error["loc"] = [brief_text(p, limit) if isinstance(p, str) else p for p in error["loc"]]
         out.append(error)
     return out

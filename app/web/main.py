@@ -18,7 +18,7 @@ from app.p2p.jobtypes import JobConfigInvalid, JobTypeUnavailable
 from app.p2p.metrics import JobMetrics
 from app.p2p.node import Node
 from app.web.deps import require_token
-from app.web.limits import MAX_BODY_BYTES, BodyLimit, brief_errors
+from app.web.limits import MAX_BODY_BYTES, BodyLimit, brief_errors, brief_message
 from app.web.routes import actions, api_docs, cluster, dashboard, games, jobs, loop, views
 
 VERSION = "0.1.0"
@@ -75,17 +75,17 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def _config_invalid(request: Request, exc: JobConfigInvalid) -> JSONResponse:
         # The same shape as FastAPI's own validation errors, located inside the request body's config.
         detail = [{**e, "loc": ["body", "config", *e["loc"]]} for e in brief_errors(exc.errors)]
-        return JSONResponse({"detail": detail, "message": str(exc)}, status_code=422)
+        return JSONResponse({"detail": detail, "message": brief_message(str(exc))}, status_code=422)
 
     @app.exception_handler(JobTypeUnavailable)
     async def _type_unavailable(request: Request, exc: JobTypeUnavailable) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503)
+        return JSONResponse({"detail": brief_message(str(exc))}, status_code=503)
 
     async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
         code = http_status(exc)
         if code is None:  # not a known domain error: a bug, and it should look like one
             raise exc
-        return JSONResponse({"detail": str(exc)}, status_code=code)
+        return JSONResponse({"detail": brief_message(str(exc))}, status_code=code)
 
     app.add_exception_handler(ZeroloopError, _domain_error)
     app.add_exception_handler(ValueError, _domain_error)

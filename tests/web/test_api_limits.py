@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from app.web.limits import ECHO_CHARS, MAX_BODY_BYTES, brief, brief_errors
+from app.web.limits import ECHO_CHARS, MAX_BODY_BYTES, MESSAGE_CHARS, brief, brief_errors, brief_message
 from app.web.main import create_app
 
 
@@ -61,6 +61,30 @@ def test_a_422_quotes_a_large_input_briefly(api):
     assert error["input"].startswith("xxx") and error["input"].endswith(f"... ({len(big)} characters)")
 
 
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/jobs", {"type": "selfplay", "config": {"board_type": "h" * 500_000}}),  # a validator's message
+        ("/api/jobs", {"type": "sleep", "config": {"k" * 500_000: 1}}),  # a key in the location
+        ("/api/models/hex6_2p_v1/promote", {"stage": "s" * 500_000}),
+        ("/api/models?stage=" + "q" * 50_000, None),  # a domain error's message
+    ],
+)
+def test_no_422_echoes_a_large_input_anywhere(api, url, body):
+    r = api.post(url, json=body) if body is not None else api.get(url)
+    assert r.status_code == 422
+    assert len(r.content) < 3 * MESSAGE_CHARS
+
+
+def test_a_message_cut_in_its_middle_keeps_what_would_be_valid(api):
+    r = api.get("/api/models", params={"stage": "q" * 50_000})
+    detail = r.json()["detail"]
+    assert detail.startswith("unknown model stage 'qqq") and "characters cut" in detail
+    assert detail.endswith("valid stages: TRAINING, EVALUATION, STAGING, PRODUCTION, RETIRED")
+    assert brief_message("abcdefghij", limit=4) == "ab ... (6 characters cut) ... ij"
+    assert brief_message("short") == "short"
+
+
 def test_a_422_keeps_a_short_input_as_it_was(api):
     r = api.post("/api/jobs", json={"type": "sleep", "priority": "high"})
     assert r.status_code == 422 and r.json()["detail"][0]["input"] == "high"
@@ -83,11 +107,14 @@ def test_brief_cuts_input_and_context():
     assert brief(list(range(1000)), limit=5) == "[0, 1... (4890 characters)"
     assert brief(float("inf")) == "inf"
     assert brief(ValueError("no good")) == "no good"
-    (error,) = brief_errors([{"loc": ("body",), "input": "z" * 50, "ctx": {"error": "q" * 50}}], limit=4)
+    (error,) = brief_errors(
+        [{"loc": ("body", "w" * 50, 0), "input": "z" * 50, "ctx": {"error": "q" * 50}, "msg": "m"}], limit=4
+    )
     assert error == {
-        "loc": ("body",),
+        "loc": ["body", "wwww... (50 characters)", 0],
         "input": "zzzz... (50 characters)",
         "ctx": {"error": "qqqq... (50 characters)"},
+        "msg": "m",
     }
 
 

@@ -184,7 +184,9 @@ class AppliedRecommendationsPublic(BaseModel):
 class PromoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")  # an ignored field (elo_delta) would look accepted
 
-    stage: str = Field(description="Target stage: EVALUATION, STAGING, PRODUCTION or RETIRED (any case).")
+    stage: str = Field(
+        max_length=32, description="Target stage: EVALUATION, STAGING, PRODUCTION or RETIRED (any case)."
+    )
     reason: str | None = Field(default=None, max_length=500, description="Why; kept in the model's history.")
 
 
