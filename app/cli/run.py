@@ -76,7 +76,7 @@ def run(
     where = f"jobs on {node}" if node else "jobs in local subprocesses"
     _header(config_key, f"{cycles} cycles, data in {settings.home.resolve()}, {where}", resolved)
     with (
-        _node_client(node, token) if node else LocalJobs(settings, slots=1) as jobs,
+        _node_client(node, token) if node else LocalJobs(settings, slots=resolved.config.job_slots) as jobs,
         view.progress,
     ):
         pipeline = Pipeline(

@@ -9,6 +9,7 @@ promoted twice, no shard lost.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,16 +20,17 @@ from pydantic import BaseModel
 from app.core.config import Settings, get_settings
 from app.core.errors import ModelNotFound, ZeroloopError
 from app.core.jobs import JobClient
-from app.core.names import UNIFORM, parse_config_key, uniform_player
 from app.core.names import model_id as make_model_id
-from app.evaluation.config import EvalResult
+from app.core.names import parse_config_key, parse_model_id, uniform_player
 from app.integration import pipeline_stages as stages
 from app.integration.feedback import PipelineFeedback
 from app.integration.feedback_types import Action, FeedbackType, Recommendation
+from app.integration.pipeline_async import run_overlapped
 from app.integration.pipeline_config import CycleSettings, PipelineConfig, defaults_for
+from app.integration.pipeline_effects import CycleEffects
 from app.integration.pipeline_state import Cycle, PipelineState
-from app.registry import ModelLifecycle, ModelStage
-from app.training.config import TrainResult
+from app.registry import ModelLifecycle
+from app.selfplay.config import SelfplayResult
 
 STEPS = ("selfplay", "training", "evaluation", "promotion")
 MAX_RETRY_DELAY_S = 30.0
@@ -36,6 +38,10 @@ MAX_RETRY_DELAY_S = 30.0
 
 class PipelineStopped(ZeroloopError):
     """The pipeline stopped cleanly: a step kept failing, or the feedback loop paused the config key."""
+
+
+class Halted(Exception):
+    """A lane of an overlapped run gave up waiting because the other lane ended (not a failure of the cycle)."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,7 @@ class PipelineEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-class Pipeline:
+class Pipeline(CycleEffects):
     def __init__(
         self,
         config_key: str,
@@ -74,7 +80,14 @@ class Pipeline:
         self.feedback = PipelineFeedback(self.settings)
         self.state = PipelineState(self.settings, config_key)
         self.jobs = jobs  # the caller's: it opens and closes it (LocalJobs in-process, P2PIntegration a node)
-        self._emit = on_event or (lambda event: None)
+        emit, lock = on_event or (lambda event: None), threading.Lock()
+
+        def locked_emit(event: PipelineEvent) -> None:
+            with lock:  # selfplay may report from its own thread (mode="async")
+                emit(event)
+
+        self._emit = locked_emit
+        self._halt = threading.Event()  # set to make a waiting step give up (the other lane failed)
         self.poll_s = poll_s
 
     def close(self) -> None:
@@ -92,38 +105,64 @@ class Pipeline:
         """Make sure cycles 1..``cycles`` are done, continuing whatever an earlier run left unfinished."""
         if cycles < 1:
             raise ValueError(f"cycles must be >= 1, got {cycles}")
-        for number in range(1, cycles + 1):
-            existing = self.state.cycle(number)
-            if existing is not None and existing.status == "done":
-                continue
-            self._run_cycle(number)
+        todo = [n for n in range(1, cycles + 1) if not self._cycle_done(n)]
+        if self.config.mode == "async":
+            run_overlapped(self, todo)
+        else:
+            for number in todo:
+                self._finish_cycle(*self._start_cycle(number))
         return self.state.cycles()
 
-    def _run_cycle(self, number: int) -> None:
-        cycle = self._ensure_cycle(number)
-        settings = CycleSettings(**cycle.settings)
-        self._emit(PipelineEvent("cycle_start", number, data={"settings": cycle.settings, "cycle": cycle}))
+    def _cycle_done(self, number: int) -> bool:
+        existing = self.state.cycle(number)
+        return existing is not None and existing.status == "done"
+
+    def _start_cycle(self, number: int) -> tuple[Cycle, SelfplayResult]:
+        """Create cycle ``number`` (its settings tuned by the feedback loop) and play its selfplay."""
         try:
-            game = {"board_type": self.board_type, "num_players": self.num_players}
-            selfplay = self._job_step(
-                cycle, "selfplay", lambda s: stages.selfplay_config(self.config, cycle, s, **game)
+            cycle = self._ensure_cycle(number)
+            self._emit(
+                PipelineEvent("cycle_start", number, data={"settings": cycle.settings, "cycle": cycle})
             )
-            self._register_candidate(cycle, settings)
+            selfplay = self._job_step(
+                cycle, "selfplay", lambda s: stages.selfplay_config(self.config, cycle, s, **self._game)
+            )
+        except PipelineStopped as exc:
+            self._stopped(number, exc)
+            raise
+        return cycle, selfplay
+
+    def _stopped(self, number: int, exc: PipelineStopped) -> None:
+        if self.state.cycle(number) is not None:
+            self.state.finish_cycle(number, status="failed", error=str(exc))
+        self._emit(PipelineEvent("stopped", number, message=str(exc)))
+
+    @property
+    def _game(self) -> dict[str, Any]:
+        return {"board_type": self.board_type, "num_players": self.num_players}
+
+    def _finish_cycle(self, cycle: Cycle, selfplay: SelfplayResult) -> None:
+        """Train the cycle's candidate, gate it against the production model of now, promote or retire it."""
+        number, game = cycle.cycle, self._game
+        try:
             parent = self._parent(cycle)
+            self._register_candidate(cycle, CycleSettings(**cycle.settings), parent)
             training = self._job_step(
                 cycle,
                 "training",
                 lambda s: stages.training_config(self.config, cycle, s, selfplay, parent=parent, **game),
             )
             self._after_training(cycle, training)
+            opponent = self._gate_opponent(cycle)
             evaluation = self._job_step(
-                cycle, "evaluation", lambda s: stages.evaluation_config(self.config, cycle, s, **game)
+                cycle,
+                "evaluation",
+                lambda s: stages.evaluation_config(self.config, cycle, s, opponent=opponent, **game),
             )
             self._after_evaluation(cycle, evaluation)
             decision = self._promotion(cycle, evaluation)
         except PipelineStopped as exc:
-            self.state.finish_cycle(number, status="failed", error=str(exc))
-            self._emit(PipelineEvent("stopped", number, message=str(exc)))
+            self._stopped(number, exc)
             raise
         summary = stages.cycle_summary(cycle, selfplay, training, evaluation, decision)
         self.state.finish_cycle(number, status="done", summary=summary)
@@ -154,8 +193,17 @@ class Pipeline:
         return cycle
 
     def _next_version(self) -> int:
+        # Cycles count too: with selfplay running ahead, a cycle is created before the previous candidate is
+        # registered.
         versions = [m.version for m in self.lifecycle.list_models(config_key=self.config_key)]
+        versions += [parse_model_id(c.candidate_model_id).version for c in self.state.cycles()]
         return max(versions, default=0) + 1
+
+    def _gate_opponent(self, cycle: Cycle) -> str:
+        """The production model when the gate starts (with selfplay running ahead, newer than the cycle's own
+        opponent once the previous candidate was promoted); before any promotion, generation 0."""
+        production = self.lifecycle.get_production(self.config_key)
+        return production.model_id if production is not None else cycle.opponent
 
     def _apply_recommendations(self, settings: CycleSettings) -> tuple[CycleSettings, list[dict]]:
         changes: list[dict] = []
@@ -256,6 +304,8 @@ class Pipeline:
             job = self.jobs.status(job_id)
             if job.done:
                 return job
+            if self._halt.is_set():
+                raise Halted(f"stopped waiting for {step} job {job_id} of cycle {number}; the job runs on")
             progress = (round(job.progress, 3), job.message)
             if progress != last:
                 last = progress
@@ -281,99 +331,6 @@ class Pipeline:
         except ModelNotFound:
             return player
         return model.model_id if model.artifact_path else player
-
-    # -- side effects after jobs (each idempotent) ---------------------------------------------------------
-
-    def _register_candidate(self, cycle: Cycle, settings: CycleSettings) -> None:
-        candidate = cycle.candidate_model_id
-        try:
-            self.lifecycle.get_model(candidate)
-            return
-        except ModelNotFound:
-            pass
-        parent = self._parent(cycle)
-        self.lifecycle.register_model(
-            candidate,
-            ModelStage.TRAINING,
-            parent_model_id=None if parent == UNIFORM else parent,
-            training_config=settings.model_dump(),
-            metadata={"cycle": cycle.cycle},
-            reason=f"pipeline cycle {cycle.cycle}",
-        )
-
-    def _after_training(self, cycle: Cycle, training: TrainResult) -> None:
-        candidate = cycle.candidate_model_id
-        model = self.lifecycle.get_model(candidate)
-        if model.stage is ModelStage.TRAINING:
-            self.lifecycle.update_model(
-                candidate,
-                artifact_path=training.checkpoint_path,
-                sha256=training.sha256,
-                metrics=dict(training.final),
-                metadata={
-                    "shards": training.shards,
-                    "positions": training.positions,
-                    "history": training.history,
-                    "samples_per_s": training.samples_per_s,
-                },
-            )
-        if not self._recorded(candidate, FeedbackType.TRAINING_COMPLETE):
-            self.feedback.record(
-                FeedbackType.TRAINING_COMPLETE, model_id=candidate, metrics=stages.training_feedback(training)
-            )
-        if model.stage is ModelStage.TRAINING:
-            self.lifecycle.promote_model(candidate, ModelStage.EVALUATION, reason="training finished")
-
-    def _after_evaluation(self, cycle: Cycle, evaluation: EvalResult) -> None:
-        candidate = cycle.candidate_model_id
-        if self._recorded(candidate, FeedbackType.EVALUATION_RESULT):
-            return
-        self.feedback.record(
-            FeedbackType.EVALUATION_RESULT,
-            model_id=candidate,
-            metrics=stages.evaluation_feedback(evaluation),
-            context={"opponent": evaluation.opponent, "decision": evaluation.decision},
-        )
-
-    def _promotion(self, cycle: Cycle, evaluation: EvalResult) -> str:
-        number, candidate = cycle.cycle, cycle.candidate_model_id
-        row = self.state.step(number, "promotion")
-        if row is not None and row.status == "done":
-            return row.result["decision"]
-        accepted, why = stages.gate_verdict(self.config, evaluation)
-        evidence = evaluation.evidence() | {"rule": why}
-        model = self.lifecycle.get_model(candidate)
-        if model.stage is ModelStage.EVALUATION:
-            if accepted:
-                self.lifecycle.promote_to_production(
-                    candidate,
-                    elo_delta=evaluation.elo_delta,
-                    reason=f"{why} against {evaluation.opponent} (cycle {number})",
-                    evidence=evidence,
-                )
-            else:
-                self.lifecycle.promote_model(
-                    candidate,
-                    ModelStage.RETIRED,
-                    elo_delta=evaluation.elo_delta,
-                    reason=f"{why} against {evaluation.opponent} (cycle {number})",
-                    evidence=evidence,
-                )
-        decision = "promoted" if accepted else "rejected"
-        if not self._recorded(candidate, FeedbackType.PROMOTION_DECISION):
-            self.feedback.record(
-                FeedbackType.PROMOTION_DECISION,
-                model_id=candidate,
-                metrics={"promoted": 1.0 if accepted else 0.0, "elo_delta": float(evaluation.elo_delta)},
-                context={"decision": decision, "opponent": evaluation.opponent},
-            )
-        self.state.save_step(number, "promotion", status="done", result={"decision": decision})
-        return decision
-
-    def _recorded(self, model_id: str, feedback_type: FeedbackType) -> bool:
-        return bool(
-            self.feedback.history(self.config_key, model_id=model_id, feedback_type=feedback_type, limit=1)
-        )
 
 
 def _state(job: Any) -> str:

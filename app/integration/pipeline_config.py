@@ -108,6 +108,14 @@ class PipelineConfig(BaseModel):
             "cycle trains new positions x this, however fast selfplay was. None: `epochs` passes over the window."
         ),
     )
+    mode: Literal["sync", "async"] = Field(
+        default="sync",
+        description=(
+            "sync: each cycle's selfplay, training and gate run one after another. async: the next cycle's "
+            "selfplay runs beside this cycle's training and gate (two job slots; selfplay plays the production "
+            "model of one cycle back, and feedback acts one cycle later)."
+        ),
+    )
     parallel_games: int = Field(default=64, ge=1, description="Selfplay games advanced together.")
     selfplay_shard_games: int | None = Field(
         default=64,
@@ -136,6 +144,11 @@ class PipelineConfig(BaseModel):
     )
     seed: int = Field(default=0, ge=0)
     cycle: CycleSettings = Field(default_factory=CycleSettings, description="Settings of the first cycle.")
+
+    @property
+    def job_slots(self) -> int:
+        """Jobs an in-process node should run at once for this mode: one lane, or selfplay beside the rest."""
+        return 2 if self.mode == "async" else 1
 
 
 def defaults_for(config_key: str) -> PipelineConfig:

@@ -101,14 +101,20 @@ def training_config(
 
 
 def evaluation_config(
-    config: PipelineConfig, cycle: Cycle, s: CycleSettings, *, board_type: str, num_players: int
+    config: PipelineConfig,
+    cycle: Cycle,
+    s: CycleSettings,
+    *,
+    opponent: str,
+    board_type: str,
+    num_players: int,
 ) -> EvalConfig:
-    """The gate: the candidate against the cycle's opponent, then the anchors."""
+    """The gate: the candidate against ``opponent`` (the production model, or generation 0), then the anchors."""
     return EvalConfig(
         board_type=board_type,
         num_players=num_players,
         candidate=cycle.candidate_model_id,
-        opponent=cycle.opponent,
+        opponent=opponent,
         max_games=config.gate_max_games,
         elo0=config.gate_elo0,
         elo1=config.gate_elo1,

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.core.config import Settings, get_settings
 from app.core.names import config_key
 from app.core.progress import ProgressFn, no_progress
-from app.integration.pipeline_config import PipelineConfig
+from app.integration.pipeline_config import PipelineConfig, defaults_for
 from app.p2p.local_jobs import LocalJobs
 
 
@@ -53,7 +53,8 @@ def run_pipeline_job(
             )
 
     settings = settings or get_settings()
-    with LocalJobs(settings, slots=1) as jobs:
-        pipeline = Pipeline(key, settings=settings, config=cfg.pipeline, jobs=jobs, on_event=on_event)
+    config = cfg.pipeline or defaults_for(key)
+    with LocalJobs(settings, slots=config.job_slots) as jobs:
+        pipeline = Pipeline(key, settings=settings, config=config, jobs=jobs, on_event=on_event)
         cycles = pipeline.run(cfg.cycles)
     return {"config_key": key, "cycles": [c.summary for c in cycles]}

@@ -1,0 +1,84 @@
+"""``mode="async"``: selfplay runs one cycle ahead, beside the training, gating and promotion of the cycle before.
+
+Two lanes share the job client (give it two slots): a selfplay lane in a thread of its own creates cycle k and
+plays its selfplay once cycle k-2 is done, while this thread finishes cycle k-1 — so every core has a job and
+selfplay plays the production model of one cycle back (KataGo's selfplay is stale by minutes too). The feedback
+loop acts with the same lag: cycle k's settings see the events of cycle k-2 and earlier. Each step is still a
+job with its state in the database, so a kill anywhere resumes where it stopped, in either lane.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from app.integration.pipeline import Pipeline
+
+LOOKAHEAD = 1  # cycles selfplay may run ahead of the cycle being finished
+
+
+class _SelfplayLane(threading.Thread):
+    def __init__(self, pipeline: Pipeline, todo: list[int]):
+        super().__init__(name=f"selfplay-lane-{pipeline.config_key}", daemon=True)
+        self.pipeline, self.todo = pipeline, todo
+        self.finished: set[int] = (
+            set()
+        )  # cycles this run finished (the earlier ones are done in the database)
+        self.results: dict[int, Any] = {}
+        self.error: BaseException | None = None
+        self.changed = threading.Condition()
+
+    def run(self) -> None:
+        try:
+            for number in self.todo:
+                self._wait_until(lambda n=number: self._may_start(n))
+                if self.pipeline._halt.is_set():
+                    return
+                cycle, selfplay = self.pipeline._start_cycle(number)
+                with self.changed:
+                    self.results[number] = (cycle, selfplay)
+                    self.changed.notify_all()
+        except BaseException as exc:  # noqa: BLE001 - handed to the finishing lane, which raises it
+            with self.changed:
+                self.error = exc
+                self.changed.notify_all()
+
+    def _may_start(self, number: int) -> bool:
+        earlier = number - 1 - LOOKAHEAD
+        return earlier < 1 or earlier in self.finished or earlier < self.todo[0]
+
+    def _wait_until(self, ready) -> None:
+        with self.changed:
+            while not ready() and not self.pipeline._halt.is_set():
+                self.changed.wait(0.5)
+
+    def cycle_done(self, number: int) -> None:
+        with self.changed:
+            self.finished.add(number)
+            self.changed.notify_all()
+
+    def started(self, number: int) -> tuple[Any, Any]:
+        """The cycle and its selfplay result once the lane has them; the lane's error if it failed first."""
+        with self.changed:
+            while number not in self.results and self.error is None:
+                self.changed.wait(0.5)
+            if number in self.results:
+                return self.results[number]
+            raise self.error
+
+
+def run_overlapped(pipeline: Pipeline, todo: list[int]) -> None:
+    """Finish the cycles in ``todo`` (ascending) with selfplay one cycle ahead in its own thread."""
+    if not todo:
+        return
+    lane = _SelfplayLane(pipeline, todo)
+    lane.start()
+    try:
+        for number in todo:
+            pipeline._finish_cycle(*lane.started(number))
+            lane.cycle_done(number)
+    finally:
+        pipeline._halt.set()  # a selfplay still waiting for its job gives up; the job itself is handed back
+        lane.join()
+        pipeline._halt.clear()
