@@ -6,11 +6,13 @@
 Runs the pipeline in a fresh data directory with the embedded defaults (``defaults_for``), changed by each
 ``--set`` (a PipelineConfig field, ``cycle.FIELD`` for the first cycle's settings; values are JSON, else text),
 e.g. ``--set solver=true --set full_search_fraction=0.25 --set cycle.num_simulations=64``. Cycles start until
-``--minutes`` of loop time have passed. After every cycle that changed the production model, production (at
-``--check-simulations`` a move) plays a fixed match against each anchor: the same openings at every point and in
-every run, colours alternating over each opening. Each point prints the loop's elapsed seconds, the model, its
-score against each anchor with a 95% Wilson interval, and the seconds spent in each stage so far; the checks
-are timed apart and not counted in the loop's time.
+``--minutes`` of loop time have passed. Every model that became production (at ``--check-simulations`` a move)
+then plays a fixed match against each anchor: the same openings at every point and in every run, colours
+alternating over each opening. Each point prints the loop's elapsed seconds when that model was promoted, the
+model, its score against each anchor with a 95% Wilson interval, and the seconds spent in each stage so far; the
+checks run after the loop, so they never pause it (``--set mode=async`` keeps selfplay running beside the other
+stages). The report ends with the CPU busy fraction of the loop from /proc/stat (the whole machine: run it on a
+quiet one).
 
 To compare two sets of settings at equal wall-clock and the same seeds, run it twice on a quiet machine, once
 with each ``--set`` list; everything else (seeds, openings, anchors) is the same.
@@ -19,6 +21,7 @@ with each ``--set`` list; everything else (seeds, openings, anchors) is the same
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import tempfile
 import time
@@ -62,18 +65,28 @@ def pipeline_config(config_key: str, overrides: list[str]):
     return resolve(config_key, pairs=overrides).config
 
 
+class _Budget(Exception):
+    """The loop's wall-clock budget is spent (raised from the pipeline's event callback)."""
+
+
+def cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores since boot, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def run(args, config, home: Path) -> None:
     from app.core.config import Settings
     from app.games.registry import game_for_key
     from app.integration.pipeline import Pipeline
+    from app.integration.pipeline_config import defaults_for
     from app.p2p.local_jobs import LocalJobs
     from app.registry import ModelLifecycle
 
     settings = Settings(home=home)
     game = game_for_key(args.config)
     anchors = [a for a in args.anchors.split(",") if a]
-    from app.integration.pipeline_config import defaults_for
-
     defaults = defaults_for(args.config).model_dump()
     changed = {k: v for k, v in config.model_dump().items() if v != defaults[k]}
     print(
@@ -81,44 +94,59 @@ def run(args, config, home: Path) -> None:
     )
     print(f"checks: production at {args.check_simulations} simulations, {args.check_games} games per anchor")
     stage_s: dict[str, float] = defaultdict(float)
-    loop_s = check_s = 0.0
-    checked: set[str] = set()
-    cycle = 0
-    with (
-        LocalJobs(settings) as jobs,
-        Pipeline(args.config, settings=settings, config=config, jobs=jobs) as pipeline,
-    ):
-        for number in range(1, args.max_cycles + 1):
-            if loop_s >= args.minutes * 60:
-                break
-            cycle = number
-            started = time.perf_counter()
-            summary = pipeline.run(cycle)[-1].summary
-            loop_s += time.perf_counter() - started
-            for stage, seconds in summary["seconds"].items():
-                stage_s[stage] += seconds or 0.0
-            production = ModelLifecycle(settings).get_production(args.config)
-            print(
-                f"cycle {cycle}: {summary['candidate']} {summary['decision']}, loop {loop_s:.0f}s", flush=True
-            )
-            if production is None or production.model_id in checked:
-                continue
-            checked.add(production.model_id)
-            started = time.perf_counter()
-            scores = [
-                match_score(
-                    settings, game, production.model_id, anchor, args.check_games, args.check_simulations
-                )
-                for anchor in anchors
-            ]
-            check_s += time.perf_counter() - started
-            print(point_line(loop_s, production.model_id, anchors, scores, stage_s), flush=True)
+    points: list[tuple[float, str, dict[str, float]]] = []  # (loop s, new production, stage seconds so far)
+    lifecycle, started, cycles = ModelLifecycle(settings), time.perf_counter(), 0
+
+    def on_event(event) -> None:
+        nonlocal cycles
+        if event.kind != "cycle_done":
+            return
+        cycles, summary, loop_s = event.cycle, event.data, time.perf_counter() - started
+        for stage, seconds in summary["seconds"].items():
+            stage_s[stage] += seconds or 0.0
+        print(
+            f"cycle {event.cycle}: {summary['candidate']} {summary['decision']}, loop {loop_s:.0f}s",
+            flush=True,
+        )
+        production = lifecycle.get_production(args.config)
+        if production is not None and production.model_id not in {p[1] for p in points}:
+            points.append((loop_s, production.model_id, dict(stage_s)))
+        if loop_s >= args.minutes * 60:
+            raise _Budget
+
+    busy0, total0 = cpu_times()
+    with LocalJobs(settings, slots=config.job_slots) as jobs:
+        pipeline = Pipeline(args.config, settings=settings, config=config, jobs=jobs, on_event=on_event)
+        with contextlib.suppress(_Budget):
+            pipeline.run(args.max_cycles)
+        loop_s = time.perf_counter() - started
+        busy1, total1 = cpu_times()
+    # The checks run after the loop, so that they never pause it (in mode=async selfplay would stop with it).
+    check_started = time.perf_counter()
+    for at, model_id, stages in points:
+        scores = [
+            match_score(settings, game, model_id, anchor, args.check_games, args.check_simulations)
+            for anchor in anchors
+        ]
+        print(point_line(at, model_id, anchors, scores, stages), flush=True)
+    report(
+        loop_s,
+        cycles,
+        stage_s,
+        (busy1 - busy0) / max(1, total1 - total0),
+        time.perf_counter() - check_started,
+    )
+
+
+def report(loop_s: float, cycles: int, stage_s, busy: float, check_s: float) -> None:
     job_s = sum(stage_s.values())
-    print(f"\n{loop_s:.0f}s of loop over {cycle} cycles:")
+    print(f"\n{loop_s:.0f}s of loop over {cycles} cycles; CPU busy {busy:.2f} of all cores (/proc/stat):")
     for stage in STAGES:
         print(f"  {stage:<10} {stage_s[stage]:7.1f}s  ({stage_s[stage] / max(loop_s, 1e-9):.0%} of the loop)")
-    print(f"  {'overhead':<10} {loop_s - job_s:7.1f}s  (job start-up, promotion, bookkeeping)")
-    print(f"  strength checks (not in the loop time): {check_s:.1f}s")
+    print(
+        f"  {'overhead':<10} {loop_s - job_s:7.1f}s  (job start-up, promotion, bookkeeping; < 0: stages overlapped)"
+    )
+    print(f"  strength checks (after the loop, not in its time): {check_s:.1f}s")
 
 
 def point_line(
