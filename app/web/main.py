@@ -19,6 +19,7 @@ from app.p2p.metrics import JobMetrics
 from app.p2p.node import Node
 from app.web.deps import require_token
 from app.web.limits import MAX_BODY_BYTES, BodyLimit, brief_errors, brief_message
+from app.web.responses import PROTECTED
 from app.web.routes import actions, api_docs, cluster, dashboard, games, jobs, loop, views
 
 VERSION = "0.1.0"
@@ -50,14 +51,14 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.state.node = node
     app.state.metrics = node.metrics if node is not None else JobMetrics(settings, socket.gethostname())
 
-    protected = [Depends(require_token)]
+    protected = {"dependencies": [Depends(require_token)], "responses": PROTECTED}
     app.include_router(cluster.health_router)
-    app.include_router(cluster.router, dependencies=protected)
-    app.include_router(jobs.router, prefix="/api", dependencies=protected)
-    app.include_router(views.router, prefix="/api", dependencies=protected)
-    app.include_router(loop.router, prefix="/api", dependencies=protected)
-    app.include_router(actions.router, prefix="/api", dependencies=protected)
-    app.include_router(games.router, prefix="/api", dependencies=protected)
+    app.include_router(cluster.router, **protected)
+    app.include_router(jobs.router, prefix="/api", **protected)
+    app.include_router(views.router, prefix="/api", **protected)
+    app.include_router(loop.router, prefix="/api", **protected)
+    app.include_router(actions.router, prefix="/api", **protected)
+    app.include_router(games.router, prefix="/api", **protected)
     app.include_router(dashboard.router)  # the page and its assets; the data it shows needs the token
     app.include_router(api_docs.router)  # like the page: no data, so no token
     _add_error_handlers(app)

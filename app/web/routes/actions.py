@@ -9,8 +9,9 @@ from fastapi import APIRouter, Body
 
 from app.web.dashboard.schemas import PromoteRequest, PromoteResult, RollbackRequest, RollbackResult
 from app.web.deps import ConfigKeyPath, ModelIdPath, SettingsDep
+from app.web.responses import CONFLICTS
 
-router = APIRouter(tags=["lifecycle"])
+router = APIRouter(tags=["lifecycle"], responses=CONFLICTS)
 
 PROMOTE_EXAMPLES = {
     "staging": {"summary": "Stage a candidate", "value": {"stage": "STAGING", "reason": "gate passed"}},

@@ -9,8 +9,9 @@ from pydantic import BaseModel
 from app.core.jobs import JOB_TYPE_PATTERN, JobCreate, JobPublic, JobsPublic, JobState, JobTypePublic
 from app.p2p import jobtypes, paths, store
 from app.web.deps import ConfigKeyQuery, NodeDep, SettingsDep
+from app.web.responses import CONFLICTS, UNAVAILABLE
 
-router = APIRouter(tags=["jobs"])
+router = APIRouter(tags=["jobs"], responses={**CONFLICTS, **UNAVAILABLE})
 
 JobId = Annotated[str, Path(min_length=1, max_length=64, description="The job's id, as submit returned it.")]
 
@@ -90,12 +91,20 @@ def cancel_job(job_id: JobId, settings: SettingsDep, node: NodeDep) -> JobPublic
     return job
 
 
-@router.get("/jobs/{job_id}/log", response_class=PlainTextResponse, operation_id="job_log")
+# Documented by hand: with response_class=PlainTextResponse the schema would say the JSON errors are text too.
+@router.get(
+    "/jobs/{job_id}/log",
+    response_class=Response,
+    operation_id="job_log",
+    responses={
+        200: {"description": "The log's tail.", "content": {"text/plain": {"schema": {"type": "string"}}}}
+    },
+)
 def job_log(
     job_id: JobId, settings: SettingsDep, max_chars: Annotated[int, Query(ge=1, le=1_000_000)] = 20_000
-) -> str:
+) -> PlainTextResponse:
     job = store.get_job(settings, job_id)  # 404 for an unknown id rather than an empty log
-    return paths.log_tail(settings, job.id, max_chars)
+    return PlainTextResponse(paths.log_tail(settings, job.id, max_chars))
 
 
 @router.get("/jobtypes")
