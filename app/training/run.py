@@ -8,21 +8,17 @@ interrupted one would have.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
 from app.core.config import Settings, get_settings
-from app.core.errors import AlreadyExists, ChecksumMismatch, InvalidConfig
-from app.core.files import sha256_file
+from app.core.errors import InvalidConfig
 from app.core.progress import ProgressFn, no_progress
 from app.games.registry import make_game
 from app.nn import Lineage, NetConfig, PolicyValueNet, configure_threads, default_device, save_checkpoint
@@ -30,7 +26,7 @@ from app.storage.shards import ShardStore
 from app.training.config import TrainConfig, TrainResult
 from app.training.data import Window, augment, load_window, split_by_game
 from app.training.losses import MetricSums, losses
-from app.training.parent import resolve_parent
+from app.training.plan import Plan, completed_result, plan_run, sample_budget
 from app.training.schedule import make_scheduler
 from app.training.state import (
     CompletedState,
@@ -38,24 +34,11 @@ from app.training.state import (
     Manifest,
     RunningState,
     TrainingState,
-    clear_state,
-    load_state,
     save_state,
 )
 
 VAL_BATCH = 1024
 PROGRESS_EVERY_S = 0.25
-
-
-@dataclass
-class _Plan:
-    """Where the run lives and what it trains on (``state``: what an earlier attempt saved, if any)."""
-
-    run_dir: Path
-    checkpoint_path: Path
-    manifest: Manifest
-    state: TrainingState | None
-    parent_net: PolicyValueNet | None
 
 
 @dataclass
@@ -96,7 +79,7 @@ class _Run:
     """Everything the loop works on, and where it stands (``step``, ``sums`` of the epoch so far, ``history``)."""
 
     cfg: TrainConfig
-    plan: _Plan
+    plan: Plan
     data: _Data
     length: _Length
     model: _Model
@@ -126,9 +109,9 @@ def run_training(
     if device.type == "cpu":
         configure_threads(cfg.num_threads)
     store = ShardStore(settings)
-    plan = _plan(cfg, settings, store, game)
+    plan = plan_run(cfg, settings, store, game)
     if isinstance(plan.state, CompletedState):
-        return _completed(plan.state)
+        return completed_result(plan.state)
     data = _load_data(cfg, store, plan.manifest, game, progress)
     length = _length(cfg, len(data.train_idx))
     model = _build_model(cfg, plan, game, device, length)
@@ -157,14 +140,14 @@ def _load_data(
 
 def _length(cfg: TrainConfig, train_positions: int) -> _Length:
     steps_per_epoch = math.ceil(train_positions / cfg.batch_size)
-    budget = _sample_budget(cfg, train_positions)
+    budget = sample_budget(cfg, train_positions)
     epochs = math.ceil(budget / max(1, train_positions))
     whole, rest = divmod(budget, max(1, train_positions))
     total_steps = max(1, whole * steps_per_epoch + math.ceil(rest / cfg.batch_size))
     return _Length(budget=budget, epochs=epochs, steps_per_epoch=steps_per_epoch, total_steps=total_steps)
 
 
-def _build_model(cfg: TrainConfig, plan: _Plan, game: Any, device: torch.device, length: _Length) -> _Model:
+def _build_model(cfg: TrainConfig, plan: Plan, game: Any, device: torch.device, length: _Length) -> _Model:
     """The network (the parent's weights, else seeded from ``cfg.seed``) with its optimiser, schedule and AMP."""
     torch.manual_seed(cfg.seed)
     arch = NetConfig.model_validate(plan.manifest.net)
@@ -185,7 +168,7 @@ def _build_model(cfg: TrainConfig, plan: _Plan, game: Any, device: torch.device,
     return _Model(arch, net, optimizer, scheduler, scaler, amp_dtype, device)
 
 
-def _start_run(cfg: TrainConfig, plan: _Plan, data: _Data, length: _Length, model: _Model) -> _Run:
+def _start_run(cfg: TrainConfig, plan: Plan, data: _Data, length: _Length, model: _Model) -> _Run:
     """The loop's starting point: fresh, or the saved state of an interrupted attempt loaded into ``model``."""
     position = LoopPosition()
     state = plan.state
@@ -330,97 +313,6 @@ def _save_result(run: _Run, resumed_from: int, started: float) -> TrainResult:
     )
     # The checkpoint holds the weights now; the finished state keeps only what a rerun needs to answer.
     save_state(plan.run_dir, CompletedState(manifest=manifest, result=result.model_dump(mode="json")))
-    return result
-
-
-def _plan(cfg: TrainConfig, settings: Settings, store: ShardStore, game: Any) -> _Plan:
-    """Where the run lives and what it trains on: from its saved state when resuming, else chosen now."""
-    key = cfg.config_key
-    fingerprint = cfg.hyperparameters()
-    models_dir = settings.home / "models" / key
-    training_dir = settings.home / "training" / key
-    state = None
-    if cfg.output_model_id is not None:
-        run_dir = training_dir / cfg.output_model_id
-        checkpoint_path = models_dir / f"{cfg.output_model_id}.safetensors"
-        if not cfg.resume:
-            clear_state(run_dir)
-        state = load_state(run_dir)
-        if state is None and checkpoint_path.exists():
-            raise AlreadyExists(
-                f"model {cfg.output_model_id} already has a checkpoint at {checkpoint_path}; "
-                "choose another output_model_id"
-            )
-        if state is not None:
-            _check_fingerprint(state.manifest.fingerprint, fingerprint, run_dir)
-            return _Plan(run_dir, checkpoint_path, state.manifest, state, None)
-
-    records = store.newest(key, cfg.replay_window)
-    if not records:
-        raise InvalidConfig(
-            f"no training shards for {key} in {settings.home}: run selfplay for {key} first "
-            "(training never invents data)"
-        )
-    parent = resolve_parent(
-        parent_model_id=cfg.parent_model_id, init=cfg.init, config_key=key, game=game, settings=settings
-    )
-    arch = _architecture(cfg, parent.meta.net_config if parent else None)
-    manifest = Manifest(
-        fingerprint=fingerprint,
-        shards=[r.name for r in records],
-        shard_sha256=[r.sha256 for r in records],
-        parent_model_id=parent.model_id if parent else None,
-        parent_sha256=parent.meta.sha256 if parent else None,
-        net=arch.model_dump(mode="json"),
-    )
-    if cfg.output_model_id is None:
-        digest = hashlib.sha256(json.dumps(manifest.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
-        run_dir = training_dir / f"run-{digest}"
-        checkpoint_path = models_dir / f"run-{digest}.safetensors"
-        if not cfg.resume:
-            clear_state(run_dir)
-        state = load_state(run_dir)
-    return _Plan(run_dir, checkpoint_path, manifest, state, parent.net if parent else None)
-
-
-def _sample_budget(cfg: TrainConfig, train_positions: int) -> int:
-    """Samples this run trains: ``cfg.samples`` when set (KataGo-style fixed reuse), else whole epochs."""
-    if cfg.samples is not None:
-        return cfg.samples
-    return cfg.epochs * train_positions
-
-
-def _check_fingerprint(saved: dict[str, Any], fingerprint: dict[str, Any], run_dir: Path) -> None:
-    if saved != fingerprint:
-        changed = sorted(k for k in set(saved) | set(fingerprint) if saved.get(k) != fingerprint.get(k))
-        raise InvalidConfig(
-            f"the run in {run_dir} was started with other settings ({', '.join(changed)} differ); "
-            "rerun with the same settings to resume, or with resume=False to start over"
-        )
-
-
-def _architecture(cfg: TrainConfig, parent_arch: NetConfig | None) -> NetConfig:
-    wanted = None
-    if cfg.net is not None:
-        wanted = NetConfig.preset(cfg.net) if isinstance(cfg.net, str) else cfg.net
-    if parent_arch is None:
-        return wanted or NetConfig.cpu()
-    if wanted is not None and wanted != parent_arch:
-        raise InvalidConfig(
-            f"net {wanted!r} differs from the parent's architecture {parent_arch!r}; "
-            "leave net unset to keep the parent's, or train from scratch (init='scratch')"
-        )
-    return parent_arch
-
-
-def _completed(state: CompletedState) -> TrainResult:
-    result = TrainResult.model_validate(state.result)
-    path = Path(result.checkpoint_path)
-    if not path.is_file() or sha256_file(path) != result.sha256:
-        raise ChecksumMismatch(
-            f"this run finished earlier, but its checkpoint {path} is missing or changed; "
-            "rerun with resume=False to train again"
-        )
     return result
 
 
