@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from app.core.config import Settings
 from tests.conftest import require
 from tests.p2p.nodeproc import NodeProcess
-from tests.web.dashboard.seed_history import SeededHistory, seed_history
+from tests.web.dashboard.seed_history import OTHER_KEY, SeededHistory, seed_history
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -247,6 +247,13 @@ def test_rollback_and_promotion_from_the_page(node, page):
     page.click("#confirm-ok")
     page.wait_for_selector("[data-promote='STAGING']")
     assert node.http.get(f"/api/models/{h.models[-1]}").json()["model"]["stage"] == "EVALUATION"
+
+
+def test_rollback_is_offered_only_with_a_model_to_restore(node, page):
+    sign_in(page, f"{node.url}/#/config/{OTHER_KEY}")
+    button = page.locator("#rollback")
+    expect(button).to_be_disabled()
+    assert "No earlier production model" in button.get_attribute("title")
 
 
 def test_the_page_backs_off_while_the_node_is_down(node, page):
