@@ -44,7 +44,10 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        # isascii: str.isdigit also takes digits int() refuses ('²'), which a header may carry in latin-1.
+        if declared is not None and not (
+            declared.isascii() and declared.isdigit() and int(declared) <= self.max_bytes
+        ):
             await self._refuse(scope, receive, send)
             return
         received = 0

@@ -1,4 +1,5 @@
-"""Build the node's FastAPI app: routers, the token dependency, and domain errors mapped to 4xx."""
+"""Build the node's FastAPI app: routers, the token dependency, domain errors mapped to 4xx, the body cap and
+error answers that quote their input briefly (``app.web.limits``)."""
 
 from __future__ import annotations
 

@@ -3,10 +3,20 @@ quote their input briefly, numbers too large for the database, and the OpenAPI l
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from fastapi.testclient import TestClient
 
-from app.web.limits import ECHO_CHARS, MAX_BODY_BYTES, MESSAGE_CHARS, brief, brief_errors, brief_message
+from app.web.limits import (
+    ECHO_CHARS,
+    MAX_BODY_BYTES,
+    MESSAGE_CHARS,
+    BodyLimit,
+    brief,
+    brief_errors,
+    brief_message,
+)
 from app.web.main import create_app
 
 
@@ -49,6 +59,28 @@ def test_a_bad_or_large_content_length_is_413(api, declared):
         "/api/jobs", content=b"{}", headers={"content-type": "application/json", "content-length": declared}
     )
     assert r.status_code == 413
+
+
+def test_a_content_length_of_digits_int_refuses_is_413():
+    async def app(scope, receive, send):
+        raise AssertionError("not reached")
+
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "headers": [(b"content-length", "\u00b2".encode("latin-1"))],
+    }
+    asyncio.run(BodyLimit(app)(scope, receive, send))
+    assert sent[0]["status"] == 413
 
 
 def test_a_422_quotes_a_large_input_briefly(api):
