@@ -28,7 +28,7 @@ from app.integration.feedback_types import (
     Recommendation,
 )
 from app.storage.base import utcnow
-from app.storage.db import get_engine
+from app.storage.db import get_engine, read_engine
 from app.storage.models.feedback import AppliedRecommendationRow, FeedbackEventRow
 
 __all__ = [
@@ -56,6 +56,7 @@ class PipelineFeedback:
         self.settings = settings or get_settings()
         self.thresholds = thresholds or FeedbackThresholds()
         self._engine = get_engine(self.settings)
+        self._reader = read_engine(self.settings)  # plain WAL reads: never wait for a writer
 
     def record(
         self,
@@ -118,7 +119,7 @@ class PipelineFeedback:
             if limit < 1:
                 raise ValueError(f"limit must be >= 1, got {limit}")
             query = query.limit(limit)
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return [_event(r) for r in reversed(conn.execute(query).all())]
 
     def get_recommendations(
@@ -132,7 +133,7 @@ class PipelineFeedback:
         query = select(_A.c.config_key, _A.c.rule, func.max(_A.c.through_event_id)).group_by(
             _A.c.config_key, _A.c.rule
         )
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             applied = {(k, rule): through for k, rule, through in conn.execute(query)}
             identities = set(conn.execute(select(_A.c.identity)).scalars())
         done = self._applied(config_key)
@@ -186,7 +187,7 @@ class PipelineFeedback:
         if config_key is not None:
             query = query.where(_A.c.config_key == config_key)
         out: dict[str, list[followup.Applied]] = defaultdict(list)
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             for rec, through in conn.execute(query):
                 applied = followup.Applied.from_stored(rec, through)
                 out[applied.config_key].append(applied)
@@ -235,7 +236,7 @@ class PipelineFeedback:
         for rec in current:
             if rec.identity == identity:
                 return rec
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             stored = conn.execute(select(_A.c.recommendation).where(_A.c.identity == identity)).scalar()
         if stored is not None:
             return _from_dict(stored)

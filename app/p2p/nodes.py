@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.core.config import Settings
 from app.core.jobs import ClusterStatus, JobState, NodePublic
 from app.storage.base import utcnow
-from app.storage.db import session_scope
+from app.storage.db import read_scope, session_scope
 from app.storage.models.jobs import JobRow, NodeRow
 
 NODE_STALE_S = 15.0
@@ -87,7 +87,7 @@ def all_nodes(settings: Settings) -> list[NodeRow]:
 
 def cluster_status(settings: Settings, *, hostname: str, stale_s: float = NODE_STALE_S) -> ClusterStatus:
     now = utcnow()
-    with session_scope(settings) as s:
+    with read_scope(settings) as s:
         rows = list(
             s.scalars(select(NodeRow).where(NodeRow.last_seen >= now - LISTED_FOR).order_by(NodeRow.id))
         )

@@ -54,3 +54,13 @@ def test_an_offset_past_64_bits_is_refused(tmp_path) -> None:
 
     with pytest.raises(ValueError, match="offset must be between"):
         store.list_jobs(Settings(home=tmp_path), offset=152522341407494361841664)
+
+
+def test_feedback_and_cluster_reads_answer_while_a_writer_holds_the_database(held_write_lock) -> None:
+    from app.integration import PipelineFeedback
+    from app.p2p import nodes
+
+    feedback = PipelineFeedback(held_write_lock)
+    assert feedback.history("hex5_2p") == []
+    assert feedback.get_recommendations("hex5_2p") == []
+    assert nodes.cluster_status(held_write_lock, hostname="here").nodes == []
