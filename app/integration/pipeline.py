@@ -105,17 +105,14 @@ class Pipeline(CycleEffects):
         """Make sure cycles 1..``cycles`` are done, continuing whatever an earlier run left unfinished."""
         if cycles < 1:
             raise ValueError(f"cycles must be >= 1, got {cycles}")
-        todo = [n for n in range(1, cycles + 1) if not self._cycle_done(n)]
+        done = {c.cycle for c in self.state.cycles() if c.status == "done"}
+        todo = [n for n in range(1, cycles + 1) if n not in done]
         if self.config.mode == "async":
             run_overlapped(self, todo)
         else:
             for number in todo:
                 self._finish_cycle(*self._start_cycle(number))
         return self.state.cycles()
-
-    def _cycle_done(self, number: int) -> bool:
-        existing = self.state.cycle(number)
-        return existing is not None and existing.status == "done"
 
     def _start_cycle(self, number: int) -> tuple[Cycle, SelfplayResult]:
         """Create cycle ``number`` (its settings tuned by the feedback loop) and play its selfplay."""

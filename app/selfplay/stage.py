@@ -50,7 +50,7 @@ def run_selfplay(
         cheap_simulations=cfg.cheap_simulations,
     )
     evaluate_fn: EvaluateFn | None = None  # loaded only if a part is left to play
-    records, seconds, done = [], 0.0, 0
+    shards, seconds, done, played = [], 0.0, 0, 0
     for part in parts:
         shard = store.find(cfg.config_key, part.name)
         if shard is None:
@@ -58,11 +58,12 @@ def run_selfplay(
             started = time.perf_counter()
             shard = _play_part(settings, cfg, game, evaluate_fn, play, part, model_id, store, done, progress)
             seconds += time.perf_counter() - started
-        records.append(shard)
+            played += 1
+        shards.append(shard)
         done += part.games
-    reused = seconds == 0.0
+    reused = played == 0
     progress(1.0, f"shard {parts[0].name} already exists; nothing replayed" if reused else f"{done} games")
-    return _result(settings, cfg, model_id, name, records, seconds=seconds, reused=reused)
+    return _result(settings, cfg, model_id, name, shards, seconds=seconds, reused=reused)
 
 
 @dataclass(frozen=True)
