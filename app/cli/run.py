@@ -24,9 +24,8 @@ def register(app: typer.Typer) -> None:
 SETTINGS_HELP = (
     "Settings are every PipelineConfig field, nested ones dotted (cycle.num_simulations); precedence: default < "
     "per-game default < --config < --set. On a resumed run (cycles stored) fixed choices apply to every step not yet "
-    "submitted, while cycle.* set only a run's first cycle: later cycles continue from the previous cycle's "
-    "settings as the feedback loop left them (--show-config shows them; a cycle.* value that is not used is "
-    "reported)."
+    "submitted, and cycle.* apply to the next cycle the run creates (recorded in its changes): later cycles "
+    "continue from it as the feedback loop leaves them (--show-config shows each value and what set it)."
 )
 
 
@@ -80,7 +79,12 @@ def run(
         view.progress,
     ):
         pipeline = Pipeline(
-            config_key, settings=settings, config=resolved.config, jobs=jobs, on_event=view.on_event
+            config_key,
+            settings=settings,
+            config=resolved.config,
+            jobs=jobs,
+            on_event=view.on_event,
+            overrides=resolved.cycle_overrides(),
         )
         pipeline.run(cycles)
     _final_report(settings, config_key)
@@ -164,7 +168,8 @@ class _View:
             if not self.live:
                 self._line(f"  cycle {event.cycle} {event.step}: {_done_message(event)}")
         elif event.kind == "change":
-            self._line(f"  [cyan]feedback applied[/] {event.message}")
+            what = "setting applied" if event.data.get("action") == "set" else "feedback applied"
+            self._line(f"  [cyan]{what}[/] {escape(event.message)}")
         elif event.kind == "retry":
             self._line(f"  [yellow]{event.step} failed[/], {event.message}")
         elif event.kind == "stopped":

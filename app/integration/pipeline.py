@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,7 @@ from app.integration.feedback_types import Action, FeedbackType, Recommendation
 from app.integration.pipeline_async import run_overlapped
 from app.integration.pipeline_config import CycleSettings, PipelineConfig, defaults_for
 from app.integration.pipeline_effects import CycleEffects
-from app.integration.pipeline_state import Cycle, PipelineState
+from app.integration.pipeline_state import SET, Cycle, PipelineState
 from app.registry import ModelLifecycle
 from app.selfplay.config import SelfplayResult
 
@@ -66,6 +66,7 @@ class Pipeline(CycleEffects):
         jobs: JobClient,
         on_event: Callable[[PipelineEvent], None] | None = None,
         poll_s: float = 0.25,
+        overrides: Mapping[str, tuple[Any, str]] | None = None,
     ):
         # Imported here: the game kernels (numba) load when a pipeline is made, not when this module is imported.
         from app.games.registry import game_for_key
@@ -79,6 +80,8 @@ class Pipeline(CycleEffects):
         self.lifecycle = ModelLifecycle(self.settings)
         self.feedback = PipelineFeedback(self.settings)
         self.state = PipelineState(self.settings, config_key)
+        # cycle.* given by a file or flag (name → (value, source)): applied to the first cycle this run creates.
+        self._overrides = dict(overrides or {})
         self.jobs = jobs  # the caller's: it opens and closes it (LocalJobs in-process, P2PIntegration a node)
         emit, lock = on_event or (lambda event: None), threading.Lock()
 
@@ -175,6 +178,7 @@ class Pipeline(CycleEffects):
         previous = self.state.cycle(number - 1)
         settings = CycleSettings(**previous.settings) if previous else self.config.cycle
         settings, changes = self._apply_recommendations(settings) if previous else (settings, [])
+        settings, changes = self._apply_overrides(settings, changes)
         production = self.lifecycle.get_production(self.config_key)
         opponent = production.model_id if production else uniform_player(settings.num_simulations)
         cycle = self.state.create_cycle(
@@ -224,6 +228,33 @@ class Pipeline(CycleEffects):
                 entry = _change(rec, diff)
             changes.append(entry)
             self._emit(PipelineEvent("change", 0, message=f"{rec.action.value}: {rec.reason}", data=entry))
+        return settings, changes
+
+    def _apply_overrides(
+        self, settings: CycleSettings, changes: list[dict]
+    ) -> tuple[CycleSettings, list[dict]]:
+        """The given ``cycle.*`` values on top of what the feedback loop chose, each difference recorded as a
+        ``set`` change naming its source; used up by the first cycle created."""
+        before, overrides = settings.model_dump(), self._overrides
+        self._overrides = {}
+        by_source: dict[str, dict[str, list]] = {}
+        for name, (value, source) in overrides.items():
+            if before[name] != value:
+                by_source.setdefault(source, {})[name] = [before[name], value]
+        if not by_source:
+            return settings, changes
+        settings = settings.model_copy(update={name: value for name, (value, _) in overrides.items()})
+        for source, diff in by_source.items():
+            shown = ", ".join(f"cycle.{name}={after}" for name, (_, after) in diff.items())
+            entry = {
+                "identity": None,
+                "action": SET,
+                "rule": source,
+                "reason": f"{source}: {shown}",
+                "changes": diff,
+            }
+            changes = [*changes, entry]
+            self._emit(PipelineEvent("change", 0, message=f"set by {source}: {shown}", data=entry))
         return settings, changes
 
     def _mark_applied(self, changes: list[dict]) -> None:

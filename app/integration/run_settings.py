@@ -5,10 +5,11 @@ ranges are read from the pydantic models, never written out here. Precedence, lo
 the config key's default (``defaults_for``), the file, the pairs. A value is validated strictly (``seed=true`` and
 ``gumbel=1`` are refused), and every refusal is two lines: what was given and where, then what would be valid.
 
-On a resumed run (cycles already stored) the loop's own rule decides: fixed choices apply to every step not yet
-submitted, while ``cycle.*`` are the first cycle's settings; each later cycle starts from the previous one's as the
-feedback loop left them. ``for_next_cycle`` shows those settings, marked with the change that set them, and names
-each ``cycle.*`` value that a resumed run would not use.
+On a resumed run (cycles already stored) fixed choices apply to every step not yet submitted, and each new cycle
+starts from the previous one's settings as the feedback loop left them; a ``cycle.*`` value given now (file or flag)
+is applied on top to the next cycle the run creates, and recorded in that cycle's changes (``action: set``), so later
+cycles continue from it. ``for_next_cycle`` shows those settings, each marked with what set it, and names a given
+``cycle.*`` value that waits for a later cycle (the next one is unfinished and keeps its settings).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from app.core.errors import InvalidConfig
 from app.integration.feedback import PipelineFeedback
 from app.integration.feedback_types import Action, Recommendation
 from app.integration.pipeline_config import CycleSettings, PipelineConfig, defaults_for
-from app.integration.pipeline_state import Cycle, PipelineState
+from app.integration.pipeline_state import SET, Cycle, PipelineState
 
 DEFAULT = "default"
 GAME_DEFAULT = "per-game default"
@@ -69,6 +70,8 @@ class ResolvedSettings:
     cycle: int = 1
     stored_cycles: int = 0
     notes: tuple[str, ...] = ()
+    overrides: Mapping[str, tuple[Any, str]] | None = None
+    """Set by ``for_next_cycle``: the given ``cycle.*`` values as resolved (``cycle_overrides``)."""
 
     def rows(self) -> list[tuple[str, Any, str]]:
         """(key, value, source) for every key, in the models' order."""
@@ -77,7 +80,28 @@ class ResolvedSettings:
 
     def given(self) -> dict[str, Any]:
         """The keys set by a file or a flag, with their values."""
-        return {k: v for k, v, source in self.rows() if source == FLAG or source.startswith("file ")}
+        return {k: v for k, v, source in self.rows() if _is_given(source)}
+
+    def cycle_overrides(self) -> dict[str, tuple[Any, str]]:
+        """The ``cycle.*`` settings given by a file or a flag: field name → (value, source), what ``Pipeline``
+        applies to the next cycle it creates (as resolved, before any stored cycle is looked at)."""
+        if self.overrides is not None:
+            return dict(self.overrides)
+        prefix = f"{CYCLE}."
+        return {
+            key.removeprefix(prefix): (value, self.sources[key])
+            for key, value in self.given().items()
+            if key.startswith(prefix)
+        }
+
+
+def _is_given(source: str) -> bool:
+    return source == FLAG or source.startswith("file ")
+
+
+def set_mark(rule: str, number: int) -> str:
+    """How a stored ``set`` change shows as a source: ``flag (cycle 3)``, ``file run.toml (cycle 3)``."""
+    return f"{rule} (cycle {number})"
 
 
 # -- reading ---------------------------------------------------------------------------------------------------
@@ -256,38 +280,55 @@ def for_next_cycle(
 ) -> ResolvedSettings:
     """``resolved`` as the next cycle of a run with ``cycles`` stored would use it.
 
-    A cycle that is not done yet keeps its stored settings; after a done one the next starts from its settings
-    with ``pending`` (the recommendations the feedback loop has now) applied. Each ``cycle.*`` value changed by
-    the feedback loop is marked ``feedback (cycle N: rule)``; one the run started with, ``stored (cycle 1)``.
+    A cycle that is not done yet keeps its stored settings (a given ``cycle.*`` value waits for the cycle after
+    it, with a note); after a done one the next starts from its settings with ``pending`` (the recommendations
+    the feedback loop has now) applied, then the given ``cycle.*`` values. Each ``cycle.*`` value changed by the
+    feedback loop is marked ``feedback (cycle N: rule)``, one an earlier run set ``flag (cycle N)`` (or ``file
+    PATH (cycle N)``), one given now its source, one the run started with ``stored (cycle 1)``.
     """
     if not cycles:
         return resolved
     latest = cycles[-1]
-    marks = {
-        f"{CYCLE}.{name}": f"feedback (cycle {c.cycle}: {entry.get('rule')})"
-        for c in cycles
-        for entry in c.changes
-        for name in entry.get("changes", {})
-    }
+    marks = _stored_marks(cycles)
     settings, number, notes = CycleSettings(**latest.settings), latest.cycle, []
+    overrides = resolved.cycle_overrides()
     if latest.status == "done":
         number += 1
         settings, notes = _apply_pending(settings, pending, number, marks, tune=resolved.config.feedback)
-    sources, given = dict(resolved.sources), resolved.given()
+        settings = settings.model_copy(update={name: value for name, (value, _) in overrides.items()})
+    sources = dict(resolved.sources)
     wanted = resolved.config.cycle.model_dump()
     for name, value in settings.model_dump().items():
         key = f"{CYCLE}.{name}"
+        if name in overrides and latest.status == "done":
+            continue  # applied: the source stays the file or the flag
         if value == wanted[name] and key not in marks:
             continue
         sources[key] = marks.get(key, "stored (cycle 1)")
-        if key in given and value != wanted[name]:
+        if name in overrides and value != wanted[name]:
             notes.append(
-                f"{key}={_shown(wanted[name])} ({_origin(resolved.sources[key])}) is not used: cycle {number} "
-                f"continues from the stored cycles with {_shown(value)} (cycle.* set a run's first cycle)"
+                f"{key}={_shown(wanted[name])} ({_origin(resolved.sources[key])}) applies from cycle {number + 1}: "
+                f"cycle {number} is unfinished and keeps its {_shown(value)}"
             )
     config = resolved.config.model_copy(update={CYCLE: settings})
     return replace(resolved, config=config, sources=sources, cycle=number, stored_cycles=len(cycles),
-                   notes=tuple(notes))  # fmt: skip
+                   notes=tuple(notes), overrides=overrides)  # fmt: skip
+
+
+def _stored_marks(cycles: Sequence[Cycle]) -> dict[str, str]:
+    """``cycle.<name>`` → what last changed it in the stored cycles (the feedback loop, or a file or flag)."""
+    marks: dict[str, str] = {}
+    for c in cycles:
+        for entry in c.changes:
+            rule = entry.get("rule")
+            mark = (
+                set_mark(rule, c.cycle)
+                if entry.get("action") == SET
+                else f"feedback (cycle {c.cycle}: {rule})"
+            )
+            for name in entry.get("changes", {}):
+                marks[f"{CYCLE}.{name}"] = mark
+    return marks
 
 
 def _apply_pending(

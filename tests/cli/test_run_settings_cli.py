@@ -50,13 +50,9 @@ def test_show_config_after_stored_cycles_marks_the_feedback_change(capsys, monke
     r = run_cli(capsys, monkeypatch, "run", KEY, "--set", "cycle.num_simulations=64", "--show-config")
     assert r.code == 0, r.err
     assert r.out.splitlines()[0] == f"{KEY}: settings of cycle 3 (2 cycles stored)"
-    assert _row(r.out, "cycle.num_simulations") == [
-        "cycle.num_simulations",
-        "8",
-        "feedback (cycle 2: search_depth)",
-    ]
+    assert _row(r.out, "cycle.num_simulations") == ["cycle.num_simulations", "64", "flag"]
     assert _row(r.out, "cycle.selfplay_games") == ["cycle.selfplay_games", "8", "stored (cycle 1)"]
-    assert "note: cycle.num_simulations=64 (--set) is not used" in r.out
+    assert "note:" not in r.out
     assert job_store.list_jobs(settings, config_key=KEY).data == []
     r = run_cli(capsys, monkeypatch, "run", KEY, "--show-config", "--json")
     body = json.loads(r.out)
@@ -108,3 +104,23 @@ def test_a_tiny_run_stores_the_settings_it_was_given(settings, tmp_path):
     assert (
         selfplay["seed"] == cycle_seed(PipelineConfig(seed=3), cycle) != cycle_seed(PipelineConfig(), cycle)
     )
+
+
+def test_a_resumed_run_applies_a_given_cycle_setting_to_its_next_cycle(settings, capsys, monkeypatch):
+    args = ["run", KEY, *_sets(TINY)]
+    assert CliRunner().invoke(app, [*args, "--cycles", "1"]).exit_code == 0
+    more = [pair for pair in TINY if not pair.startswith("cycle.epochs=")] + ["cycle.epochs=2"]
+    result = CliRunner().invoke(app, ["run", KEY, "--cycles", "2", *_sets(more)])
+    assert result.exit_code == 0, result.output
+    assert "setting applied set by flag: cycle.epochs=2" in " ".join(result.output.split())
+    first, second = PipelineState(settings, KEY).cycles()
+    assert (first.settings["epochs"], second.settings["epochs"]) == (1, 2)
+    [change] = [c for c in second.changes if c["action"] == "set"]
+    assert (change["rule"], change["changes"]) == ("flag", {"epochs": [1, 2]})
+    trainings = [
+        j for j in job_store.list_jobs(settings, config_key=KEY, limit=20).data if j.type == "training"
+    ]
+    assert sorted(j.config["epochs"] for j in trainings) == [1, 2]
+    r = run_cli(capsys, monkeypatch, "run", KEY, "--show-config")
+    assert r.out.splitlines()[0] == f"{KEY}: settings of cycle 3 (2 cycles stored)"
+    assert _row(r.out, "cycle.epochs") == ["cycle.epochs", "2", "flag (cycle 2)"]

@@ -128,18 +128,42 @@ def test_the_next_cycle_continues_from_the_stored_ones_with_feedback_marked(sett
     resolved = resolve_for_run(KEY, settings=settings, pairs=["cycle.num_simulations=64", "cycle.epochs=1"])
     assert (resolved.cycle, resolved.stored_cycles) == (3, 2)
     rows = {key: (value, source) for key, value, source in resolved.rows()}
-    assert rows["cycle.num_simulations"] == (8, "feedback (cycle 2: search_depth)")
+    assert rows["cycle.num_simulations"] == (64, "flag")  # given now: the next cycle takes it
     assert rows["cycle.selfplay_games"] == (8, "stored (cycle 1)")
     assert rows["cycle.epochs"] == (1, "flag")
     assert rows["cycle.learning_rate"] == (3e-3, "default")
-    [note] = resolved.notes
-    assert note.startswith("cycle.num_simulations=64 (--set) is not used: cycle 3 continues") and "8" in note
+    assert resolved.notes == ()
+    assert resolved.cycle_overrides() == {"num_simulations": (64, "flag"), "epochs": (1, "flag")}
+    plain = {key: (v, source) for key, v, source in resolve_for_run(KEY, settings=settings).rows()}
+    assert plain["cycle.num_simulations"] == (8, "feedback (cycle 2: search_depth)")
 
 
 def test_an_unfinished_cycle_is_the_next_and_keeps_its_settings(settings):
     seed_cycles(settings, last_status="failed")
     resolved = resolve_for_run(KEY, settings=settings)
     assert resolved.cycle == 2 and resolved.config.cycle.num_simulations == 8
+    waiting = resolve_for_run(KEY, settings=settings, pairs=["cycle.num_simulations=64"])
+    assert waiting.config.cycle.num_simulations == 8
+    assert waiting.cycle_overrides() == {"num_simulations": (64, "flag")}  # for the pipeline's cycle 3
+    [note] = waiting.notes
+    assert note == (
+        "cycle.num_simulations=64 (--set) applies from cycle 3: cycle 2 is unfinished and keeps its 8"
+    )
+
+
+def test_a_stored_set_change_shows_as_its_source_and_cycle(settings):
+    seed_cycles(settings)
+    state = PipelineState(settings, KEY)
+    change = {"identity": None, "action": "set", "rule": "file run.toml", "reason": "r",
+              "changes": {"epochs": [1, 3]}}  # fmt: skip
+    third = CycleSettings(**state.cycle(2).settings).model_copy(update={"epochs": 3})
+    state.create_cycle(
+        3, settings=third.model_dump(), changes=[change], candidate_model_id=f"{KEY}_v3", opponent="z"
+    )
+    state.finish_cycle(3, status="done")
+    rows = {key: (v, source) for key, v, source in resolve_for_run(KEY, settings=settings).rows()}
+    assert rows["cycle.epochs"] == (3, "file run.toml (cycle 3)")
+    assert rows["cycle.num_simulations"] == (8, "feedback (cycle 2: search_depth)")
 
 
 def test_pending_recommendations_show_as_the_next_cycles_feedback():
