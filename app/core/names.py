@@ -1,5 +1,10 @@
-"""Config keys (``hex8_2p``), model ids (``hex8_2p_v3``) and player names (``rollout_mcts_200``): parsed here and
-nowhere else."""
+"""Config keys (``hex8_2p``), run names (``main``, ``wide``), model ids (``hex8_2p_v3``, ``hex8_2p_wide_v7``) and
+player names (``rollout_mcts_200``): parsed here and nowhere else.
+
+A model of the main run is ``<config_key>_v<version>``; one of another run (a branch forked from a model) names the
+run between the two, ``<config_key>_<run>_v<version>``. Versions count per config key across its runs, so a version
+names one model of a config key whatever its run.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,17 @@ from typing import Any
 
 _BOARD = r"[a-z][a-z0-9]*"
 _PLAYERS = r"[1-9][0-9]*"
+_RUN = r"[a-z][a-z0-9-]{0,31}"
 _CONFIG_RE = re.compile(rf"^(?P<board>{_BOARD})_(?P<players>{_PLAYERS})p$")
-_MODEL_RE = re.compile(rf"^(?P<config>{_BOARD}_{_PLAYERS}p)_v(?P<version>[0-9]+)$")
+_RUN_RE = re.compile(rf"^{_RUN}$")
+_MODEL_RE = re.compile(rf"^(?P<config>{_BOARD}_{_PLAYERS}p)(?:_(?P<run>{_RUN}))?_v(?P<version>[0-9]+)$")
 # The same shapes without group names, for validators that speak JSON Schema (API path and query parameters).
 CONFIG_KEY_PATTERN = rf"^{_BOARD}_{_PLAYERS}p$"
-MODEL_ID_PATTERN = rf"^{_BOARD}_{_PLAYERS}p_v[0-9]+$"
+RUN_PATTERN = rf"^{_RUN}$"
+MODEL_ID_PATTERN = rf"^{_BOARD}_{_PLAYERS}p(?:_{_RUN})?_v[0-9]+$"
+MAIN_RUN = "main"
+"""The run every config key has: the one ``zeroloop run KEY`` continues, whose models are ``<config_key>_v<N>``."""
+RUN_FORM = "a lower-case letter, then up to 31 lower-case letters, digits or '-' (e.g. 'wide', 'lr-low')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +41,11 @@ class ConfigKey:
 class ModelId:
     config_key: str
     version: int
+    run: str = MAIN_RUN
 
     def __str__(self) -> str:
-        return f"{self.config_key}_v{self.version}"
+        infix = "" if self.run == MAIN_RUN else f"_{self.run}"
+        return f"{self.config_key}{infix}_v{self.version}"
 
 
 def config_key(board_type: str, num_players: int) -> str:
@@ -50,20 +63,29 @@ def parse_config_key(key: str) -> ConfigKey:
     return ConfigKey(m["board"], int(m["players"]))
 
 
+def parse_run(name: str) -> str:
+    """A run name as given; ``ValueError`` saying what a run name is for anything else."""
+    if not isinstance(name, str) or not _RUN_RE.match(name):
+        raise ValueError(f"malformed run name {name!r}: a run name is {RUN_FORM}")
+    return name
+
+
 def parse_model_id(model_id: str) -> ModelId:
     m = _MODEL_RE.match(model_id) if isinstance(model_id, str) else None
-    if not m:
+    if not m or m["run"] == MAIN_RUN:
         raise ValueError(
-            f"malformed model id {model_id!r}: expected '<config_key>_v<version>', for example 'hex8_2p_v3'"
+            f"malformed model id {model_id!r}: expected '<config_key>_v<version>', for example 'hex8_2p_v3', or "
+            "'<config_key>_<run>_v<version>' for a model of another run than main, for example 'hex8_2p_wide_v7'"
         )
-    return ModelId(m["config"], int(m["version"]))
+    return ModelId(m["config"], int(m["version"]), m["run"] or MAIN_RUN)
 
 
-def model_id(config_key_: str, version: int) -> str:
+def model_id(config_key_: str, version: int, run: str = MAIN_RUN) -> str:
     parse_config_key(config_key_)
+    parse_run(run)
     if version < 0:
         raise ValueError(f"model version must be >= 0, got {version}")
-    return f"{config_key_}_v{version}"
+    return str(ModelId(config_key_, version, run))
 
 
 # -- players ----------------------------------------------------------------------------------------------------

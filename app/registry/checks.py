@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from app.core.names import parse_config_key, parse_model_id
+from app.core.names import MAIN_RUN, parse_config_key, parse_model_id
 
 _MODEL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -27,17 +27,24 @@ def check_sha256(sha256: Any) -> None:
         raise ValueError(f"sha256 must be 64 lowercase hex digits, got {sha256!r}")
 
 
-def resolve_names(model_id: str, config_key: str | None, version: int | None) -> tuple[str, int]:
-    """The config key and version of a new model: from the model id (``hex8_2p_v3``) unless given."""
+def resolve_names(model_id: str, config_key: str | None, version: int | None) -> tuple[str, int, str]:
+    """The config key, version and run of a new model: from the model id (``hex8_2p_v3``, ``hex8_2p_wide_v7``)
+    unless given; the run always from the id (``main`` for an id of another form, with key and version given)."""
     check_model_id(model_id)
-    if config_key is None or version is None:
+    try:
         parsed = parse_model_id(model_id)
+    except ValueError:
+        if config_key is None or version is None:
+            raise
+        parsed = None
+    run = parsed.run if parsed is not None else MAIN_RUN
+    if parsed is not None:
         config_key = parsed.config_key if config_key is None else config_key
         version = parsed.version if version is None else version
     parse_config_key(config_key)
     if isinstance(version, bool) or not isinstance(version, int) or version < 0:
         raise ValueError(f"version must be an integer >= 0, got {version!r}")
-    return config_key, version
+    return config_key, version, run
 
 
 def finite_or_none(value: Any, what: str) -> float | None:

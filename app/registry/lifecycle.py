@@ -1,8 +1,9 @@
 """The model registry service: every model's stage, lineage and the history of its stage changes.
 
 Stage changes follow one table (``app.registry.types.TRANSITIONS``). At most one model per config key is in
-PRODUCTION: the database enforces it with a partial unique index, and ``promote_to_production`` retires the
-previous production model in the same transaction. Every change is one transaction; a change that raced another
+PRODUCTION in each run (``main``, or a branch forked from a model: the run a model id names): the database enforces it
+with a partial unique index, and ``promote_to_production`` retires the run's previous production model in the same
+transaction. Every change is one transaction; a change that raced another
 writer (possible on PostgreSQL, where transactions run side by side) is redone from a fresh read, never
 half-applied. Artifact paths are stored relative to the data directory (``app.registry.paths``): one inside it
 is accepted as absolute or relative, one outside it is refused.
@@ -20,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.config import Settings, get_settings
 from app.core.errors import InvalidTransition, ModelNotFound, PromotionRejected
-from app.core.names import parse_config_key
+from app.core.names import MAIN_RUN, parse_config_key, parse_run
 from app.registry.checks import (
     check_model_id,
     check_sha256,
@@ -97,7 +98,7 @@ class ModelLifecycle:
                 f"cannot register model {model_id!r} at {stage}: a model enters at "
                 f"{', '.join(ENTRY_STAGES)}; PRODUCTION is reached with promote_to_production"
             )
-        key, ver = resolve_names(model_id, config_key, version)
+        key, ver, run = resolve_names(model_id, config_key, version)
         if parent_model_id is not None:
             check_model_id(parent_model_id, "parent_model_id")
             if parent_model_id == model_id:
@@ -106,6 +107,7 @@ class ModelLifecycle:
         values = {
             "model_id": model_id,
             "config_key": key,
+            "run": run,
             "version": ver,
             "stage": stage.value,
             "parent_model_id": parent_model_id,
@@ -199,7 +201,11 @@ class ModelLifecycle:
                         + "; ".join(str(f) for f in failures)
                     )
             now = utcnow()
-            rows = retire_production(conn, row.config_key, model_id, now) if target is S.PRODUCTION else []
+            rows = (
+                retire_production(conn, row.config_key, row.run, model_id, now)
+                if target is S.PRODUCTION
+                else []
+            )
             set_stage(conn, model_id, current, target, now)
             rows.append(
                 transition_row(
@@ -221,7 +227,7 @@ class ModelLifecycle:
         evidence: Mapping[str, Any] | None = None,
         policy: PromotionPolicy | None = None,
     ) -> ModelRecord:
-        """Make ``model_id`` the production model of its config key; the previous one is retired."""
+        """Make ``model_id`` the production model of its config key and run; the previous one is retired."""
         return self.promote_model(
             model_id, S.PRODUCTION, elo_delta=elo_delta, reason=reason, evidence=evidence, policy=policy
         )
@@ -229,24 +235,27 @@ class ModelLifecycle:
     def retire_model(self, model_id: str, *, reason: str | None = None) -> ModelRecord:
         return self.promote_model(model_id, S.RETIRED, reason=reason)
 
-    def rollback(self, config_key: str, *, reason: str = "manual rollback") -> ModelRecord:
-        """Put the most recently superseded production model of ``config_key`` back into PRODUCTION.
+    def rollback(
+        self, config_key: str, *, reason: str = "manual rollback", run: str = MAIN_RUN
+    ) -> ModelRecord:
+        """Put the most recently superseded production model of ``config_key`` in ``run`` back into PRODUCTION.
 
         The current production model (if any) is retired. A model retired by a rollback is never a rollback
         target itself, so repeated rollbacks walk back through the production line instead of flip-flopping.
         Returns the restored model.
         """
         parse_config_key(config_key)
+        parse_run(run)
         if not reason or not str(reason).strip():
             raise ValueError("a rollback needs a reason")
 
         def work(conn: Connection) -> ModelRecord:
-            incumbent = production_row(conn, config_key, lock=True)
+            incumbent = production_row(conn, config_key, run, lock=True)
             exclude = incumbent.model_id if incumbent is not None else None
-            target = rollback_target(conn, config_key, exclude=exclude)
+            target = rollback_target(conn, config_key, run, exclude=exclude)
             if target is None:
                 raise ModelNotFound(
-                    f"no earlier production model of {config_key} to roll back to "
+                    f"no earlier production model of {_of(config_key, run)} to roll back to "
                     f"(current production: {exclude or 'none'})"
                 )
             swap_production(
@@ -271,7 +280,7 @@ class ModelLifecycle:
             if current is S.PRODUCTION:
                 raise InvalidTransition(f"model {model_id!r} is already in PRODUCTION")
             key = row.config_key
-            incumbent = production_row(conn, key, lock=True)
+            incumbent = production_row(conn, key, row.run, lock=True)
             replaced = incumbent.model_id if incumbent is not None else None
             swap_production(
                 conn, key, incumbent, model_id, current, reason,
@@ -288,30 +297,36 @@ class ModelLifecycle:
             return self._record(get_row(conn, model_id))
 
     def list_models(
-        self, config_key: str | None = None, stage: ModelStage | str | None = None
+        self, config_key: str | None = None, stage: ModelStage | str | None = None, *, run: str | None = None
     ) -> list[ModelRecord]:
-        """Models ordered by config key and version, optionally of one config key and/or one stage."""
+        """Models ordered by config key and version, optionally of one config key, one stage and/or one run."""
         query = select(_M).order_by(_M.c.config_key, _M.c.version)
         if config_key is not None:
             parse_config_key(config_key)
             query = query.where(_M.c.config_key == config_key)
+        if run is not None:
+            query = query.where(_M.c.run == parse_run(run))
         if stage is not None:
             query = query.where(_M.c.stage == ModelStage.parse(stage).value)
         with self._reader.connect() as conn:
             return [self._record(r) for r in conn.execute(query)]
 
-    def get_production(self, config_key: str) -> ModelRecord | None:
+    def get_production(self, config_key: str, run: str = MAIN_RUN) -> ModelRecord | None:
+        """The production model of ``config_key`` in ``run`` (default: the main run), or None."""
         parse_config_key(config_key)
+        parse_run(run)
         with self._reader.connect() as conn:
-            row = production_row(conn, config_key)
+            row = production_row(conn, config_key, run)
             return None if row is None else self._record(row)
 
-    def rollback_target(self, config_key: str) -> str | None:
-        """The model ``rollback(config_key)`` would put back into PRODUCTION now, or None (it would refuse)."""
+    def rollback_target(self, config_key: str, run: str = MAIN_RUN) -> str | None:
+        """The model ``rollback(config_key, run=run)`` would put back into PRODUCTION now, or None (it would
+        refuse)."""
         parse_config_key(config_key)
+        parse_run(run)
         with self._reader.connect() as conn:
-            incumbent = production_row(conn, config_key)
-            return rollback_target(conn, config_key, exclude=incumbent.model_id if incumbent else None)
+            incumbent = production_row(conn, config_key, run)
+            return rollback_target(conn, config_key, run, exclude=incumbent.model_id if incumbent else None)
 
     def history(self, model_id: str) -> list[Transition]:
         """Every stage change of one model, oldest first, starting with its registration."""
@@ -354,3 +369,7 @@ class ModelLifecycle:
 
     def _transact(self, work: Callable[[Connection], T]) -> T:
         return transact(self._engine, work)
+
+
+def _of(config_key: str, run: str) -> str:
+    return config_key if run == MAIN_RUN else f"{config_key} (run {run})"

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, insert, or_, select,
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.core.errors import AlreadyExists, InvalidTransition, ModelNotFound
-from app.core.names import parse_model_id
+from app.core.names import MAIN_RUN, parse_model_id
 from app.registry.paths import resolve_artifact_path
 from app.registry.types import TRANSITIONS, ModelRecord, ModelStage, Transition, allowed_transitions
 from app.storage.base import utcnow
@@ -42,7 +42,7 @@ class Conflict(Exception):
 _SELECT_MODEL = select(_M).where(_M.c.model_id == bindparam("model_id"))
 _SELECT_MODEL_LOCKED = _SELECT_MODEL.with_for_update()
 _SELECT_PRODUCTION = select(_M).where(
-    _M.c.config_key == bindparam("config_key"), _M.c.stage == S.PRODUCTION.value
+    _M.c.config_key == bindparam("config_key"), _M.c.run == bindparam("run"), _M.c.stage == S.PRODUCTION.value
 )
 _SELECT_PRODUCTION_LOCKED = _SELECT_PRODUCTION.with_for_update()
 _SELECT_CLASH = select(_M.c.model_id, _M.c.stage, _M.c.version).where(
@@ -58,7 +58,9 @@ _SET_STAGE = (
 )
 _RETIRE_PRODUCTION = (
     update(_M)
-    .where(_M.c.config_key == bindparam("key"), _M.c.stage == S.PRODUCTION.value)
+    .where(
+        _M.c.config_key == bindparam("key"), _M.c.run == bindparam("r_run"), _M.c.stage == S.PRODUCTION.value
+    )
     .values(stage=S.RETIRED.value, updated_at=bindparam("now"))
     .returning(_M.c.model_id)
 )
@@ -99,9 +101,9 @@ def not_found_message(conn: Connection, model_id: str) -> str:
     return f"no model {model_id!r} is registered; models of {key}: {listed}"
 
 
-def production_row(conn: Connection, config_key: str, *, lock: bool = False):
+def production_row(conn: Connection, config_key: str, run: str = MAIN_RUN, *, lock: bool = False):
     query = _SELECT_PRODUCTION_LOCKED if lock else _SELECT_PRODUCTION
-    return conn.execute(query, {"config_key": config_key}).first()
+    return conn.execute(query, {"config_key": config_key, "run": run}).first()
 
 
 def refuse_duplicate(conn: Connection, model_id: str, config_key: str, version: int) -> None:
@@ -174,11 +176,11 @@ def set_stage(conn: Connection, model_id: str, expected: ModelStage, new: ModelS
 
 
 def retire_production(
-    conn: Connection, config_key: str, successor: str, now: datetime
+    conn: Connection, config_key: str, run: str, successor: str, now: datetime
 ) -> list[dict[str, Any]]:
-    """Retire whatever holds PRODUCTION for ``config_key`` now (none, or the one the index allows) in one
-    statement; the supersede transitions to insert with the successor's promotion."""
-    retired = conn.execute(_RETIRE_PRODUCTION, {"key": config_key, "now": now}).scalars()
+    """Retire whatever holds PRODUCTION for ``config_key`` in ``run`` now (none, or the one the index allows) in
+    one statement; the supersede transitions to insert with the successor's promotion."""
+    retired = conn.execute(_RETIRE_PRODUCTION, {"key": config_key, "r_run": run, "now": now}).scalars()
     return [
         transition_row(
             incumbent, config_key, S.PRODUCTION, S.RETIRED, "supersede", now,
@@ -217,12 +219,16 @@ def add_transition(conn: Connection, *args: Any, **kwargs: Any) -> None:
     conn.execute(INSERT_TRANSITION, transition_row(*args, **kwargs))
 
 
-def rollback_target(conn: Connection, config_key: str, *, exclude: str | None) -> str | None:
-    """The model most recently retired from PRODUCTION (not by a rollback) that is still RETIRED."""
+def rollback_target(
+    conn: Connection, config_key: str, run: str = MAIN_RUN, *, exclude: str | None
+) -> str | None:
+    """The model of ``run`` most recently retired from PRODUCTION (not by a rollback) that is still RETIRED."""
+    of_run = select(_M.c.model_id).where(_M.c.config_key == config_key, _M.c.run == run)
     rows = conn.execute(
         select(_T.c.model_id, _T.c.kind)
         .where(
             _T.c.config_key == config_key,
+            _T.c.model_id.in_(of_run),
             _T.c.from_stage == S.PRODUCTION.value,
             _T.c.to_stage == S.RETIRED.value,
         )
@@ -257,6 +263,7 @@ def to_record(row: Any, home: Path) -> ModelRecord:
         metadata=dict(values["metadata"] or {}),
         created_at=values["created_at"],
         updated_at=values["updated_at"],
+        run=values["run"],
     )
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from app.core.names import UpperNameEnum
+from app.core.names import MAIN_RUN, UpperNameEnum
 
 
 class ModelStage(UpperNameEnum):
@@ -61,6 +61,8 @@ class ModelRecord:
     metadata: dict[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    run: str = MAIN_RUN
+    """The run (branch) the model belongs to: ``main``, or the run named in its id (``hex8_2p_wide_v7``)."""
 
 
 @dataclass(frozen=True, slots=True)

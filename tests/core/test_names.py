@@ -7,6 +7,7 @@ from app.core.names import (
     parse_config_key,
     parse_model_id,
     parse_player,
+    parse_run,
     rollout_player,
     uniform_player,
 )
@@ -60,7 +61,9 @@ def test_player_helpers_build_the_names_the_parser_reads():
     assert parse_player("hex8_2p_v3").has_network and not parse_player("random").has_network
 
 
-@pytest.mark.parametrize("bad", ["rollout_mcts_0", "rollout_mcts_", "Random", "uniform_mcts_x", "", "hex8_2p"])
+@pytest.mark.parametrize(
+    "bad", ["rollout_mcts_0", "rollout_mcts_", "Random", "uniform_mcts_x", "", "hex8_2p"]
+)
 def test_unknown_player_names_say_what_is_valid(bad):
     with pytest.raises(ValueError, match="unknown player .*rollout_mcts_<simulations>"):
         parse_player(bad)
@@ -72,3 +75,18 @@ def test_player_refuses_production_where_not_allowed_and_models_of_another_game(
         parse_player("production", allow_production=False)
     with pytest.raises(ValueError, match="plays hex6_2p, not hex8_2p"):
         parse_player("hex6_2p_v1", config_key="hex8_2p")
+
+
+def test_a_model_of_another_run_names_the_run_between_key_and_version():
+    mid = parse_model_id("hex8_2p_wide_v7")
+    assert (mid.config_key, mid.run, mid.version, str(mid)) == ("hex8_2p", "wide", 7, "hex8_2p_wide_v7")
+    assert parse_model_id("hex8_2p_v3").run == "main"
+    assert (
+        model_id("hex8_2p", 7, "lr-low") == "hex8_2p_lr-low_v7"
+        and model_id("hex8_2p", 7, "main") == "hex8_2p_v7"
+    )
+    with pytest.raises(ValueError, match="malformed model id"):
+        parse_model_id("hex8_2p_main_v3")  # the main run's models carry no run name
+    for bad in ("Wide", "9x", "a_b", "", "x" * 33):
+        with pytest.raises(ValueError, match="malformed run name .* a run name is a lower-case letter"):
+            parse_run(bad)

@@ -1,7 +1,7 @@
 """Tables of the model registry: one row per model, one row per stage change.
 
-At most one PRODUCTION model per config key is a property of the database, not of Python: a partial unique
-index over ``config_key`` for the rows whose stage is PRODUCTION (SQLite and PostgreSQL both support it).
+At most one PRODUCTION model per config key and run is a property of the database, not of Python: a partial unique
+index over ``(config_key, run)`` for the rows whose stage is PRODUCTION (SQLite and PostgreSQL both support it).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ STAGES = ("TRAINING", "EVALUATION", "STAGING", "PRODUCTION", "RETIRED")
 TRANSITION_KINDS = ("register", "promote", "supersede", "rollback")
 _STAGE_SQL = ", ".join(f"'{s}'" for s in STAGES)
 _KIND_SQL = ", ".join(f"'{k}'" for k in TRANSITION_KINDS)
-ONE_PRODUCTION_INDEX = "uq_models_one_production_per_config"
+ONE_PRODUCTION_INDEX = "uq_models_one_production_per_run"
 
 
 class ModelRow(Base):
@@ -25,6 +25,7 @@ class ModelRow(Base):
 
     model_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     config_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    run: Mapped[str] = mapped_column(String(64), nullable=False, server_default="main")
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     stage: Mapped[str] = mapped_column(String(16), nullable=False)
     parent_model_id: Mapped[str | None] = mapped_column(String(128))
@@ -44,6 +45,7 @@ class ModelRow(Base):
         Index(
             ONE_PRODUCTION_INDEX,
             "config_key",
+            "run",
             unique=True,
             sqlite_where=text("stage = 'PRODUCTION'"),
             postgresql_where=text("stage = 'PRODUCTION'"),
