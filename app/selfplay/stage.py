@@ -63,7 +63,7 @@ def run_selfplay(
         done += part.games
     reused = played == 0
     progress(1.0, f"shard {parts[0].name} already exists; nothing replayed" if reused else f"{done} games")
-    return _result(settings, cfg, model_id, name, shards, seconds=seconds, reused=reused)
+    return selfplay_result(settings, cfg, model_id, name, shards, seconds=seconds, reused=reused)
 
 
 @dataclass(frozen=True)
@@ -110,10 +110,24 @@ def _play_part(
     data = ShardData(
         planes=positions.planes, policy=positions.policy, value=positions.value, game_id=positions.game_id
     )
+    return store_part(settings, store, cfg.config_key, part.name, model_id, data, records)
+
+
+def store_part(
+    settings: Settings,
+    store: ShardStore,
+    config_key: str,
+    name: str,
+    model_id: str,
+    data: ShardData,
+    records: list[GameRecord],
+) -> ShardRecord:
+    """Index one played part: its game records, then the shard that marks it done (a Ray job's node calls this
+    with what the remote task played)."""
     # Records first: they are keyed by (shard, game) and skipped when present, so a crash between the two
     # writes leaves nothing that a rerun would duplicate; the shard's appearance marks the part as done.
-    _write_records(settings, cfg.config_key, part.name, model_id, records)
-    return store.write(cfg.config_key, part.name, data, model_id=None if model_id == UNIFORM else model_id)
+    _write_records(settings, config_key, name, model_id, records)
+    return store.write(config_key, name, data, model_id=None if model_id == UNIFORM else model_id)
 
 
 def _resolve_model_id(settings: Settings, cfg: SelfplayConfig) -> str:
@@ -178,8 +192,8 @@ def _write_records(
         )
 
 
-def _result(
-    settings,
+def selfplay_result(
+    settings: Settings,
     cfg: SelfplayConfig,
     model_id: str,
     name: str,
@@ -188,6 +202,7 @@ def _result(
     seconds: float,
     reused: bool,
 ) -> SelfplayResult:
+    """The run's result, counted over the game records of ``shards`` as this installation indexed them."""
     with session_scope(settings) as s:
         rows = s.scalars(
             select(SelfplayGameRow).where(

@@ -1,0 +1,166 @@
+"""The remote-job seam without Ray: a node installation and a task's scratch installation, two homes apart.
+
+``run_remote`` is called in this process with a stand-in mailbox; what it returns is accepted into the node's
+home, which is the only place anything gets indexed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from app.core.config import Settings, get_settings
+from app.core.errors import ChecksumMismatch
+from app.core.jobs import JobCreate, JobState
+from app.p2p import store
+from app.p2p.executors.ray_reports import Mailbox, write_reports
+from app.p2p.remote_selfplay import SelfplayAdapter
+from app.p2p.remote_task import run_remote
+from app.p2p.transfer import Blob, RemoteWork, remote_adapter
+from app.storage.shards import ShardStore
+from tests.p2p.ray_body import SMALL_SELFPLAY
+
+
+class _Call:
+    def __init__(self, fn):
+        self.remote = fn
+
+
+class FakeMailbox:
+    """The actor handle's shape (``mailbox.report.remote(...)``) over a real ``Mailbox`` in this process."""
+
+    def __init__(self):
+        self.box = Mailbox()
+        self.seen: list[dict] = []
+        self.report = _Call(self._report)
+
+    def _report(self, job_id, lease, report):
+        self.seen.append(report)
+        self.box.report(job_id, lease, report)
+
+
+def _register_tiny_model(settings: Settings, model_id: str = "hex5_2p_v1") -> str:
+    torch = pytest.importorskip("torch")
+    from app.games.registry import make_game
+    from app.nn import Lineage, NetConfig, PolicyValueNet, save_checkpoint
+    from app.registry import ModelLifecycle
+
+    torch.manual_seed(0)
+    net = PolicyValueNet.for_game(make_game("hex5", 2), NetConfig(blocks=1, channels=8, value_hidden=16))
+    path = settings.path("models", "hex5_2p", f"{model_id}.safetensors")
+    meta = save_checkpoint(path, net, Lineage(config_key="hex5_2p", model_id=model_id))
+    ModelLifecycle(settings).register_model(model_id, "STAGING", artifact_path=str(path), sha256=meta.sha256)
+    return model_id
+
+
+def test_a_blob_is_refused_when_its_bytes_do_not_match_its_sha256():
+    blob = Blob.of("shard:x", b"abc")
+    assert blob.verified() == b"abc"
+    with pytest.raises(ChecksumMismatch, match="shard:x arrived damaged"):
+        dataclasses.replace(blob, data=b"abd").verified()
+
+
+def test_only_types_with_a_seam_run_remotely():
+    assert remote_adapter("sleep") is not None and remote_adapter("selfplay") is not None
+    assert remote_adapter("evaluation") is None and remote_adapter("pipeline") is None
+
+
+def _remote_selfplay(settings: Settings, config: dict, mailbox: FakeMailbox):
+    adapter = SelfplayAdapter()
+    pinned, inputs = adapter.prepare(settings, config)
+    outcome = run_remote(RemoteWork("job1", 1, "selfplay", pinned), mailbox, *inputs)
+    return adapter, pinned, inputs, outcome
+
+
+@pytest.mark.slow  # plays hex5 games with a real network (torch, the game kernels)
+def test_selfplay_plays_the_sent_checkpoint_in_scratch_and_the_node_indexes_its_shards_once(
+    settings, tmp_path
+):
+    from app.registry import ModelLifecycle
+
+    model_id = _register_tiny_model(settings)
+    ModelLifecycle(settings).promote_to_production(model_id)
+    mailbox = FakeMailbox()
+    config = {**SMALL_SELFPLAY, "model_id": None, "shard_games": 1}
+    adapter, pinned, inputs, outcome = _remote_selfplay(settings, config, mailbox)
+    # The node resolved "the production model" and pinned it: the task plays exactly that checkpoint.
+    assert pinned["model_id"] == model_id and [b.name for b in inputs] == [f"model:{model_id}"]
+    assert outcome.error is None, outcome.error
+    names = outcome.result["shards"]
+    assert len(names) == 2 and sorted(b.name for b in outcome.blobs) == [f"shard:{n}" for n in names]
+    # The task played in a scratch installation that is gone now; the node's home has no shard yet.
+    assert not Path(outcome.result["shard_path"]).exists()
+    node_store = ShardStore(settings)
+    assert node_store.records("hex5_2p") == []
+    assert mailbox.seen[0]["started"]["pid"] > 0 and any(r.get("progress") for r in mailbox.seen)
+
+    result = adapter.accept(settings, pinned, outcome)
+    records = node_store.records("hex5_2p")
+    assert sorted(r.name for r in records) == sorted(names)
+    assert all(Path(r.path).is_file() and str(r.path).startswith(str(settings.home)) for r in records)
+    assert result.games == SMALL_SELFPLAY["games"] and result.model_id == model_id
+    assert result.positions == sum(r.positions for r in records) == outcome.result["positions"]
+    assert Path(result.shard_path).parent == settings.home / "shards" / "hex5_2p"
+
+    # The same outcome again (a job that ran twice): nothing is indexed a second time.
+    again = adapter.accept(settings, pinned, outcome)
+    assert len(node_store.records("hex5_2p")) == 2 and again.games == result.games
+
+
+@pytest.mark.slow  # plays hex5 games (the game kernels)
+def test_a_damaged_shard_fails_the_outcome_before_any_shard_is_indexed(settings):
+    mailbox = FakeMailbox()
+    adapter, pinned, inputs, outcome = _remote_selfplay(
+        settings, {**SMALL_SELFPLAY, "shard_games": 1}, mailbox
+    )
+    assert inputs == [] and pinned["model_id"] == "uniform" and outcome.error is None
+    damaged = dataclasses.replace(outcome.blobs[1], data=outcome.blobs[1].data[:-1])
+    with pytest.raises(ChecksumMismatch, match="arrived damaged"):
+        adapter.accept(settings, pinned, dataclasses.replace(outcome, blobs=[outcome.blobs[0], damaged]))
+    assert ShardStore(settings).records("hex5_2p") == []
+
+
+def test_a_stage_error_comes_back_in_the_outcome_and_the_scratch_home_is_removed(
+    settings, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    tempfile.tempdir = None  # re-read TMPDIR
+    try:
+        outcome = run_remote(RemoteWork("job2", 3, "sleep", {"seconds": 0, "fail": True}), FakeMailbox())
+    finally:
+        tempfile.tempdir = None
+    assert outcome.error.startswith("SleepFailed:") and outcome.blobs == []
+    assert list(tmp_path.glob("zeroloop-job-*")) == []
+    # The process-wide installation is the test's own again, not the task's scratch one.
+    assert get_settings().home == settings.home
+
+
+def test_reports_reach_the_row_through_the_lease_and_a_stale_lease_is_refused(settings):
+    job = store.submit(settings, JobCreate(type="sleep", config={"seconds": 0}))
+    (claim,) = store.claim(settings, node_id="n", executor="ray", limit=1)
+    box = Mailbox()
+    box.report(job.id, claim.lease, {"started": {"pid": 42, "host": "w1/10.0.0.2"}})
+    box.report(job.id, claim.lease, {"progress": (0.5, "half")})
+    box.report(job.id, claim.lease, {"progress": None})  # a bare beat keeps the pending progress
+    refused: list[str] = []
+    heard = write_reports(settings, box.drain(), {job.id: claim.lease}, refused.append)
+    row = store.get_job(settings, job.id)
+    assert job.id in heard and refused == []
+    assert (row.pid, row.worker_host, row.progress, row.message) == (42, "w1/10.0.0.2", 0.5, "half")
+    assert box.drain() == {}
+
+    # Cancelled meanwhile: the worker's next report is refused and the node is told to stop the task.
+    store.cancel(settings, job.id)
+    box.report(job.id, claim.lease, {"progress": (0.9, "late")})
+    assert write_reports(settings, box.drain(), {job.id: claim.lease}, refused.append) == {}
+    assert refused == [job.id]
+    row = store.get_job(settings, job.id)
+    assert row.state is JobState.CANCELLED and row.progress == 0.5
+
+    # A report under an older lease than the one the node runs is ignored outright.
+    box.report(job.id, claim.lease - 1, {"progress": (0.1, "old")})
+    assert write_reports(settings, box.drain(), {job.id: claim.lease}, refused.append) == {}
+    assert refused == [job.id]
