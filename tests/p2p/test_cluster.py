@@ -1,0 +1,92 @@
+"""A real cluster on one machine: three hosts as network namespaces, workers that cannot read the node's disk.
+
+The head host runs the Ray head (no CPUs) and the node; two worker hosts run Ray nodes as ``nobody``, which cannot
+read the node's data directory (mode 0700, checked first), so a job that touched the node's files or database
+directly would fail loudly. Selfplay runs on a worker host and its shards are indexed once by the node; a job asking
+for a custom resource runs on the host that has it; a worker host killed mid-job costs one attempt, and the job
+completes on the other host with every shard indexed once and nothing indexed from the lost attempt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import require
+from tests.p2p.cluster_net import REPO, Cluster, netns_unavailable, ray_env
+from tests.p2p.test_ray import _ray_installed
+
+pytestmark = [pytest.mark.ray, pytest.mark.slow]  # three Ray nodes, torch and the game kernels on each worker
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    require(_ray_installed(), "ray is not installed (pip install 'zeroloop[ray]')")
+    why = netns_unavailable()
+    if why:
+        pytest.skip(f"no network namespaces for the cluster test: {why}")
+    up = Cluster.up(2, str(os.getpid() % 100_000))
+    try:
+        yield up
+    finally:
+        up.down()
+
+
+@pytest.fixture
+def node_home(tmp_path):
+    home = tmp_path / "node-home"
+    home.mkdir(mode=0o700)
+    return home
+
+
+def _body(cluster: Cluster, scenario: str, home) -> dict:
+    hosts = json.dumps({h.ip: h.netns for h in cluster.workers})
+    done = subprocess.run(
+        ["ip", "netns", "exec", cluster.head.netns, sys.executable, "-m", "tests.p2p.cluster_body",
+         scenario, str(home), cluster.address, hosts],
+        cwd=REPO, env=ray_env(str(cluster.root / "head" / "ray")), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-6000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_worker_host_cannot_read_the_node_home(cluster, node_home):
+    (node_home / "zeroloop.db").write_bytes(b"")
+    probe = f"import os; os.listdir({str(node_home)!r})"
+    done = cluster.as_worker(cluster.workers[0], sys.executable, "-c", probe)
+    assert done.returncode != 0 and "PermissionError" in done.stderr, done.stderr[-2000:]
+
+
+def test_selfplay_runs_on_a_worker_host_and_the_node_indexes_its_shards_once(cluster, node_home):
+    findings = _body(cluster, "place", node_home)
+    selfplay = findings["selfplay"]
+    assert selfplay["state"] == "succeeded", selfplay["error"]
+    worker_ips = {h.ip for h in cluster.workers}
+    assert selfplay["executor"] == "ray" and selfplay["worker_host"].rsplit("/", 1)[1] in worker_ips
+    result = selfplay["result"]
+    assert result["games"] == 2 and result["positions"] > 0 and len(result["shards"]) == 2
+    assert findings["shards"] == {name: 1 for name in result["shards"]}
+    assert result["shard_path"].startswith(str(node_home)) and os.path.isfile(result["shard_path"])
+    assert "received shard:" in selfplay["log"]
+
+    pinned = findings["pinned"]  # custom={"zl_w1": 1}: only the second worker host has that resource
+    assert pinned["state"] == "succeeded", pinned["error"]
+    assert pinned["worker_host"].endswith("/" + cluster.workers[1].ip)
+
+
+def test_a_worker_host_killed_mid_job_costs_one_attempt_and_no_shard(cluster, node_home):
+    findings = _body(cluster, "kill", node_home)
+    assert findings["killed"] > 0 and findings["first"]["state"] == "running"
+    # The lost attempt's shards existed only on the dead host: none reached the index.
+    assert findings["shards_after_kill"] == {}
+    job = findings["job"]
+    assert job["state"] == "succeeded", job["error"]
+    assert job["attempts"] == 2 and "lost lease=1" in job["log"]
+    assert job["worker_host"].rsplit("/", 1)[1] != findings["victim"]
+    names = job["result"]["shards"]
+    assert len(names) == 12 and findings["shards"] == {name: 1 for name in names}
+    assert job["result"]["games"] == 48
