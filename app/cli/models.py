@@ -285,8 +285,8 @@ def restore(
 ) -> None:
     """Put a chosen model (RETIRED included) into production; retire the current one."""
     lifecycle = ModelLifecycle()
-    before = lifecycle.get_model(model_id).stage.value
-    current = lifecycle.get_production(lifecycle.get_model(model_id).config_key)
+    model = lifecycle.get_model(model_id)
+    before, current = model.stage.value, lifecycle.get_production(model.config_key, model.run)
     restored = lifecycle.restore(model_id, reason=reason)
     if current is not None:
         console.print(f"[bold]{current.model_id}[/]: PRODUCTION → RETIRED (replaced)")

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from app.cli._common import console
 from app.core.errors import InvalidConfig
+from app.core.names import MAIN_RUN, parse_run
 
 
 def register(app: typer.Typer) -> None:
@@ -57,6 +58,13 @@ def run(
         typer.Option("--show-config", help="Print the resolved settings and their sources; run nothing."),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="With --show-config: print JSON.")] = False,
+    run_name: Annotated[
+        str, typer.Option("--run", help="The run (branch) to continue; another than main starts with --fork.")
+    ] = "main",
+    fork: Annotated[
+        str | None,
+        typer.Option("--fork", metavar="MODEL_ID", help="Start the --run from this registered model."),
+    ] = None,
 ) -> None:
     """Train CONFIG_KEY by self-play; run it again to continue where it stopped."""
     from app.core.config import get_settings
@@ -67,13 +75,16 @@ def run(
     if as_json and not show_config:
         raise InvalidConfig("--json goes with --show-config\nzeroloop run KEY --show-config --json")
     settings = get_settings()
-    resolved = resolve_for_run(config_key, settings=settings, file=config_file, pairs=pairs or [])
+    resolved = resolve_for_run(
+        config_key, settings=settings, file=config_file, pairs=pairs or [], run=parse_run(run_name)
+    )
     if show_config:
         _show_config(config_key, resolved, as_json=as_json)
         return
     view = _View()
     where = f"jobs on {node}" if node else "jobs in local subprocesses"
-    _header(config_key, f"{cycles} cycles, data in {settings.home.resolve()}, {where}", resolved)
+    what = f"{cycles} cycles, data in {settings.home.resolve()}, {where}"
+    _header(config_key if run_name == MAIN_RUN else f"{config_key} --run {run_name}", what, resolved)
     with (
         _node_client(node, token) if node else LocalJobs(settings, slots=resolved.config.job_slots) as jobs,
         view.progress,
@@ -85,9 +96,11 @@ def run(
             jobs=jobs,
             on_event=view.on_event,
             overrides=resolved.cycle_overrides(),
+            run=run_name,
+            fork=fork,
         )
         pipeline.run(cycles)
-    _final_report(settings, config_key)
+    _final_report(settings, config_key, run_name)
 
 
 def _header(config_key: str, what: str, resolved) -> None:
@@ -215,11 +228,12 @@ def _cycle_line(s: dict) -> str:
     )
 
 
-def _final_report(settings, config_key: str) -> None:
+def _final_report(settings, config_key: str, run: str = MAIN_RUN) -> None:
     from app.integration.report import generation_elos, plot_generations
 
-    rows, anchors = generation_elos(settings, config_key)
-    table = Table(title=f"{config_key}: production generations (Elo, random = 0)")
+    rows, anchors = generation_elos(settings, config_key, run)
+    title = config_key if run == MAIN_RUN else f"{config_key} run {run}"
+    table = Table(title=f"{title}: production generations (Elo, random = 0)")
     for col in ("generation", "model", "Elo", "95% interval", "games"):
         table.add_column(col)
     for r in rows:
@@ -231,5 +245,6 @@ def _final_report(settings, config_key: str) -> None:
     console.print(table)
     if not rows:
         console.print("no model has reached production yet; run more cycles (zeroloop run ... --cycles N)")
-    path = plot_generations(settings.path("plots", f"{config_key}_elo.png"), config_key, rows, anchors)
+    name = f"{config_key}_elo.png" if run == MAIN_RUN else f"{config_key}_{run}_elo.png"
+    path = plot_generations(settings.path("plots", name), config_key, rows, anchors)
     console.print(f"plot: {path.resolve()}")

@@ -23,6 +23,10 @@ class JobNotFound(NotFound):
     pass
 
 
+class RunNotFound(NotFound):
+    """No run of that name for the config key (runs are started with a fork, or are ``main``)."""
+
+
 class AlreadyExists(ZeroloopError):
     """An id that must be new is taken."""
 

@@ -5,6 +5,11 @@ node (``P2PIntegration``) — the same code path either way. Cycle and step stat
 side effect after a job (registration, feedback, promotion) checks what is already done first, so killing the
 process at any moment and running again continues from the last finished step: no step redone, no model
 promoted twice, no shard lost.
+
+A config key has runs: ``main`` (from generation 0) and branches, each forked once from a registered model
+(``run=``, ``fork=``) and resumable like main. A run has its own cycles, candidates (``<config_key>_<run>_v<N>``),
+shards (``<run>-cycle0001``, trained on alone) and production line; the fork model is the first cycle's selfplay
+player, the first candidate's parent and the gate's opponent until the run promotes a model of its own.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ from pydantic import BaseModel
 from app.core.config import Settings, get_settings
 from app.core.errors import ModelNotFound, ZeroloopError
 from app.core.jobs import JobClient
+from app.core.names import MAIN_RUN, parse_config_key, parse_model_id, parse_run, uniform_player
 from app.core.names import model_id as make_model_id
-from app.core.names import parse_config_key, parse_model_id, uniform_player
 from app.integration import pipeline_stages as stages
 from app.integration.feedback import PipelineFeedback
 from app.integration.feedback_types import Action, FeedbackType, Recommendation
@@ -29,6 +34,7 @@ from app.integration.pipeline_async import run_overlapped
 from app.integration.pipeline_config import CycleSettings, PipelineConfig, defaults_for
 from app.integration.pipeline_effects import CycleEffects
 from app.integration.pipeline_state import SET, Cycle, PipelineState
+from app.integration.runs import open_run
 from app.registry import ModelLifecycle
 from app.selfplay.config import SelfplayResult
 
@@ -67,19 +73,22 @@ class Pipeline(CycleEffects):
         on_event: Callable[[PipelineEvent], None] | None = None,
         poll_s: float = 0.25,
         overrides: Mapping[str, tuple[Any, str]] | None = None,
+        run: str = MAIN_RUN,
+        fork: str | None = None,
     ):
         # Imported here: the game kernels (numba) load when a pipeline is made, not when this module is imported.
         from app.games.registry import game_for_key
 
         game_for_key(config_key)  # an unknown game is an error before anything is stored
         self.config_key = config_key
+        self.run_name, self.fork = parse_run(run), fork
         key = parse_config_key(config_key)
         self.board_type, self.num_players = key.board_type, key.num_players
         self.settings = settings or get_settings()
         self.config = config or defaults_for(config_key)
         self.lifecycle = ModelLifecycle(self.settings)
         self.feedback = PipelineFeedback(self.settings)
-        self.state = PipelineState(self.settings, config_key)
+        self.state = PipelineState(self.settings, config_key, run)
         # cycle.* given by a file or flag (name → (value, source)): applied to the first cycle this run creates.
         self._overrides = dict(overrides or {})
         self.jobs = jobs  # the caller's: it opens and closes it (LocalJobs in-process, P2PIntegration a node)
@@ -108,6 +117,7 @@ class Pipeline(CycleEffects):
         """Make sure cycles 1..``cycles`` are done, continuing whatever an earlier run left unfinished."""
         if cycles < 1:
             raise ValueError(f"cycles must be >= 1, got {cycles}")
+        self.fork = open_run(self.state, self.lifecycle, self.fork, self.config.model_dump(mode="json"))
         done = {c.cycle for c in self.state.cycles() if c.status == "done"}
         todo = [n for n in range(1, cycles + 1) if n not in done]
         if self.config.mode == "async":
@@ -179,13 +189,15 @@ class Pipeline(CycleEffects):
         settings = CycleSettings(**previous.settings) if previous else self.config.cycle
         settings, changes = self._apply_recommendations(settings) if previous else (settings, [])
         settings, changes = self._apply_overrides(settings, changes)
-        production = self.lifecycle.get_production(self.config_key)
-        opponent = production.model_id if production else uniform_player(settings.num_simulations)
+        production = self.lifecycle.get_production(self.config_key, self.run_name)
+        opponent = (
+            production.model_id if production else self.fork or uniform_player(settings.num_simulations)
+        )
         cycle = self.state.create_cycle(
             number,
             settings=settings.model_dump(),
             changes=changes,
-            candidate_model_id=make_model_id(self.config_key, self._next_version()),
+            candidate_model_id=make_model_id(self.config_key, self._next_version(), self.run_name),
             opponent=opponent,
         )
         # Marked after the cycle row holds the changes: a crash in between re-marks them on resume instead of
@@ -195,15 +207,16 @@ class Pipeline(CycleEffects):
 
     def _next_version(self) -> int:
         # Cycles count too: with selfplay running ahead, a cycle is created before the previous candidate is
-        # registered.
+        # registered. Every run's count: versions are unique per config key.
         versions = [m.version for m in self.lifecycle.list_models(config_key=self.config_key)]
-        versions += [parse_model_id(c.candidate_model_id).version for c in self.state.cycles()]
+        versions += [parse_model_id(c).version for c in self.state.candidates_of_config()]
         return max(versions, default=0) + 1
 
     def _gate_opponent(self, cycle: Cycle) -> str:
         """The production model when the gate starts (with selfplay running ahead, newer than the cycle's own
-        opponent once the previous candidate was promoted); before any promotion, generation 0."""
-        production = self.lifecycle.get_production(self.config_key)
+        opponent once the previous candidate was promoted); before any promotion, generation 0 (or the fork
+        model)."""
+        production = self.lifecycle.get_production(self.config_key, self.run_name)
         return production.model_id if production is not None else cycle.opponent
 
     def _apply_recommendations(self, settings: CycleSettings) -> tuple[CycleSettings, list[dict]]:
@@ -216,7 +229,7 @@ class Pipeline(CycleEffects):
             if rec.action is Action.RETRY or not self.config.feedback:
                 continue  # a retry concerns the failed step; without feedback the cycle keeps its settings
             if rec.action is Action.ROLLBACK:
-                restored = self.lifecycle.rollback(self.config_key, reason=rec.reason)
+                restored = self.lifecycle.rollback(self.config_key, reason=rec.reason, run=self.run_name)
                 entry = _change(rec, {"rollback_to": restored.model_id})
             else:
                 before = settings.model_dump()

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.core.names import UNIFORM, PlayerKind, parse_player
+from app.core.names import MAIN_RUN, UNIFORM, PlayerKind, parse_player
 from app.evaluation.config import EvalConfig, EvalResult
 from app.integration.feedback_types import TRAINING_METRICS
 from app.integration.pipeline_config import CycleSettings, PipelineConfig
@@ -34,6 +34,11 @@ def job_config(config: BaseModel) -> dict[str, Any]:
 
 def cycle_seed(config: PipelineConfig, cycle: Cycle) -> int:
     return config.seed * 1000 + cycle.cycle
+
+
+def shard_prefix(cycle: Cycle) -> str:
+    """What a run's shard names start with: nothing in main (``cycle0001``), ``<run>-`` in another run."""
+    return "" if cycle.run == MAIN_RUN else f"{cycle.run}-"
 
 
 def playing_model(cycle: Cycle) -> str:
@@ -64,7 +69,7 @@ def selfplay_config(
         gumbel=config.gumbel,
         **extras,
         seed=cycle_seed(config, cycle),
-        shard_name=f"cycle{cycle.cycle:04d}",
+        shard_name=f"{shard_prefix(cycle)}cycle{cycle.cycle:04d}",
         shard_games=config.selfplay_shard_games,
     )
 
@@ -83,6 +88,8 @@ def training_config(
     extras: dict[str, Any] = {}
     if config.sample_reuse is not None:
         extras["samples"] = max(1, round(selfplay.positions * config.sample_reuse))
+    if shard_prefix(cycle):
+        extras["shard_prefix"] = shard_prefix(cycle)  # a run trains on its own shards only
     if parent == UNIFORM:
         extras.update(init="scratch", net=config.net)
     else:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from app.core.config import Settings
 from app.core.files import atomic_write
-from app.core.names import is_anchor
+from app.core.names import MAIN_RUN, is_anchor
 from app.registry import ModelLifecycle, ModelStage
 
 
@@ -21,37 +21,52 @@ class GenerationElo:
     games: int
 
 
-def production_generations(settings: Settings, config_key: str) -> list[str]:
-    """Model ids that have been in PRODUCTION for ``config_key``, in the order they got there."""
+def production_generations(settings: Settings, config_key: str, run: str = MAIN_RUN) -> list[str]:
+    """Model ids of ``run`` that have been in PRODUCTION for ``config_key``, in the order they got there."""
+    lifecycle = ModelLifecycle(settings)
+    of_run = {m.model_id for m in lifecycle.list_models(config_key, run=run)}
     seen: list[str] = []
-    for t in ModelLifecycle(settings).config_history(config_key):
-        if t.to_stage is ModelStage.PRODUCTION and t.model_id not in seen:
+    for t in lifecycle.config_history(config_key):
+        if t.to_stage is ModelStage.PRODUCTION and t.model_id in of_run and t.model_id not in seen:
             seen.append(t.model_id)
     return seen
 
 
-def generation_elos(settings: Settings, config_key: str) -> tuple[list[GenerationElo], dict[str, float]]:
+def generation_elos(
+    settings: Settings, config_key: str, run: str = MAIN_RUN
+) -> tuple[list[GenerationElo], dict[str, float]]:
     """Each production generation's rating (random = 0) and the anchors' ratings, from one fit of all games."""
+    by_run, anchors = runs_generation_elos(settings, config_key, [run])
+    return by_run[run], anchors
+
+
+def runs_generation_elos(
+    settings: Settings, config_key: str, runs: list[str]
+) -> tuple[dict[str, list[GenerationElo]], dict[str, float]]:
+    """``generation_elos`` of several runs from the one anchored fit of every game of the config key, so that
+    the runs' models are on one scale."""
     # Imported here: the evaluation stage (numba, the arena) loads only when the report is made.
     from app.evaluation import config_ratings
 
     table = config_ratings(config_key, settings=settings)
     by_name = {r.name: r for r in table.ratings}
-    rows = []
-    for i, model_id in enumerate(production_generations(settings, config_key), start=1):
-        r = by_name.get(model_id)
-        rows.append(
-            GenerationElo(
-                i,
-                model_id,
-                r.elo if r else None,
-                r.ci_low if r else None,
-                r.ci_high if r else None,
-                r.games if r else 0,
-            )  # fmt: skip
-        )
+    by_run: dict[str, list[GenerationElo]] = {}
+    for run in runs:
+        rows = by_run.setdefault(run, [])
+        for i, model_id in enumerate(production_generations(settings, config_key, run), start=1):
+            r = by_name.get(model_id)
+            rows.append(
+                GenerationElo(
+                    i,
+                    model_id,
+                    r.elo if r else None,
+                    r.ci_low if r else None,
+                    r.ci_high if r else None,
+                    r.games if r else 0,
+                )  # fmt: skip
+            )
     anchors = {name: r.elo for name, r in by_name.items() if is_anchor(name)}
-    return rows, anchors
+    return by_run, anchors
 
 
 def plot_generations(

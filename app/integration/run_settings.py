@@ -28,6 +28,7 @@ from pydantic.fields import FieldInfo
 
 from app.core.config import Settings
 from app.core.errors import InvalidConfig
+from app.core.names import MAIN_RUN, parse_run
 from app.integration.feedback import PipelineFeedback
 from app.integration.feedback_types import Action, Recommendation
 from app.integration.pipeline_config import CycleSettings, PipelineConfig, defaults_for
@@ -148,6 +149,11 @@ def read_file(path: Path | str) -> dict[str, Any]:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidConfig(f"--config {path} is not valid TOML: {exc}\n{example}") from None
+    return _flatten(data)
+
+
+def flatten(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``PipelineConfig`` dump (or a TOML file's tables) as dotted keys: ``{"cycle.epochs": 2, ...}``."""
     return _flatten(data)
 
 
@@ -355,13 +361,19 @@ def _apply_pending(
 
 
 def resolve_for_run(
-    config_key: str, *, settings: Settings, file: Path | str | None = None, pairs: Iterable[str] = ()
+    config_key: str,
+    *,
+    settings: Settings,
+    file: Path | str | None = None,
+    pairs: Iterable[str] = (),
+    run: str = MAIN_RUN,
 ) -> ResolvedSettings:
-    """``resolve``, then what the data directory's stored cycles of ``config_key`` make of it (``for_next_cycle``)."""
+    """``resolve``, then what the data directory's stored cycles of ``config_key``'s ``run`` make of it
+    (``for_next_cycle``)."""
     resolved = resolve(config_key, file, pairs)
     if settings.is_sqlite and not (settings.home / "zeroloop.db").exists():
         return resolved  # nothing stored yet: do not create a database just to look
-    cycles = PipelineState(settings, config_key).cycles()
+    cycles = PipelineState(settings, config_key, parse_run(run)).cycles()
     pending: list[Recommendation] = []
     if cycles and cycles[-1].status == "done":
         current = CycleSettings(**cycles[-1].settings).model_dump()

@@ -248,8 +248,9 @@ class ShardStore:
             )
             return [self._record(r) for r in rows]
 
-    def newest(self, config_key: str, max_positions: int) -> list[ShardRecord]:
-        """The newest shards of ``config_key`` whose positions together first reach ``max_positions``, newest first.
+    def newest(self, config_key: str, max_positions: int, *, prefix: str = "") -> list[ShardRecord]:
+        """The newest shards of ``config_key`` whose positions together first reach ``max_positions``, newest first
+        (only those whose name starts with ``prefix``: a run's own).
 
         The oldest shard returned may hold more than the window still needs; the caller trims it.
         """
@@ -257,6 +258,8 @@ class ShardStore:
             raise InvalidConfig(f"replay window must be at least 1 position, got {max_positions}")
         chosen, total = [], 0
         for record in self.records(config_key):
+            if not record.name.startswith(prefix):
+                continue
             if total >= max_positions:
                 break
             chosen.append(record)

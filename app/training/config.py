@@ -55,6 +55,11 @@ class TrainConfig(BaseModel):
     replay_window: int = Field(
         default=500_000, ge=1, le=100_000_000, description="Newest positions of the config key trained on."
     )
+    shard_prefix: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Train only on shards whose name starts with this (a run's own, e.g. 'wide-'); None: every shard.",
+    )
     validation_fraction: float = Field(
         default=0.1, ge=0, le=0.5, description="Fraction of the window's games held out for validation."
     )
@@ -114,6 +119,8 @@ class TrainConfig(BaseModel):
     def hyperparameters(self) -> dict[str, Any]:
         """What shapes the trained weights (recorded in the checkpoint's lineage)."""
         skip = {"resume", "device", "num_threads", "checkpoint_every_steps", "checkpoint_every_s"}
+        if self.shard_prefix is None:
+            skip.add("shard_prefix")  # so that runs recorded before it existed keep their fingerprint
         return self.model_dump(mode="json", exclude=skip)
 
 

@@ -52,10 +52,10 @@ def plan_run(cfg: TrainConfig, settings: Settings, store: ShardStore, game: Any)
             check_fingerprint(state.manifest.fingerprint, fingerprint, run_dir)
             return Plan(run_dir, checkpoint_path, state.manifest, state, None)
 
-    records = store.newest(key, cfg.replay_window)
+    records = store.newest(key, cfg.replay_window, prefix=cfg.shard_prefix or "")
     if not records:
         raise InvalidConfig(
-            f"no training shards for {key} in {settings.home}: run selfplay for {key} first "
+            f"no training shards for {key}{_named(cfg.shard_prefix)} in {settings.home}: run selfplay for {key} first "
             "(training never invents data)"
         )
     parent = resolve_parent(
@@ -119,3 +119,7 @@ def completed_result(state: CompletedState) -> TrainResult:
             "rerun with resume=False to train again"
         )
     return result
+
+
+def _named(prefix: str | None) -> str:
+    return f" named {prefix}*" if prefix else ""
