@@ -21,7 +21,7 @@ from app.p2p.node import Node
 from app.web.deps import require_token
 from app.web.limits import MAX_BODY_BYTES, BodyLimit, brief_errors, brief_message
 from app.web.responses import PROTECTED
-from app.web.routes import actions, api_docs, cluster, dashboard, games, jobs, loop, views
+from app.web.routes import actions, api_docs, cluster, dashboard, games, jobs, loop, runs, views
 
 VERSION = "0.1.0"
 
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, node: Node | None = None) -> Fa
     app.include_router(jobs.router, prefix="/api", **protected)
     app.include_router(views.router, prefix="/api", **protected)
     app.include_router(loop.router, prefix="/api", **protected)
+    app.include_router(runs.router, prefix="/api", **protected)
     app.include_router(actions.router, prefix="/api", **protected)
     app.include_router(games.router, prefix="/api", **protected)
     app.include_router(dashboard.router)  # the page and its assets; the data it shows needs the token

@@ -208,3 +208,49 @@ class RollbackResult(BaseModel):
     config_key: str
     restored: str = Field(description="The model back in PRODUCTION.")
     retired: str | None = Field(description="The production model the rollback retired, if any.")
+
+
+class GenerationPoint(BaseModel):
+    """A production generation of a run: the model, its version (one counter per config key, so versions order
+    every run's models in time) and its Elo on the config key's one anchored scale (None while unrated)."""
+
+    model_id: str
+    version: int
+    rating: RatingPublic | None
+
+
+class RunPublic(BaseModel):
+    """One run (branch) of a config key."""
+
+    run: str
+    fork_model_id: str | None = Field(description="The model the run was forked from; None: generation 0.")
+    production: str | None
+    models: int
+    cycles: int
+    cycles_done: int
+    updated_at: datetime | None
+    generations: list[GenerationPoint] = Field(
+        description="Its production models in the order they got there."
+    )
+
+
+class RunsPublic(BaseModel):
+    config_key: str
+    data: list[RunPublic] = Field(description="The main run first, then the others by start.")
+    count: int
+    anchors: list[RatingPublic]
+
+
+class SettingDiffPublic(BaseModel):
+    key: str = Field(description="A dotted setting (cycle.num_simulations), or 'fork' for the fork points.")
+    a: Any
+    b: Any
+
+
+class RunsDiffPublic(BaseModel):
+    """The settings that differ between two runs (``cycle.*`` as each run's latest cycle used them)."""
+
+    config_key: str
+    a: str
+    b: str
+    data: list[SettingDiffPublic]

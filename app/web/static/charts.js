@@ -251,3 +251,52 @@ export function curveChart(history, metric, title, width) {
       ]),
   });
 }
+
+// Every run's production line on one plot: Elo (the config key's one anchored fit) by model version, which counts
+// across the runs and so orders their models in time; a run's line starts at its fork point when that is rated.
+export function runsChart(d, container) {
+  const ratingOf = {};
+  for (const r of d.data) for (const g of r.generations) if (g.rating) ratingOf[g.model_id] = g;
+  const lines = d.data.map((r, i) => {
+    const pts = r.generations.filter((g) => g.rating);
+    const fork = r.fork_model_id && ratingOf[r.fork_model_id];
+    return { run: r.run, index: i, fork: fork || null, pts };
+  });
+  const rated = lines.flatMap((l) => l.pts);
+  if (!rated.length) return empty("No rated production models yet.");
+  const all = rated.concat(lines.filter((l) => l.fork).map((l) => l.fork));
+  const versions = all.map((g) => g.version);
+  const values = all.flatMap((g) => [g.rating.ci_low, g.rating.ci_high]).concat(d.anchors.map((a) => a.elo));
+  return plot({
+    width: widthOf(container, 800),
+    height: 300,
+    x: [Math.min(...versions) - 0.5, Math.max(...versions) + 0.5],
+    y: padDomain(Math.min(...values), Math.max(...values), 0.06),
+    xInteger: true,
+    xLabel: "model version (one count across the runs)",
+    yLabel: "Elo (random = 0)",
+    margin: { r: 20 },
+    layers: (c) => [
+      anchorMarks(d.anchors, c),
+      lines.map((l) => {
+        const cls = `run-${l.index % 6}`;
+        const path = (l.fork ? [l.fork] : []).concat(l.pts).map((g) => [c.x(g.version), c.y(g.rating.elo)]);
+        const dots = l.pts.map((g) =>
+          s(
+            "circle",
+            {
+              class: `run-point ${cls}`,
+              cx: c.x(g.version),
+              cy: c.y(g.rating.elo),
+              r: 5,
+              dataset: { model: g.model_id, run: l.run },
+              onclick: () => (location.hash = modelHref(g.model_id)),
+            },
+            s("title", {}, `${g.model_id} (run ${l.run}): Elo ${eloInterval(g.rating)}, ${g.rating.games} games`),
+          ),
+        );
+        return s("g", { class: "run-line", dataset: { run: l.run } }, s("path", { class: `run-path ${cls}`, d: pathOf(path) }), dots);
+      }),
+    ],
+  });
+}

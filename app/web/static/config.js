@@ -129,7 +129,10 @@ export class ConfigView {
         prod ? modelLink(prod.model_id) : h("span", {}, "none yet"),
         prod && prod.rating ? h("span", { class: "pill" }, `Elo ${eloInterval(prod.rating)}`) : null,
       ],
-      actions: rollback,
+      actions: [
+        h("a", { class: "btn", id: "runs-link", href: `#/runs/${encodeURIComponent(d.config_key)}` }, "Runs"),
+        rollback,
+      ],
     });
   }
 

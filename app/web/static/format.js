@@ -51,5 +51,6 @@ export const eloInterval = (r) => `${elo(r.elo)} [${elo(r.ci_low)}, ${elo(r.ci_h
 export const modelHref = (id) => `#/model/${encodeURIComponent(id)}`;
 export const modelLink = (id) => (id ? h("a", { href: modelHref(id), class: "mono" }, id) : "–");
 export const empty = (text) => h("div", { class: "empty" }, text);
-export const configOf = (modelId) => (modelId || "").replace(/_v\d+$/, "");
-export const isModelId = (name) => /^[a-z][a-z0-9]*_[1-9][0-9]*p_v[0-9]+$/.test(name || "");
+// A model id is KEY_vN in the main run and KEY_RUN_vN in another (hex8_2p_wide_v7).
+export const configOf = (modelId) => ((modelId || "").match(/^[a-z][a-z0-9]*_[1-9][0-9]*p/) || [""])[0];
+export const isModelId = (name) => /^[a-z][a-z0-9]*_[1-9][0-9]*p(_[a-z][a-z0-9-]{0,31})?_v[0-9]+$/.test(name || "");

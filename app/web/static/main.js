@@ -1,6 +1,6 @@
 // zeroloop dashboard: a small static front end over the node's JSON API, as ES modules served as they are (no
-// build step). This module routes (#/, #/config/KEY, #/model/ID, #/jobs, #/games, #/game/ID) to one view per
-// module, draws the nav and starts the poll loop.
+// build step). This module routes (#/, #/config/KEY, #/runs/KEY, #/model/ID, #/jobs, #/games, #/game/ID) to one
+// view per module, draws the nav and starts the poll loop.
 //
 // One poll loop refreshes the page that is open (every 2 s, backing off on errors, slower in a hidden tab).
 // Sections are re-rendered only when their data changed, and every list is a bounded page, so a page left
@@ -15,6 +15,7 @@ import { GameView, GamesView } from "./games.js";
 import { JobsView } from "./jobs.js";
 import { ModelView } from "./model.js";
 import { OverviewView } from "./overview.js";
+import { RunsView } from "./runs.js";
 
 function renderNav(route) {
   const nav = $("nav");
@@ -44,6 +45,7 @@ function parseRoute() {
   const params = new URLSearchParams(query || "");
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   if (parts[0] === "config" && parts[1]) return { page: "config", key: parts[1], params };
+  if (parts[0] === "runs" && parts[1]) return { page: "runs", key: parts[1], params };
   if (parts[0] === "model" && parts[1]) return { page: "model", id: parts[1], key: configOf(parts[1]), params };
   if (parts[0] === "jobs") return { page: "jobs", params };
   if (parts[0] === "games") return { page: "games", params };
@@ -55,6 +57,7 @@ function parseRoute() {
 const VIEWS = {
   overview: () => new OverviewView(),
   config: (r) => new ConfigView(r.key),
+  runs: (r) => new RunsView(r.key, r.params),
   model: (r) => new ModelView(r.id),
   jobs: (r) => new JobsView(r.params),
   games: (r) => new GamesView(r.params),
@@ -70,7 +73,7 @@ function navigate() {
   main.replaceChildren();
   view = VIEWS[route.page](route);
   view.mount(main);
-  document.title = `zeroloop · ${route.page === "config" ? route.key : route.id || route.page}`;
+  document.title = `zeroloop · ${route.page === "config" ? route.key : route.page === "runs" ? `${route.key} runs` : route.id || route.page}`;
   window.scrollTo(0, 0);
   renderNav(route);
   poller.now();
