@@ -1,22 +1,29 @@
 """The node of the cluster tests, run in the head namespace: ``python -m tests.p2p.cluster_body SCENARIO HOME ADDRESS
 [HOSTS_JSON]``. It connects a node to the Ray cluster at ADDRESS, runs the scenario's jobs and prints one JSON line of
-findings. Scenarios: ``place`` (selfplay anywhere, a job pinned by a custom resource) and ``kill`` (the worker host
-running a selfplay job dies under it; HOSTS_JSON maps each worker IP to its namespace).
+findings. Scenarios: ``place`` (selfplay anywhere, a job pinned by a custom resource), ``quickstart`` (the README's
+steps: ``zeroloop serve --ray-address``, ``zeroloop run --node``) and ``kill`` (the worker host running a selfplay job dies under it; HOSTS_JSON maps each worker IP to its
+namespace).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from app.core.config import Settings
 from app.core.jobs import JobCreate, Resources, wait_for
+from app.integration import P2PIntegration
 from app.p2p import paths, store
 from app.p2p.executors.ray_executor import RayExecutor
 from app.p2p.node import Node
+from app.registry import ModelLifecycle
 from app.storage.shards import ShardStore
 from tests.p2p.nodeproc import eventually
 from tests.p2p.ray_body import SMALL_SELFPLAY
@@ -76,7 +83,67 @@ def kill(settings: Settings, node: Node, hosts: dict) -> dict:
     return findings
 
 
+TINY_RUN = {  # tests/integration/test_pipeline.py's tiny_config, as `zeroloop run --set` pairs
+    "cycle.selfplay_games": 8, "cycle.num_simulations": 4, "cycle.epochs": 1, "cycle.batch_size": 32,
+    "cycle.replay_window": 5000, "parallel_games": 8, "gate_max_games": 4, "anchors": ["random"], "anchors_games": 2,
+}  # fmt: skip
+TOKEN = "cluster-test-token"
+
+
+def quickstart(home: str, address: str) -> dict:
+    """The README's quickstart on the head host: ``zeroloop serve --ray-address`` on a non-loopback address with a
+    token, then ``zeroloop run --node`` for two cycles, then a selfplay job playing the trained model."""
+    zeroloop = str(Path(sys.executable).parent / "zeroloop")
+    host = address.split(":")[0]
+    url = f"http://{host}:8770"
+    env = {k: v for k, v in os.environ.items() if k != "ZEROLOOP_TOKEN"}
+    serve = subprocess.Popen(
+        [zeroloop, "--home", home, "serve", "--host", host, "--port", "8770", "--token", TOKEN,
+         "--ray-address", address, "--slots", "2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        eventually(lambda: _answers(f"{url}/api/health"), 120, "the node to answer")
+        findings: dict[str, Any] = {"jobs_without_token": httpx.get(f"{url}/api/jobs").status_code}
+        pairs = [arg for k, v in TINY_RUN.items() for arg in ("--set", f"{k}={json.dumps(v)}")]
+        run = subprocess.run(
+            [zeroloop, "--home", home, "run", "hex5_2p", "--node", url, "--token", TOKEN, "--cycles", "2", *pairs],
+            env=env, capture_output=True, text=True, timeout=500,
+        )  # fmt: skip
+        findings["run"] = {"rc": run.returncode, "tail": (run.stdout + run.stderr)[-3000:]}
+        client = P2PIntegration(host=host, port=8770, token=TOKEN)
+        job_id = client.submit_job(
+            job_type="selfplay", config={**SMALL_SELFPLAY, "model_id": "hex5_2p_v2", "shard_name": "with-v2"}
+        )
+        findings["with_model"] = client.wait(job_id, timeout=300).model_dump(mode="json")
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        try:
+            serve.wait(60)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+    settings = Settings(home=Path(home))
+    findings["jobs"] = [
+        {"id": j.id, "type": j.type, "state": j.state.value, "worker_host": j.worker_host,
+         "log": paths.log_tail(settings, j.id, 2000)}
+        for j in store.list_jobs(settings, config_key="hex5_2p", limit=100).data
+    ]  # fmt: skip
+    findings["shards"] = _shards(settings)
+    findings["models"] = [m.model_id for m in ModelLifecycle(settings).list_models(config_key="hex5_2p")]
+    return findings
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def main(scenario: str, home: str, address: str, hosts: str = "{}") -> None:
+    if scenario == "quickstart":
+        print(json.dumps(quickstart(home, address)))
+        return
     settings = Settings(home=Path(home))
     executor = RayExecutor(settings, address, lease_s=LEASE_S)
     node = Node(settings, executor, node_id="head-node", slots=2, tick_s=0.2)

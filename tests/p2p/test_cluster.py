@@ -3,7 +3,8 @@
 The head host runs the Ray head (no CPUs) and the node; two worker hosts run Ray nodes as ``nobody``, which cannot
 read the node's data directory (mode 0700, checked first), so a job that touched the node's files or database
 directly would fail loudly. Selfplay runs on a worker host and its shards are indexed once by the node; a job asking
-for a custom resource runs on the host that has it; a worker host killed mid-job costs one attempt, and the job
+for a custom resource runs on the host that has it; the README's quickstart (``zeroloop serve --ray-address`` with a
+token, ``zeroloop run --node``) runs two cycles, and selfplay plays a trained model sent to its worker; a worker host killed mid-job costs one attempt, and the job
 completes on the other host with every shard indexed once and nothing indexed from the lost attempt.
 """
 
@@ -76,6 +77,24 @@ def test_selfplay_runs_on_a_worker_host_and_the_node_indexes_its_shards_once(clu
     pinned = findings["pinned"]  # custom={"zl_w1": 1}: only the second worker host has that resource
     assert pinned["state"] == "succeeded", pinned["error"]
     assert pinned["worker_host"].endswith("/" + cluster.workers[1].ip)
+
+
+def test_the_readme_quickstart_runs_two_cycles_with_selfplay_on_the_worker_hosts(cluster, node_home):
+    findings = _body(cluster, "quickstart", node_home)
+    assert findings["jobs_without_token"] == 401  # a non-loopback node demands its token
+    assert findings["run"]["rc"] == 0, findings["run"]["tail"]
+    assert findings["models"] == ["hex5_2p_v1", "hex5_2p_v2"]
+    assert findings["shards"] == {"cycle0001": 1, "cycle0002": 1, "with-v2": 1}
+    worker_ips = {h.ip for h in cluster.workers}
+    for job in findings["jobs"]:
+        assert job["state"] == "succeeded", job
+        ran_on = job["worker_host"].rsplit("/", 1)[-1]
+        # Selfplay ran on a worker host; training and the gate need the node's database and ran on the node.
+        assert (ran_on in worker_ips) == (job["type"] == "selfplay"), job
+    with_model = findings["with_model"]
+    assert with_model["state"] == "succeeded" and with_model["result"]["model_id"] == "hex5_2p_v2"
+    (log,) = [j["log"] for j in findings["jobs"] if j["id"] == with_model["id"]]
+    assert "inputs: model:hex5_2p_v2 (" in log and "received shard:with-v2" in log
 
 
 def test_a_worker_host_killed_mid_job_costs_one_attempt_and_no_shard(cluster, node_home):

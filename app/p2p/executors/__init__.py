@@ -1,5 +1,6 @@
-"""Executors run claimed jobs: ``LocalExecutor`` (one subprocess per job) and ``RayExecutor`` (one Ray task per
-job). Both run the same worker code, which records the job's progress and outcome in the job table itself."""
+"""Executors run claimed jobs: ``LocalExecutor`` (one subprocess per job, whose worker records the job's progress
+and outcome in the job table itself) and ``RayExecutor`` (one Ray task per job that shares no disk and no database
+with the node: the node writes its reports, files and outcome; see docs/cluster.md)."""
 
 from __future__ import annotations
 
