@@ -4,6 +4,8 @@ cluster sees only loopback): ``python -m tests.p2p.ray_body HOME``. Prints one J
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from app.core.config import Settings
 from app.core.jobs import JobCreate, Resources, wait_for
 from app.p2p import store
 from app.p2p.executors.ray_executor import RayExecutor
+from app.p2p.node import JOB_STALE_S as LEASE_S
 from app.p2p.node import Node
 from tests.p2p.nodeproc import eventually
 
@@ -49,6 +52,18 @@ def main(home: str) -> None:
         store.cancel(settings, long.id)
         eventually(lambda: not executor.running(), 60, "the cancelled task to end")
         findings["cancelled"] = store.get_job(settings, long.id).model_dump(mode="json")
+
+        # A worker that stops answering (SIGSTOP: alive to Ray, silent to the node) loses its job at the lease.
+        executor.lease_s = 3.0
+        stalled = store.submit(settings, JobCreate(type="sleep", config={"seconds": 600}, max_attempts=1))
+        node.wake()
+        pid = eventually(lambda: store.get_job(settings, stalled.id).pid, 120, "the stalled task to start")
+        os.kill(pid, signal.SIGSTOP)
+        findings["stalled"] = wait_for(
+            lambda i: store.get_job(settings, i), stalled.id, timeout=60
+        ).model_dump(mode="json")
+        eventually(lambda: not executor.running(), 60, "the stalled task to be given up")
+        executor.lease_s = LEASE_S
 
         findings["selfplay"] = run("selfplay", SMALL_SELFPLAY, resources=Resources(cpus=1))
     finally:

@@ -73,6 +73,11 @@ def test_jobs_run_as_ray_tasks(tmp_path):
     cancelled = findings["cancelled"]
     assert cancelled["state"] == "cancelled" and cancelled["result"] is None
 
+    stalled = findings["stalled"]  # max_attempts=1: the lost attempt was its last
+    assert stalled["state"] == "failed" and "Ray worker was silent for more than 3 s" in stalled["error"], (
+        stalled
+    )
+
     selfplay = findings["selfplay"]
     assert selfplay["state"] == "succeeded", selfplay["error"]
     assert selfplay["executor"] == "ray" and selfplay["config_key"] == "hex5_2p"
