@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -108,15 +109,33 @@ def run_remote(work: RemoteWork, mailbox: Any, *inputs: Blob) -> RemoteOutcome:
         raise ValueError(f"job type {work.job_type!r} does not run remotely; its node runs it")
     reporter = MailboxReporter(mailbox, work.job_id, work.lease)
     reporter.start(worker_host())
+    clock = _Clock()
     try:
         with scratch_installation(work.job_id) as scratch:
             try:
                 jt = get_job_type(work.job_type)
                 cfg = jt.config_model().model_validate(work.config)
                 adapter.materialize(scratch, work.config, list(inputs))
+                clock.lap("materialize")
                 result = to_jsonable(jt.runner()(cfg, settings=scratch, progress=reporter))
-                return adapter.collect(scratch, work.config, result)
+                clock.lap("stage")
+                outcome = adapter.collect(scratch, work.config, result)
+                clock.lap("collect")
             except Exception as exc:
                 return RemoteOutcome(error=format_error(exc))
+        return replace(outcome, extra={**outcome.extra, "seconds": clock.laps})
     finally:
         reporter.stop()
+
+
+class _Clock:
+    """Seconds spent in each part of the task (the node logs them: what the seam costs beside the stage)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 4)
+        self._last = now

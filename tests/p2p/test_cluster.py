@@ -72,7 +72,7 @@ def test_selfplay_runs_on_a_worker_host_and_the_node_indexes_its_shards_once(clu
     assert result["games"] == 2 and result["positions"] > 0 and len(result["shards"]) == 2
     assert findings["shards"] == {name: 1 for name in result["shards"]}
     assert result["shard_path"].startswith(str(node_home)) and os.path.isfile(result["shard_path"])
-    assert "received shard:" in selfplay["log"]
+    assert "received shard:" in selfplay["log"] and "timing materialize=" in selfplay["log"]
 
     pinned = findings["pinned"]  # custom={"zl_w1": 1}: only the second worker host has that resource
     assert pinned["state"] == "succeeded", pinned["error"]

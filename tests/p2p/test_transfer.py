@@ -89,6 +89,7 @@ def test_selfplay_plays_the_sent_checkpoint_in_scratch_and_the_node_indexes_its_
     # The node resolved "the production model" and pinned it: the task plays exactly that checkpoint.
     assert pinned["model_id"] == model_id and [b.name for b in inputs] == [f"model:{model_id}"]
     assert outcome.error is None, outcome.error
+    assert set(outcome.extra["seconds"]) == {"materialize", "stage", "collect"}
     names = outcome.result["shards"]
     assert len(names) == 2 and sorted(b.name for b in outcome.blobs) == [f"shard:{n}" for n in names]
     # The task played in a scratch installation that is gone now; the node's home has no shard yet.

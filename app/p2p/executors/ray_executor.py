@@ -205,6 +205,7 @@ class RayExecutor:
             )
             return
         if outcome.error is None:
+            started = time.perf_counter()
             try:
                 result = to_jsonable(task.adapter.accept(self.settings, task.config, outcome))
             except Exception as exc:
@@ -212,10 +213,12 @@ class RayExecutor:
             else:
                 recorded = store.record_success(self.settings, job_id, task.lease, result)
                 files = ", ".join(f"{b.name} ({len(b.data)} bytes)" for b in outcome.blobs) or "no files"
+                laps = {**outcome.extra.get("seconds", {}), "accept": round(time.perf_counter() - started, 4)}
                 paths.append_log(
                     self.settings,
                     job_id,
-                    f"succeeded lease={task.lease} recorded={recorded}; received {files}",
+                    f"succeeded lease={task.lease} recorded={recorded}; received {files}\n"
+                    f"timing {' '.join(f'{k}={v}' for k, v in laps.items())}",
                 )
                 return
         recorded = store.record_failure(self.settings, job_id, task.lease, outcome.error)
