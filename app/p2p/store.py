@@ -296,16 +296,17 @@ def set_ray_task(settings: Settings, job_id: str, lease: int, task: str) -> bool
 
 def fail_lost(settings: Settings, job_id: str, lease: int, reason: str) -> bool:
     """The process running the job ended without recording an outcome: the job failed with ``reason``."""
-    now = utcnow()
-    return _fenced_update(
-        settings,
-        job_id,
-        lease,
-        state=JobState.FAILED.value,
-        error=reason[-MAX_ERROR:],
-        message=reason.splitlines()[0][:MAX_MESSAGE] if reason else "failed",
-        finished_at=now,
-    )
+    return _fenced_update(settings, job_id, lease, **_failed(reason))
+
+
+def _failed(error: str) -> dict[str, object]:
+    """The columns of a failed outcome: the error's tail kept whole, its first line as the message."""
+    return {
+        "state": JobState.FAILED.value,
+        "error": error[-MAX_ERROR:],
+        "message": error.splitlines()[0][:MAX_MESSAGE] if error else "failed",
+        "finished_at": utcnow(),
+    }
 
 
 def requeue(
@@ -409,14 +410,5 @@ def record_success(settings: Settings, job_id: str, lease: int, result: Any) -> 
 
 
 def record_failure(settings: Settings, job_id: str, lease: int, error: str) -> bool:
-    now = utcnow()
-    return _fenced_update(
-        settings,
-        job_id,
-        lease,
-        state=JobState.FAILED.value,
-        error=error[-MAX_ERROR:],
-        message=error.splitlines()[0][:MAX_MESSAGE] if error else "failed",
-        finished_at=now,
-        heartbeat_at=now,
-    )
+    columns = _failed(error)
+    return _fenced_update(settings, job_id, lease, **columns, heartbeat_at=columns["finished_at"])
