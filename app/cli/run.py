@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from app.cli._common import console
+from app.cli._replay import replay
 from app.core.errors import InvalidConfig
 from app.core.names import MAIN_RUN, parse_run
 
@@ -31,7 +32,9 @@ SETTINGS_HELP = (
 
 
 def run(
-    config_key: Annotated[str, typer.Argument(help="What to train, e.g. hex6_2p or connect4_3p.")],
+    config_key: Annotated[
+        str | None, typer.Argument(help="What to train, e.g. hex6_2p or connect4_3p.", show_default=False)
+    ] = None,
     cycles: Annotated[int, typer.Option("--cycles", min=1, help="Cycles to have finished (resumes).")] = 8,
     node: Annotated[
         str | None, typer.Option("--node", help="Run every step on a node, e.g. http://127.0.0.1:8770.")
@@ -65,6 +68,12 @@ def run(
         str | None,
         typer.Option("--fork", metavar="MODEL_ID", help="Start the --run from this registered model."),
     ] = None,
+    from_manifest: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-manifest", dir_okay=False, help="Replay the run a manifest.json records into --home NEW."
+        ),
+    ] = None,
 ) -> None:
     """Train CONFIG_KEY by self-play; run it again to continue where it stopped."""
     from app.core.config import get_settings
@@ -72,6 +81,15 @@ def run(
     from app.integration.run_settings import resolve_for_run
     from app.p2p.local_jobs import LocalJobs
 
+    if from_manifest is not None:
+        given = {"--set": pairs, "--config": config_file, "--show-config": show_config, "--fork": fork,
+                 "--run": run_name != MAIN_RUN, "--node": node}  # fmt: skip
+        replay(from_manifest, config_key, view=_View(), conflicting=[flag for flag, v in given.items() if v])
+        return
+    if config_key is None:
+        raise InvalidConfig(
+            "zeroloop run needs a CONFIG_KEY, e.g. hex6_2p\nor --from-manifest FILE to replay a run"
+        )
     if as_json and not show_config:
         raise InvalidConfig("--json goes with --show-config\nzeroloop run KEY --show-config --json")
     settings = get_settings()

@@ -30,6 +30,7 @@ from app.core.names import model_id as make_model_id
 from app.integration import pipeline_stages as stages
 from app.integration.feedback import PipelineFeedback
 from app.integration.feedback_types import Action, FeedbackType, Recommendation
+from app.integration.manifest import write_manifest
 from app.integration.pipeline_async import run_overlapped
 from app.integration.pipeline_config import CycleSettings, PipelineConfig, defaults_for
 from app.integration.pipeline_effects import CycleEffects
@@ -75,6 +76,7 @@ class Pipeline(CycleEffects):
         overrides: Mapping[str, tuple[Any, str]] | None = None,
         run: str = MAIN_RUN,
         fork: str | None = None,
+        replay: Mapping[int, Mapping[str, Any]] | None = None,
     ):
         # Imported here: the game kernels (numba) load when a pipeline is made, not when this module is imported.
         from app.games.registry import game_for_key
@@ -91,6 +93,7 @@ class Pipeline(CycleEffects):
         self.state = PipelineState(self.settings, config_key, run)
         # cycle.* given by a file or flag (name → (value, source)): applied to the first cycle this run creates.
         self._overrides = dict(overrides or {})
+        self._replay = dict(replay or {})  # cycle number → its settings as a manifest recorded them
         self.jobs = jobs  # the caller's: it opens and closes it (LocalJobs in-process, P2PIntegration a node)
         emit, lock = on_event or (lambda event: None), threading.Lock()
 
@@ -176,6 +179,7 @@ class Pipeline(CycleEffects):
             raise
         summary = stages.cycle_summary(cycle, selfplay, training, evaluation, decision)
         self.state.finish_cycle(number, status="done", summary=summary)
+        write_manifest(self.settings, self.config_key, self.run_name)
         self._emit(PipelineEvent("cycle_done", number, data=summary))
 
     # -- cycle setup and tuning ----------------------------------------------------------------------------
@@ -187,8 +191,11 @@ class Pipeline(CycleEffects):
             return existing
         previous = self.state.cycle(number - 1)
         settings = CycleSettings(**previous.settings) if previous else self.config.cycle
-        settings, changes = self._apply_recommendations(settings) if previous else (settings, [])
-        settings, changes = self._apply_overrides(settings, changes)
+        if number in self._replay:
+            settings, changes = CycleSettings(**self._replay[number]), []  # as recorded, not re-derived
+        else:
+            settings, changes = self._apply_recommendations(settings) if previous else (settings, [])
+            settings, changes = self._apply_overrides(settings, changes)
         production = self.lifecycle.get_production(self.config_key, self.run_name)
         opponent = (
             production.model_id if production else self.fork or uniform_player(settings.num_simulations)
