@@ -86,7 +86,9 @@ class RayExecutor:
 
         # The mailbox lives on the node's machine, so a worker machine that dies takes none of the reports along.
         here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
-        self._mailbox = ray.remote(num_cpus=0)(Mailbox).options(scheduling_strategy=here).remote()
+        # Restarted by Ray if it dies (its reports are only the latest ones; a lost beat just ages a lease).
+        mailbox = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(Mailbox)
+        self._mailbox = mailbox.options(scheduling_strategy=here).remote()
         self._remote = ray.remote(max_retries=0)(run_remote)
         self._tasks: dict[str, _Task] = {}
         self._inputs: OrderedDict[str, Any] = OrderedDict()  # sha256 → object ref of the blob
@@ -160,7 +162,12 @@ class RayExecutor:
         return exits + [self._collect(by_ref[ref]) for ref in ready]
 
     def _read_mailbox(self) -> None:
-        reports = self._ray.get(self._mailbox.drain.remote(), timeout=GET_TIMEOUT_S)
+        try:
+            reports = self._ray.get(self._mailbox.drain.remote(), timeout=GET_TIMEOUT_S)
+        except self._ray.exceptions.RayError as exc:
+            # Finished tasks are still collected; tasks that stay unheard lose their lease.
+            log.warning("ray executor: the mailbox did not answer (%s); reports of this round are lost", exc)
+            return
         running = {job_id: t.lease for job_id, t in self._tasks.items()}
         for job_id, at in write_reports(self.settings, reports, running, self.cancel).items():
             self._tasks[job_id].heard_at = at
