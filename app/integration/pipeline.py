@@ -32,9 +32,9 @@ from app.integration.feedback import PipelineFeedback
 from app.integration.feedback_types import Action, FeedbackType, Recommendation
 from app.integration.manifest import write_manifest
 from app.integration.pipeline_async import run_overlapped
-from app.integration.pipeline_config import CycleSettings, PipelineConfig, defaults_for
+from app.integration.pipeline_config import CycleSettings, PipelineConfig, apply_overrides, defaults_for
 from app.integration.pipeline_effects import CycleEffects
-from app.integration.pipeline_state import SET, Cycle, PipelineState
+from app.integration.pipeline_state import Cycle, PipelineState
 from app.integration.runs import open_run
 from app.registry import ModelLifecycle
 from app.selfplay.config import SelfplayResult
@@ -253,29 +253,12 @@ class Pipeline(CycleEffects):
     def _apply_overrides(
         self, settings: CycleSettings, changes: list[dict]
     ) -> tuple[CycleSettings, list[dict]]:
-        """The given ``cycle.*`` values on top of what the feedback loop chose, each difference recorded as a
-        ``set`` change naming its source; used up by the first cycle created."""
-        before, overrides = settings.model_dump(), self._overrides
+        """The given ``cycle.*`` values on top of what the feedback loop chose; used up by the first cycle."""
+        settings, entries = apply_overrides(settings, self._overrides)
         self._overrides = {}
-        by_source: dict[str, dict[str, list]] = {}
-        for name, (value, source) in overrides.items():
-            if before[name] != value:
-                by_source.setdefault(source, {})[name] = [before[name], value]
-        if not by_source:
-            return settings, changes
-        settings = settings.model_copy(update={name: value for name, (value, _) in overrides.items()})
-        for source, diff in by_source.items():
-            shown = ", ".join(f"cycle.{name}={after}" for name, (_, after) in diff.items())
-            entry = {
-                "identity": None,
-                "action": SET,
-                "rule": source,
-                "reason": f"{source}: {shown}",
-                "changes": diff,
-            }
-            changes = [*changes, entry]
-            self._emit(PipelineEvent("change", 0, message=f"set by {source}: {shown}", data=entry))
-        return settings, changes
+        for entry in entries:
+            self._emit(PipelineEvent("change", 0, message=entry["reason"], data=entry))
+        return settings, [*changes, *entries]
 
     def _mark_applied(self, changes: list[dict]) -> None:
         pending = {r.identity: r for r in self.feedback.get_recommendations(self.config_key)}

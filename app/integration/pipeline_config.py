@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.names import DEFAULT_ANCHORS, parse_config_key
+from app.registry.policy import PromotionPolicy
 
 
 class CycleSettings(BaseModel):
@@ -139,11 +141,28 @@ class PipelineConfig(BaseModel):
     gate_beta: float = Field(default=0.1, gt=0, lt=1)
     anchors: list[str] = Field(default_factory=lambda: list(DEFAULT_ANCHORS))
     anchors_games: int = Field(default=8, ge=0, description="Games of each candidate against each anchor.")
+    staging_policy: PromotionPolicy | None = Field(
+        default=None,
+        description=(
+            "What a candidate that passed the gate must show in STAGING before it enters PRODUCTION (checked "
+            "against the gate's evidence plus rating_gain over production on the anchored scale). None: rated "
+            "above production (min_rating_gain=0) when anchors are played, else no rule."
+        ),
+    )
     max_step_attempts: int = Field(
         default=3, ge=1, le=10, description="Tries of a failing step before stopping."
     )
     seed: int = Field(default=0, ge=0)
     cycle: CycleSettings = Field(default_factory=CycleSettings, description="Settings of the first cycle.")
+
+    @property
+    def staging(self) -> PromotionPolicy:
+        """The STAGING policy in force: the one set, else the default the field describes."""
+        if self.staging_policy is not None:
+            return self.staging_policy
+        if self.anchors and self.anchors_games > 0:
+            return PromotionPolicy(min_rating_gain=0.0)
+        return PromotionPolicy()
 
     @property
     def job_slots(self) -> int:
@@ -163,3 +182,34 @@ def defaults_for(config_key: str) -> PipelineConfig:
             anchors_games=2 * key.num_players,
         )
     return PipelineConfig()
+
+
+SET = "set"
+"""The ``action`` of a cycle change that a file or a flag made (the feedback loop's are ``Action`` values)."""
+
+
+def apply_overrides(
+    settings: CycleSettings, overrides: Mapping[str, tuple[Any, str]]
+) -> tuple[CycleSettings, list[dict[str, Any]]]:
+    """``settings`` with the given ``cycle.*`` values (name → (value, source)) on top, and one ``set`` change per
+    source naming what it moved (``{"action": "set", "rule": "flag", "changes": {name: [before, after]}}``)."""
+    before = settings.model_dump()
+    by_source: dict[str, dict[str, list]] = {}
+    for name, (value, source) in overrides.items():
+        if before[name] != value:
+            by_source.setdefault(source, {})[name] = [before[name], value]
+    entries = []
+    for source, diff in by_source.items():
+        shown = ", ".join(f"cycle.{name}={after}" for name, (_, after) in diff.items())
+        entries.append(
+            {
+                "identity": None,
+                "action": SET,
+                "rule": source,
+                "reason": f"set by {source}: {shown}",
+                "changes": diff,
+            }
+        )
+    if entries:
+        settings = settings.model_copy(update={name: value for name, (value, _) in overrides.items()})
+    return settings, entries

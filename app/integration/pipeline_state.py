@@ -14,9 +14,6 @@ from app.storage.base import utcnow
 from app.storage.db import session_scope
 from app.storage.models.pipeline import CycleRow, RunRow, StepRow
 
-SET = "set"
-"""The ``action`` of a cycle change that a file or a flag made (the feedback loop's are ``Action`` values)."""
-
 
 @dataclass(frozen=True)
 class Cycle:

@@ -31,8 +31,8 @@ from app.core.errors import InvalidConfig
 from app.core.names import MAIN_RUN, parse_run
 from app.integration.feedback import PipelineFeedback
 from app.integration.feedback_types import Action, Recommendation
-from app.integration.pipeline_config import CycleSettings, PipelineConfig, defaults_for
-from app.integration.pipeline_state import SET, Cycle, PipelineState
+from app.integration.pipeline_config import SET, CycleSettings, PipelineConfig, defaults_for
+from app.integration.pipeline_state import Cycle, PipelineState
 
 DEFAULT = "default"
 GAME_DEFAULT = "per-game default"
