@@ -69,3 +69,18 @@ def test_unknown_runs_and_keys_are_refused_naming_what_exists(capsys, monkeypatc
     assert r.code != 0 and "malformed config key 'hex5'" in r.err
     r = run_cli(capsys, monkeypatch, "run", KEY, "--run", "tall", "--cycles", "1")
     assert r.code == 2 and "there is no run 'tall' of hex5_2p yet" in r.err and "--fork MODEL_ID" in r.err
+
+
+def test_a_run_from_before_runs_were_recorded_shows_its_cycles_settings(capsys, monkeypatch, settings):
+    state = PipelineState(settings, KEY)
+    cycle = defaults_for(KEY).cycle.model_copy(update={"epochs": 9})
+    state.create_cycle(
+        1, settings=cycle.model_dump(), changes=[], candidate_model_id=f"{KEY}_v1", opponent="x"
+    )
+    r = run_cli(capsys, monkeypatch, "runs", "show", KEY, "--json")
+    assert r.code == 0, r.err
+    body = json.loads(r.out)
+    assert (body["run"], body["recorded"], body["cycles"], body["cycles_done"]) == ("main", False, 1, 0)
+    assert body["settings"]["cycle.epochs"] == 9 and body["lineage"] == []
+    r = run_cli(capsys, monkeypatch, "runs", "show", KEY)
+    assert "settings not recorded (the run predates runs)" in " ".join(r.out.split())
