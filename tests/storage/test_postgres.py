@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core.config import get_settings, reset_settings
 from app.core.errors import AlreadyExists, InvalidTransition, ModelNotFound, PromotionRejected
 from app.integration.feedback import Action, FeedbackType, PipelineFeedback
+from app.integration.pipeline_state import PipelineState
 from app.registry import ModelLifecycle, ModelStage, PromotionPolicy
 from app.storage.db import dispose_engines, get_engine
 from tests.conftest import require
@@ -142,10 +143,30 @@ def test_migrations_create_the_tables_and_the_partial_index(pg):
             conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars()
         )
         indexdef = conn.execute(
-            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'uq_models_one_production_per_config'")
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'uq_models_one_production_per_run'")
         ).scalar()
-    assert {"models", "model_transitions", "feedback_events", "feedback_applied"} <= tables
+    assert {"models", "model_transitions", "feedback_events", "feedback_applied", "pipeline_runs"} <= tables
     assert "UNIQUE" in indexdef and "WHERE" in indexdef and "PRODUCTION" in indexdef
+    assert "(config_key, run)" in indexdef  # one production model per run (lifecycle_0003)
+
+
+def test_each_run_keeps_its_own_production_model(pg):
+    lc = ModelLifecycle()
+    for model_id in ("hex8_2p_v1", "hex8_2p_wide_v2", "hex8_2p_wide_v3"):
+        lc.register_model(model_id, S.EVALUATION)
+        lc.promote_to_production(model_id)
+    assert lc.get_production("hex8_2p").model_id == "hex8_2p_v1"
+    assert lc.get_production("hex8_2p", "wide").model_id == "hex8_2p_wide_v3"
+    assert lc.rollback("hex8_2p", run="wide", reason="r").model_id == "hex8_2p_wide_v2"
+    assert lc.get_production("hex8_2p").model_id == "hex8_2p_v1"
+    state = PipelineState(get_settings(), "hex8_2p", "wide")
+    state.save_run(fork_model_id="hex8_2p_v1", settings={})
+    state.create_cycle(
+        1, settings={}, changes=[], candidate_model_id="hex8_2p_wide_v2", opponent="hex8_2p_v1"
+    )
+    main = PipelineState(get_settings(), "hex8_2p")
+    main.create_cycle(1, settings={}, changes=[], candidate_model_id="hex8_2p_v1", opponent="uniform_mcts_4")
+    assert [c.run for c in state.cycles()] == ["wide"] and [c.run for c in main.cycles()] == ["main"]
 
 
 def test_lifecycle_basics(pg):
