@@ -65,7 +65,8 @@ class RemoteAdapter(Protocol):
     ``collect`` (given the scratch installation the stage ran in)."""
 
     def prepare(self, settings: Settings, config: dict[str, Any]) -> tuple[dict[str, Any], list[Blob]]:
-        """The config to send (what the node resolved pinned) and the input files the job needs."""
+        """The config to send (what the node resolved pinned) and the input files the job needs; ``StayOnNode`` for
+        a job that must run on the node."""
 
     def materialize(self, scratch: Settings, config: dict[str, Any], inputs: list[Blob]) -> None:
         """Install the inputs in the scratch installation, as the stage expects to find them."""
@@ -93,6 +94,10 @@ class NoFiles:
         return outcome.result
 
 
+class StayOnNode(Exception):
+    """Raised by ``prepare``: this job, unlike others of its type, must run on the node (it resumes state there)."""
+
+
 def remote_adapter(job_type: str) -> RemoteAdapter | None:
     """The adapter of a job type that runs on any machine of the cluster; None for one that stays on the node.
 
@@ -105,4 +110,8 @@ def remote_adapter(job_type: str) -> RemoteAdapter | None:
         from app.p2p.remote_selfplay import SelfplayAdapter  # the stages load only where a job needs them
 
         return SelfplayAdapter()
+    if job_type == "training":
+        from app.p2p.remote_training import TrainingAdapter
+
+        return TrainingAdapter()
     return None

@@ -4,7 +4,9 @@ The head host runs the Ray head (no CPUs) and the node; two worker hosts run Ray
 read the node's data directory (mode 0700, checked first), so a job that touched the node's files or database
 directly would fail loudly. Selfplay runs on a worker host and its shards are indexed once by the node; a job asking
 for a custom resource runs on the host that has it; the README's quickstart (``zeroloop serve --ray-address`` with a
-token, ``zeroloop run --node``) runs two cycles, and selfplay plays a trained model sent to its worker; a worker host killed mid-job costs one attempt, and the job
+token, ``zeroloop run --node``) runs two cycles with selfplay and training on the worker hosts (the window's shards
+and the parent's checkpoint sent out, the new checkpoint sent back), and selfplay plays a trained model sent to its
+worker; a worker host killed mid-job costs one attempt, and the job
 completes on the other host with every shard indexed once and nothing indexed from the lost attempt.
 """
 
@@ -89,12 +91,17 @@ def test_the_readme_quickstart_runs_two_cycles_with_selfplay_on_the_worker_hosts
     for job in findings["jobs"]:
         assert job["state"] == "succeeded", job
         ran_on = job["worker_host"].rsplit("/", 1)[-1]
-        # Selfplay ran on a worker host; training and the gate need the node's database and ran on the node.
-        assert (ran_on in worker_ips) == (job["type"] == "selfplay"), job
+        # Selfplay and training ran on worker hosts; the gate needs the node's database and ran on the node.
+        assert (ran_on in worker_ips) == (job["type"] in ("selfplay", "training")), job
     with_model = findings["with_model"]
     assert with_model["state"] == "succeeded" and with_model["result"]["model_id"] == "hex5_2p_v2"
     (log,) = [j["log"] for j in findings["jobs"] if j["id"] == with_model["id"]]
     assert "inputs: model:hex5_2p_v2 (" in log and "received shard:with-v2" in log
+    (training,) = [j["log"] for j in findings["jobs"] if j["type"] == "training" and "hex5_2p_v2" in j["log"]]
+    assert (
+        "shard:cycle0002 (" in training
+        and "received checkpoint:models/hex5_2p/hex5_2p_v2.safetensors" in training
+    )
 
 
 def test_a_worker_host_killed_mid_job_costs_one_attempt_and_no_shard(cluster, node_home):

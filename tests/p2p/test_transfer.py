@@ -19,7 +19,7 @@ from app.p2p import store
 from app.p2p.executors.ray_reports import Mailbox, write_reports
 from app.p2p.remote_selfplay import SelfplayAdapter
 from app.p2p.remote_task import run_remote
-from app.p2p.transfer import Blob, RemoteWork, remote_adapter
+from app.p2p.transfer import Blob, RemoteWork, StayOnNode, remote_adapter
 from app.storage.shards import ShardStore
 from tests.p2p.ray_body import SMALL_SELFPLAY
 
@@ -65,6 +65,7 @@ def test_a_blob_is_refused_when_its_bytes_do_not_match_its_sha256():
 
 def test_only_types_with_a_seam_run_remotely():
     assert remote_adapter("sleep") is not None and remote_adapter("selfplay") is not None
+    assert remote_adapter("training") is not None
     assert remote_adapter("evaluation") is None and remote_adapter("pipeline") is None
 
 
@@ -165,3 +166,37 @@ def test_reports_reach_the_row_through_the_lease_and_a_stale_lease_is_refused(se
     box.report(job.id, claim.lease - 1, {"progress": (0.1, "old")})
     assert write_reports(settings, box.drain(), {job.id: claim.lease}, refused.append) == {}
     assert refused == [job.id]
+
+
+@pytest.mark.slow  # plays hex5 games and trains a small network (torch)
+def test_training_gets_the_window_and_parent_and_the_node_keeps_the_checkpoint(settings):
+    from app.core.files import sha256_file
+    from app.selfplay import SelfplayConfig, run_selfplay
+    from app.training.config import TrainResult
+
+    parent = _register_tiny_model(settings)
+    run_selfplay(SelfplayConfig(**{**SMALL_SELFPLAY, "shard_games": 1}), settings=settings)
+    window = [r.name for r in ShardStore(settings).records("hex5_2p")]
+    config = {"board_type": "hex5", "num_players": 2, "epochs": 1, "batch_size": 16, "replay_window": 5000,
+              "parent_model_id": parent, "output_model_id": "hex5_2p_v2"}  # fmt: skip
+    adapter = remote_adapter("training")
+    sent, inputs = adapter.prepare(settings, config)
+    assert sent == config
+    assert [b.name for b in inputs] == [f"model:{parent}"] + [f"shard:{n}" for n in reversed(window)]
+    outcome = run_remote(RemoteWork("job3", 1, "training", sent), FakeMailbox(), *inputs)
+    assert outcome.error is None, outcome.error
+    checkpoint = settings.home / "models" / "hex5_2p" / "hex5_2p_v2.safetensors"
+    assert not checkpoint.exists()  # trained in the task's scratch installation
+
+    result = TrainResult.model_validate(adapter.accept(settings, sent, outcome))
+    assert result.checkpoint_path == str(checkpoint) and sha256_file(checkpoint) == result.sha256
+    assert result.shards == window and result.parent_model_id == parent and result.steps > 0
+
+    # The run has a checkpoint on the node now: running it again is the stage's business there.
+    with pytest.raises(StayOnNode):
+        adapter.prepare(settings, config)
+    # A checkpoint that arrives damaged is refused and the node's file is left alone.
+    damaged = dataclasses.replace(outcome.blobs[0], data=outcome.blobs[0].data[:-1])
+    with pytest.raises(ChecksumMismatch):
+        adapter.accept(settings, sent, dataclasses.replace(outcome, blobs=[damaged]))
+    assert sha256_file(checkpoint) == result.sha256

@@ -1,12 +1,13 @@
 """The cluster executor: jobs as Ray tasks that share no disk and no database with the node (extra ``zeroloop[ray]``).
 
-A job type with a transfer seam (``app.p2p.transfer.remote_adapter``: ``sleep``, ``selfplay``) runs as one Ray task
-with the job's resource request, anywhere in the cluster. Its inputs (a checkpoint's bytes) travel as task
-arguments through Ray's object store, put once per sha256 and shared by the jobs that use them; its outputs come
-back as the task's return value, and the node checks each file against its sha256, writes it atomically and
-indexes it itself. Progress and heartbeats reach the job's row through the node (``ray_reports``), fenced by the
-lease like a local worker's writes. Types that need the node's database (``evaluation``, ``pipeline``) run in the
-node's own subprocesses (``LocalExecutor``). Why the object store and not the node's HTTP API: docs/cluster.md.
+A job type with a transfer seam (``app.p2p.transfer.remote_adapter``: ``sleep``, ``selfplay``, ``training``)
+runs as one Ray task with the job's resource request, anywhere in the cluster. Its inputs (checkpoints, a replay
+window's shards) travel as task arguments through Ray's object store, put once per sha256 and shared by the jobs
+that use them; its outputs come back as the task's return value, and the node checks each file against its
+sha256, writes it atomically and indexes it itself. Progress and heartbeats reach the job's row through the node
+(``ray_reports``), fenced by the lease like a local worker's writes. Types that need the node's database
+(``evaluation``, ``pipeline``) run in the node's own subprocesses (``LocalExecutor``), as does a training run with
+state on the node (``StayOnNode``). Why the object store and not the node's HTTP API: docs/cluster.md.
 
 Ray never retries a task on its own (``max_retries=0``): re-running a job is the job table's decision, made once,
 with a new lease. A task lost with its worker (process or machine gone, or silent past the lease) is re-queued;
@@ -32,7 +33,7 @@ from app.p2p.executors.ray_reports import Mailbox, write_reports
 from app.p2p.node import JOB_STALE_S
 from app.p2p.remote_task import run_remote
 from app.p2p.store import Claim
-from app.p2p.transfer import Blob, RemoteAdapter, RemoteOutcome, RemoteWork, remote_adapter
+from app.p2p.transfer import Blob, RemoteAdapter, RemoteOutcome, RemoteWork, StayOnNode, remote_adapter
 from app.p2p.worker import format_error, to_jsonable
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,12 @@ class RayExecutor:
             self._local.launch(claim)
             return
         self._check_fits(claim)
-        config, inputs = adapter.prepare(self.settings, store.get_job(self.settings, claim.job_id).config)
+        try:
+            config, inputs = adapter.prepare(self.settings, store.get_job(self.settings, claim.job_id).config)
+        except StayOnNode as why:
+            paths.append_log(self.settings, claim.job_id, f"runs on the node: {why}")
+            self._local.launch(claim)
+            return
         r = claim.resources
         ref = self._remote.options(
             num_cpus=r.cpus,
