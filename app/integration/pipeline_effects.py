@@ -83,19 +83,31 @@ class CycleEffects:
         )
 
     def _promotion(self, cycle: Cycle, evaluation: EvalResult) -> str:
+        """Gate accepted → STAGING; the staging policy confirmed → PRODUCTION; otherwise RETIRED. Both verdicts
+        follow from the stored evaluation, so a rerun after a kill between the moves finishes the same way."""
         number, candidate = cycle.cycle, cycle.candidate_model_id
         row = self.state.step(number, "promotion")
         if row is not None and row.status == "done":
             return row.result["decision"]
         accepted, why = stages.gate_verdict(self.config, evaluation)
-        evidence = evaluation.evidence() | {"rule": why}
-        model = self.lifecycle.get_model(candidate)
-        if model.stage is ModelStage.EVALUATION:
-            if accepted:
+        reason = f"{why} against {evaluation.opponent} (cycle {number})"
+        evidence = stages.staging_evidence(evaluation) | {"rule": why}
+        failures = self.config.staging.check(elo_delta=evaluation.elo_delta, evidence=evidence)
+        promoted = accepted and not failures
+        stage = self.lifecycle.get_model(candidate).stage
+        if stage is ModelStage.EVALUATION:
+            target = ModelStage.STAGING if accepted else ModelStage.RETIRED
+            self.lifecycle.promote_model(
+                candidate, target, elo_delta=evaluation.elo_delta, reason=reason, evidence=evidence
+            )
+            stage = target
+        if stage is ModelStage.STAGING:
+            if promoted:
+                confirmed = "; ".join(self._staging_rules()) or "no staging rule"
                 self.lifecycle.promote_to_production(
                     candidate,
                     elo_delta=evaluation.elo_delta,
-                    reason=f"{why} against {evaluation.opponent} (cycle {number})",
+                    reason=f"confirmed in staging ({confirmed}); {reason}",
                     evidence=evidence,
                 )
             else:
@@ -103,19 +115,31 @@ class CycleEffects:
                     candidate,
                     ModelStage.RETIRED,
                     elo_delta=evaluation.elo_delta,
-                    reason=f"{why} against {evaluation.opponent} (cycle {number})",
+                    reason="staging: " + "; ".join(str(f) for f in failures),
                     evidence=evidence,
                 )
-        decision = "promoted" if accepted else "rejected"
+        decision = "promoted" if promoted else "rejected"
         if not self._recorded(candidate, FeedbackType.PROMOTION_DECISION):
+            context = {"decision": decision, "opponent": evaluation.opponent}
+            if accepted and failures:
+                context["staging"] = "; ".join(str(f) for f in failures)
             self.feedback.record(
                 FeedbackType.PROMOTION_DECISION,
                 model_id=candidate,
-                metrics={"promoted": 1.0 if accepted else 0.0, "elo_delta": float(evaluation.elo_delta)},
-                context={"decision": decision, "opponent": evaluation.opponent},
+                metrics={"promoted": 1.0 if promoted else 0.0, "elo_delta": float(evaluation.elo_delta)},
+                context=context,
             )
         self.state.save_step(number, "promotion", status="done", result={"decision": decision})
         return decision
+
+    def _staging_rules(self) -> list[str]:
+        """The staging policy's rules in force, as ``name=value``."""
+        rules = self.config.staging.model_dump(exclude_none=True).items()
+        return [
+            f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}"
+            for name, value in rules
+            if value is not False
+        ]
 
     def _recorded(self, model_id: str, feedback_type: FeedbackType) -> bool:
         return bool(

@@ -148,6 +148,17 @@ def gate_verdict(config: PipelineConfig, evaluation: EvalResult) -> tuple[bool, 
     return False, f"SPRT {evaluation.decision}"
 
 
+def staging_evidence(evaluation: EvalResult) -> dict[str, Any]:
+    """The gate's evidence plus what STAGING confirms: the candidate's rating on the anchored scale over its
+    opponent's (production), both from the evaluation's one fit; left out when either is unrated."""
+    evidence = evaluation.evidence()
+    rated = {r.name: r.elo for r in evaluation.ratings}
+    if evaluation.candidate_rating is not None and evaluation.opponent in rated:
+        evidence["opponent_rating"] = rated[evaluation.opponent]
+        evidence["rating_gain"] = evaluation.candidate_rating.elo - rated[evaluation.opponent]
+    return evidence
+
+
 def training_feedback(training: TrainResult) -> dict[str, float]:
     """The training result's last-epoch metrics in the feedback loop's (the seed's) vocabulary."""
     final = training.final

@@ -6,7 +6,8 @@ against the evidence of one promotion and returns every rule that failed, with t
 Evidence keys understood here (the same names the feedback metrics use):
 ``games`` (int), ``elo_ci_low`` / ``elo_ci_high`` (Elo confidence interval), ``llr`` (SPRT log-likelihood
 ratio), ``sprt`` (the SPRT decision as ``app.evaluation.sprt`` writes it: ``"accept"`` when the new model is
-accepted as stronger, ``"reject"``, ``"inconclusive"``).
+accepted as stronger, ``"reject"``, ``"inconclusive"``), ``rating_gain`` (the model's rating on the config key's
+anchored scale minus its reference's, both from the same fit: what the loop's STAGING confirms).
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ class PromotionPolicy(BaseModel):
     )
     max_elo_ci_width: float | None = Field(
         default=None, gt=0, description="Elo confidence interval (high - low) at most this wide."
+    )
+    min_rating_gain: float | None = Field(
+        default=None,
+        description=(
+            "Rating on the anchored scale at least this above the reference's (evidence rating_gain): the "
+            "gate's head-to-head agrees with the games against the anchors."
+        ),
     )
 
     def check(self, *, elo_delta: float | None, evidence: Mapping[str, Any]) -> list[RuleFailure]:
@@ -90,6 +98,12 @@ class PromotionPolicy(BaseModel):
                         "max_elo_ci_width",
                         f"elo_ci_high-elo_ci_low={high - low:g} > {self.max_elo_ci_width:g}",
                     )
+                )
+        if self.min_rating_gain is not None:
+            gain = number("rating_gain", "min_rating_gain")
+            if gain is not None and gain < self.min_rating_gain:
+                failures.append(
+                    RuleFailure("min_rating_gain", f"rating_gain={gain:g} < {self.min_rating_gain:g}")
                 )
         return failures
 

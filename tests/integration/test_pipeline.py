@@ -58,8 +58,13 @@ def check_invariants(settings, cycles: int) -> None:
                 m.model_id,
                 ftype,
             )
-        promotions = [t for t in lifecycle.history(m.model_id) if t.to_stage is ModelStage.PRODUCTION]
-        assert len(promotions) <= 1
+        stages = [t.to_stage for t in lifecycle.history(m.model_id)]
+        assert stages.count(ModelStage.PRODUCTION) <= 1
+        # A promoted candidate was confirmed in STAGING first; a rejected one retired from EVALUATION or STAGING.
+        if ModelStage.PRODUCTION in stages:
+            assert stages[:3] == [ModelStage.EVALUATION, ModelStage.STAGING, ModelStage.PRODUCTION]
+        else:
+            assert stages[-1] is ModelStage.RETIRED and ModelStage.STAGING not in stages[:-2]
     shards = ShardStore(settings).records(KEY)
     assert sorted(s.name for s in shards) == [f"cycle{i:04d}" for i in range(1, cycles + 1)]
     # Every stage ran to success exactly once per cycle: nothing finished was redone.
