@@ -3,6 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONFIG ?= hex6_2p
+CYCLES ?= 20
 ARGS ?=
 
 .PHONY: run test lint venv
@@ -16,7 +17,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/zeroloop run $(CONFIG) $(ARGS)
+	$(VENV)/bin/zeroloop run $(CONFIG) --cycles $(CYCLES) $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check app tests bench
