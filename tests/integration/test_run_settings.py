@@ -57,7 +57,10 @@ def test_precedence_default_then_per_game_then_file_then_flag(tmp_path):
     assert resolved.given() == {
         "solver": True, "anchors": ["random"], "gate_elo1": 25.5, "cycle.selfplay_games": 64, "cycle.epochs": 7
     }  # fmt: skip
-    assert resolve(KEY).config == PipelineConfig() and set(resolve(KEY).sources.values()) == {"default"}
+    plain = resolve(KEY)
+    assert plain.config == PipelineConfig(sample_reuse=8.0)
+    assert {k for k, v in plain.sources.items() if v != "default"} == {"sample_reuse"}
+    assert plain.sources["sample_reuse"] == "per-game default"
 
 
 def test_values_parse_as_json_else_text():
