@@ -20,7 +20,7 @@ from app.core.names import MAIN_RUN, RUN_FORM, parse_config_key, parse_model_id,
 from app.integration.pipeline_config import defaults_for
 from app.integration.pipeline_state import PipelineState
 from app.integration.run_settings import CYCLE, flatten
-from app.registry import ModelLifecycle, ModelRecord
+from app.registry import ModelLifecycle, ModelRecord, ModelStage
 from app.storage.db import read_scope
 from app.storage.models.pipeline import CycleRow, RunRow
 
@@ -125,7 +125,9 @@ def list_runs(settings: Settings, config_key: str) -> list[RunSummary]:
     )
     out = []
     for name in names:
-        production = next((m.model_id for m in models.get(name, []) if m.stage.value == "PRODUCTION"), None)
+        production = next(
+            (m.model_id for m in models.get(name, []) if m.stage is ModelStage.PRODUCTION), None
+        )
         total, done = cycles.get(name, (0, 0))
         row = rows.get(name)
         out.append(
