@@ -14,6 +14,11 @@ checks run after the loop, so they never pause it (``--set mode=async`` keeps se
 stages). The report ends with the CPU busy fraction of the loop from /proc/stat (the whole machine: run it on a
 quiet one).
 
+``--check-every S`` checks only the last production of each S seconds of loop time (and the final one).
+``--defer-checks --home DIR`` runs the loop only and keeps its points in ``DIR/bench_points.json``; a later
+``--checks-only --home DIR`` plays their checks and prints the report. Only the loop is timing-sensitive, so
+several loops can run back to back on a quiet machine and their checks later, side by side with other work.
+
 To compare two sets of settings at equal wall-clock and the same seeds, run it twice on a quiet machine, once
 with each ``--set`` list; everything else (seeds, openings, anchors) is the same.
 """
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import math
 import tempfile
 import time
@@ -29,6 +35,7 @@ from collections import defaultdict
 from pathlib import Path
 
 STAGES = ("selfplay", "training", "evaluation")
+POINTS_FILE = "bench_points.json"
 MATCH_SEED = 10_000
 """Seed of the check openings: the same match at every evaluation point and in every run."""
 
@@ -47,7 +54,16 @@ def main() -> None:
     parser.add_argument("--anchors", default="rollout_mcts_200,rollout_mcts_1000")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--home", type=Path, default=None)
+    parser.add_argument(
+        "--check-every", type=float, default=0.0, metavar="S", help="thin the checks to one per S s"
+    )
+    parser.add_argument("--defer-checks", action="store_true", help="run the loop only (needs --home)")
+    parser.add_argument(
+        "--checks-only", action="store_true", help="check a deferred run's points (needs --home)"
+    )
     args = parser.parse_args()
+    if (args.defer_checks or args.checks_only) and args.home is None:
+        parser.error("--defer-checks and --checks-only need --home DIR (where the run's points are kept)")
     from app.core.errors import InvalidConfig
 
     try:
@@ -114,6 +130,11 @@ def run(args, config, home: Path) -> None:
         if loop_s >= args.minutes * 60:
             raise _Budget
 
+    if args.checks_only:
+        saved = json.loads((home / POINTS_FILE).read_text())
+        print(f"checks of the deferred run in {home}; settings changed: {saved['changed'] or 'none'}")
+        check_and_report(args, settings, game, anchors, saved)
+        return
     busy0, total0 = cpu_times()
     with LocalJobs(settings, slots=config.job_slots) as jobs:
         pipeline = Pipeline(args.config, settings=settings, config=config, jobs=jobs, on_event=on_event)
@@ -121,21 +142,49 @@ def run(args, config, home: Path) -> None:
             pipeline.run(args.max_cycles)
         loop_s = time.perf_counter() - started
         busy1, total1 = cpu_times()
+    saved = {
+        "changed": changed,
+        "points": points,
+        "loop_s": loop_s,
+        "cycles": cycles,
+        "stage_s": dict(stage_s),
+        "busy": (busy1 - busy0) / max(1, total1 - total0),
+    }
+    if args.defer_checks:
+        (home / POINTS_FILE).write_text(json.dumps(saved))
+        print(
+            f"loop done in {loop_s:.0f}s; points kept in {home / POINTS_FILE} (--checks-only --home {home})"
+        )
+        return
     # The checks run after the loop, so that they never pause it (in mode=async selfplay would stop with it).
+    check_and_report(args, settings, game, anchors, saved)
+
+
+def check_and_report(args, settings, game, anchors: list[str], saved: dict) -> None:
     check_started = time.perf_counter()
-    for at, model_id, stages in points:
+    for at, model_id, stages in thinned(saved["points"], args.check_every):
         scores = [
             match_score(settings, game, model_id, anchor, args.check_games, args.check_simulations)
             for anchor in anchors
         ]
         print(point_line(at, model_id, anchors, scores, stages), flush=True)
     report(
-        loop_s,
-        cycles,
-        stage_s,
-        (busy1 - busy0) / max(1, total1 - total0),
+        saved["loop_s"],
+        saved["cycles"],
+        defaultdict(float, saved["stage_s"]),
+        saved["busy"],
         time.perf_counter() - check_started,
     )
+
+
+def thinned(points: list, every: float) -> list:
+    """The last point of each ``every``-second window of loop time, and always the last point (all if 0)."""
+    if every <= 0 or not points:
+        return list(points)
+    kept = [
+        p for p, nxt in zip(points, points[1:], strict=False) if int(p[0] // every) != int(nxt[0] // every)
+    ]
+    return kept + [points[-1]]
 
 
 def report(loop_s: float, cycles: int, stage_s, busy: float, check_s: float) -> None:
