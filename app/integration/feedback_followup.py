@@ -26,6 +26,7 @@ F = FeedbackType
 TUNING_RULES = (
     "overfitting",
     "promotion_rejections",
+    "selfplay_restore",
     "lr_restore",
     "loss_plateau",
     "elo_plateau",
@@ -162,6 +163,15 @@ def _promotions_resume(before, after, cited) -> Judged | None:
     return "promotion_rate", rate, fmean(new), fmean(new) > rate
 
 
+def _promotions_hold(before, after, cited) -> Judged | None:
+    """After cheaper cycles, promotions keep coming: at least every other cycle promotes."""
+    new = [e.metric("promoted") for e in _of(after, F.PROMOTION_DECISION)]
+    if not new:
+        return None
+    old = [e.metric("promoted") for e in _of(cited, F.PROMOTION_DECISION)]
+    return "promotion_rate", fmean(old) if old else 1.0, fmean(new), fmean(new) >= 0.5
+
+
 EXPECTATIONS: dict[str, Expectation] = {
     "loss_plateau": _loss_falls,
     "overfitting": _gap_shrinks,
@@ -169,6 +179,7 @@ EXPECTATIONS: dict[str, Expectation] = {
     "weak_win_rate": _rises("score"),
     "promotion_rejections": _promotions_resume,
     "lr_restore": _promotions_resume,
+    "selfplay_restore": _promotions_hold,
 }
 
 

@@ -251,6 +251,38 @@ def promotion_rejections(inp: RuleInput, t: FeedbackThresholds) -> list[Recommen
     ]
 
 
+def _growths_in_force(inp: RuleInput) -> int:
+    """Selfplay growths by promotion_rejections applied and not yet undone by selfplay_restore."""
+    return inp.history.count("promotion_rejections") - inp.history.count("selfplay_restore")
+
+
+def selfplay_restore(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
+    """Promotions come again after selfplay was grown for a rejection streak: undo one growth (the opposite of
+    promotion_rejections), so a stall once answered does not make every later cycle cost more."""
+    if _growths_in_force(inp) <= 0:
+        return []
+    through = max(inp.applied.get("promotion_rejections", 0), inp.applied.get("selfplay_restore", 0))
+    decisions = inp.of_type(F.PROMOTION_DECISION)
+    streak = [e for e in trailing(decisions, lambda e: e.metric("promoted") == 1) if e.id > through]
+    if len(streak) < t.rejection_streak:
+        return []
+    models = ", ".join(f"{e.model_id or '?'} (#{e.id})" for e in streak)
+    reason = (
+        f"{len(streak)} promotions in a row ({models}) after {_growths_in_force(inp)} selfplay growth(s) for "
+        f"rejections still in force: undo one (x{1 / t.rejection_selfplay_factor:g})"
+    )
+    return [
+        inp.recommend(
+            Action.REDUCE_SELFPLAY,
+            {"selfplay_games": 1 / t.rejection_selfplay_factor},
+            ChangeKind.MULTIPLY,
+            Priority.MEDIUM,
+            reason,
+            streak,
+        )
+    ]
+
+
 def production_regression(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
     """The model of the latest accepted promotion, evaluated after it, lost Elo: roll back."""
     promotions = [e for e in inp.of_type(F.PROMOTION_DECISION) if e.metric("promoted") == 1]
@@ -294,6 +326,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("overfitting", overfitting),
     ("lr_restore", lr_restore),
     ("promotion_rejections", promotion_rejections),
+    ("selfplay_restore", selfplay_restore),
     ("loss_plateau", loss_plateau),
     ("elo_plateau", elo_plateau),
     ("weak_win_rate", weak_win_rate),

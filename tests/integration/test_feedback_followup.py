@@ -81,6 +81,30 @@ def test_stalled_promotions_with_a_decayed_learning_rate_raise_it_back(fb):
     assert "lr_restore" not in rules and rules["promotion_rejections"].action is Action.INCREASE_SELFPLAY
 
 
+def test_promotions_after_a_selfplay_growth_undo_it_once(fb):
+    loop = Loop(fb)
+    for _ in range(3):
+        loop.cycle(loss=1.0 - 0.1 * loop.version, promoted=0)
+    assert "selfplay_restore" not in loop.rules()  # nothing grown yet: nothing to undo
+    grow = loop.rules()["promotion_rejections"]
+    assert grow.apply({"selfplay_games": 160})["selfplay_games"] == 320
+    fb.mark_applied(grow)
+    for _ in range(2):
+        loop.cycle(loss=0.5 - 0.05 * loop.version)
+    assert "selfplay_restore" not in loop.rules()  # two promotions are not yet a streak
+    loop.cycle(loss=0.3)
+    undo = loop.rules()["selfplay_restore"]
+    assert undo.action is Action.REDUCE_SELFPLAY
+    assert undo.apply({"selfplay_games": 320})["selfplay_games"] == 160
+    assert "3 promotions in a row" in undo.reason and "1 selfplay growth(s)" in undo.reason
+    fb.mark_applied(undo)
+    for _ in range(4):
+        loop.cycle(loss=0.2)
+    assert "selfplay_restore" not in loop.rules()  # the one growth is undone
+    verdicts = {v.context["rule"]: v for v in fb.history(KEY, feedback_type=F.FOLLOW_UP)}
+    assert verdicts["selfplay_restore"].metrics["improved"] == 1.0  # promotions held after the cut
+
+
 def test_an_applied_change_gets_a_verdict_with_the_numbers(fb):
     loop = Loop(fb)
     for _ in range(4):
