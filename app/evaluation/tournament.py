@@ -19,7 +19,8 @@ from app.core.progress import ProgressFn, no_progress
 from app.evaluation import store
 from app.evaluation.arena import PlayedGame, play_rotated, random_openings
 from app.evaluation.players import make_agent, resolve_name
-from app.evaluation.ratings import RatingTable, fit_ratings
+from app.evaluation.ratings import RatingTable
+from app.evaluation.scale import scale_fit
 from app.games.registry import game_for_key
 from app.search.types import Agent
 
@@ -87,7 +88,7 @@ def run_tournament(
         points=tuple(tuple(float(x) for x in row) for row in points),
         games=tuple(tuple(int(x) for x in row) for row in counts),
         games_played=played_total,
-        ratings=fit_ratings(store.game_results(settings, config_key)),
+        ratings=scale_fit(settings, config_key),  # the anchors pinned once calibrated
     )
 
 

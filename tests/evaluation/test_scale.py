@@ -10,6 +10,8 @@ from app.evaluation import store as eval_store
 from app.evaluation.arena import PlayedGame
 from app.evaluation.ratings import GameResult, fit_ratings
 from app.evaluation.scale import calibrate_anchors, drift_check, latest_calibration, scale_fit
+from app.evaluation.tournament import run_tournament
+from app.web.dashboard.loop import rating_table
 from tests.cli.zl import run_cli
 
 KEY = "hex5_2p"
@@ -62,6 +64,10 @@ def test_calibrated_anchors_are_pinned_while_the_drift_check_reports_the_free_fi
     assert by_name[WEAK].pinned == pytest.approx(calibrated) and by_name[WEAK].drift < -100
     assert by_name["random"].pinned == 0.0 and by_name["random"].drift == 0.0
 
+    assert rating_table(settings, KEY).get(WEAK).elo == pytest.approx(
+        calibrated
+    )  # the dashboard's, pinned too
+
     r = run_cli(capsys, monkeypatch, "ratings", KEY, "--json")
     data = json.loads(r.out)
     assert data["calibration"] == 1
@@ -73,6 +79,10 @@ def test_calibrated_anchors_are_pinned_while_the_drift_check_reports_the_free_fi
     second = calibrate_anchors(KEY, ["random", WEAK], games_per_pair=2, seed=1, settings=settings)
     assert second.version == 2 and second.games == 2 + 21 + 2
     assert scale_fit(settings, KEY).get(WEAK).elo == pytest.approx(second.ratings[WEAK])
+    # A new calibration is a new scale: the dashboard refits although no game was added.
+    assert rating_table(settings, KEY).get(WEAK).elo == pytest.approx(second.ratings[WEAK])
+    matched = run_tournament(KEY, ["random", WEAK], games_per_lineup=2, num_simulations=2, settings=settings)
+    assert matched.ratings.get(WEAK).elo == pytest.approx(second.ratings[WEAK])  # a tournament's, too
 
 
 def test_calibrate_cli_and_its_errors(settings, capsys, monkeypatch):

@@ -20,9 +20,9 @@ from sqlalchemy import func, select
 from app.core.config import Settings
 from app.core.jobs import JobState
 from app.core.names import parse_config_key
-from app.evaluation import store as eval_store
 from app.evaluation.players import check_name, is_anchor
-from app.evaluation.ratings import Rating, RatingTable, fit_ratings
+from app.evaluation.ratings import Rating, RatingTable
+from app.evaluation.scale import latest_calibration, scale_fit
 from app.games.registry import game_for_key
 from app.integration.feedback import PipelineFeedback
 from app.p2p import store as job_store
@@ -57,7 +57,7 @@ from app.web.dashboard.schemas import (
 
 TRAINING_JOBS_SCANNED = 200
 
-_fits: dict[tuple[str, str], tuple[tuple[int, int | None], RatingTable]] = {}
+_fits: dict[tuple[str, str], tuple[tuple[int, int | None, int | None], RatingTable]] = {}
 _fits_lock = threading.Lock()
 
 
@@ -65,18 +65,20 @@ _fits_lock = threading.Lock()
 
 
 def rating_table(settings: Settings, config_key: str) -> RatingTable:
-    """The rating fit over every stored game of ``config_key``, refitted only when games were added."""
+    """The rating fit over every stored game of ``config_key`` (anchors pinned once calibrated, as in
+    ``zeroloop ratings``), refitted only when games were added or the anchors recalibrated."""
     with read_scope(settings) as s:
         count, last = s.execute(
             select(func.count(), func.max(ArenaGameRow.id)).where(ArenaGameRow.config_key == config_key)
         ).one()
-    signature = (int(count), last)
+    calibration = latest_calibration(settings, config_key)
+    signature = (int(count), last, calibration.version if calibration else None)
     cache_key = (settings.db_url, config_key)
     with _fits_lock:
         hit = _fits.get(cache_key)
     if hit is not None and hit[0] == signature:
         return hit[1]
-    table = fit_ratings(eval_store.game_results(settings, config_key))
+    table = scale_fit(settings, config_key)
     with _fits_lock:
         _fits[cache_key] = (signature, table)
     return table
