@@ -35,7 +35,6 @@ from app.storage.shards import ShardStore
 
 MANIFEST_VERSION = 1
 PACKAGES = ("zeroloop", "torch", "numpy", "numba", "onnxruntime", "safetensors", "sqlalchemy", "pydantic")
-STEPS = ("selfplay", "training", "evaluation")
 
 
 def manifest_path(settings: Settings, config_key: str, run: str = MAIN_RUN) -> Path:
@@ -67,7 +66,7 @@ def build_manifest(settings: Settings, config_key: str, run: str = MAIN_RUN) -> 
     for cycle in state.cycles():
         if cycle.status != "done":
             continue
-        steps = {name: state.step(cycle.cycle, name) for name in STEPS}
+        steps = state.steps(cycle.cycle)
         played = steps["selfplay"].result.get("shards") or [steps["selfplay"].result.get("shard_name")]
         model = lifecycle.get_model(cycle.candidate_model_id)
         cycles.append(
@@ -76,7 +75,7 @@ def build_manifest(settings: Settings, config_key: str, run: str = MAIN_RUN) -> 
                 "settings": cycle.settings,
                 "changes": cycle.changes,
                 "seed": cycle_seed(config, cycle),
-                "jobs": {name: step.job_id for name, step in steps.items()},
+                "jobs": {name: step.job_id for name, step in steps.items() if step.job_id},
                 "shards": [{"name": name, "sha256": shards.get(name)} for name in played],
                 "candidate": cycle.candidate_model_id,
                 "checkpoint_sha256": model.sha256,

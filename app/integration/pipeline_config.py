@@ -119,6 +119,15 @@ class PipelineConfig(BaseModel):
         ),
     )
     parallel_games: int = Field(default=64, ge=1, description="Selfplay games advanced together.")
+    selfplay_jobs: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description=(
+            "Jobs a cycle's selfplay is split into, run side by side (each its own share of the games, seed and "
+            "shards): on one machine one per core; on a cluster one per selfplay slot."
+        ),
+    )
     selfplay_shard_games: int | None = Field(
         default=64,
         ge=1,
@@ -166,8 +175,8 @@ class PipelineConfig(BaseModel):
 
     @property
     def job_slots(self) -> int:
-        """Jobs an in-process node should run at once for this mode: one lane, or selfplay beside the rest."""
-        return 2 if self.mode == "async" else 1
+        """Jobs an in-process node should run at once: the selfplay jobs, plus the other lane's in async mode."""
+        return self.selfplay_jobs + (1 if self.mode == "async" else 0)
 
 
 def defaults_for(config_key: str) -> PipelineConfig:

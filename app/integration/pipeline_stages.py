@@ -46,9 +46,30 @@ def playing_model(cycle: Cycle) -> str:
     return UNIFORM if parse_player(cycle.opponent).kind is PlayerKind.UNIFORM else cycle.opponent
 
 
+PART_SEED_STRIDE = 1_000_003
+"""Seed offset between the selfplay parts of one cycle (a prime: no part shares another cycle's seed)."""
+
+
+def selfplay_parts(config: PipelineConfig, s: CycleSettings) -> int:
+    """How many jobs the cycle's selfplay is split into: ``selfplay_jobs``, never more than its games."""
+    return max(1, min(config.selfplay_jobs, s.selfplay_games))
+
+
 def selfplay_config(
-    config: PipelineConfig, cycle: Cycle, s: CycleSettings, *, board_type: str, num_players: int
+    config: PipelineConfig,
+    cycle: Cycle,
+    s: CycleSettings,
+    *,
+    board_type: str,
+    num_players: int,
+    part: int = 1,
+    parts: int = 1,
 ) -> SelfplayConfig:
+    """Part ``part`` of ``parts`` of the cycle's selfplay: its share of the games, its own seed and shard name
+    (part 1 is named and seeded as an unsplit selfplay is)."""
+    if not 1 <= part <= parts:
+        raise ValueError(f"part must be in 1..{parts}, got {part}")
+    games, extra = divmod(s.selfplay_games, parts)
     extras: dict[str, Any] = {}
     # Sent only when changed from their defaults, so jobs stored before these settings existed read the same.
     if config.solver:
@@ -60,7 +81,7 @@ def selfplay_config(
     return SelfplayConfig(
         board_type=board_type,
         num_players=num_players,
-        games=s.selfplay_games,
+        games=games + (1 if part <= extra else 0),
         model_id=playing_model(cycle),
         num_simulations=s.num_simulations,
         parallel_games=config.parallel_games,
@@ -68,8 +89,8 @@ def selfplay_config(
         value_q_weight=config.value_q_weight,
         gumbel=config.gumbel,
         **extras,
-        seed=cycle_seed(config, cycle),
-        shard_name=f"{shard_prefix(cycle)}cycle{cycle.cycle:04d}",
+        seed=cycle_seed(config, cycle) + PART_SEED_STRIDE * (part - 1),
+        shard_name=f"{shard_prefix(cycle)}cycle{cycle.cycle:04d}" + (f"-part{part}" if part > 1 else ""),
         shard_games=config.selfplay_shard_games,
     )
 

@@ -147,6 +147,16 @@ class PipelineState:
             row = self._step_row(s, number, step)
             return _step(row) if row is not None else None
 
+    def steps(self, number: int) -> dict[str, Step]:
+        """Every step row of cycle ``number`` by name (a split selfplay's parts are ``selfplay:K``)."""
+        with session_scope(self.settings) as s:
+            rows = s.scalars(
+                select(StepRow).where(
+                    StepRow.config_key == self.config_key, StepRow.run == self.run, StepRow.cycle == number
+                )
+            ).all()
+            return {row.step: _step(row) for row in rows}
+
     def save_step(
         self,
         number: int,

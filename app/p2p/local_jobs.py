@@ -31,7 +31,8 @@ class LocalJobs:
         self.node: Node | None = None
         if run_jobs:
             node_id = node_id or f"{socket.gethostname()}:local-{os.getpid()}"
-            self.node = Node(self.settings, LocalExecutor(self.settings), node_id=node_id, slots=slots)
+            executor = LocalExecutor(self.settings, spares=max(1, slots))
+            self.node = Node(self.settings, executor, node_id=node_id, slots=slots)
             self.node.start()
 
     def submit(

@@ -137,3 +137,31 @@ class SelfplayResult(BaseModel):
     resignations: int
     false_resignations: int = Field(description="Resign-disabled games the would-be resigner did not lose.")
     resign_checks: int = Field(description="Resign-disabled games in which resignation would have happened.")
+
+    @classmethod
+    def merged(cls, parts: list[SelfplayResult]) -> SelfplayResult:
+        """One result for selfplay split over jobs that ran side by side: counts add up, the shards are every
+        part's in order, the seconds are the longest part's (wall-clock), the rates are over those seconds."""
+        if not parts:
+            raise ValueError("merged() needs at least one part")
+        first, games = parts[0], sum(p.games for p in parts)
+        positions, seconds = sum(p.positions for p in parts), max(p.seconds for p in parts)
+        return cls(
+            config_key=first.config_key,
+            model_id=first.model_id,
+            shard_name=first.shard_name,
+            shard_path=first.shard_path,
+            shards=[shard for p in parts for shard in p.shards],
+            games=games,
+            positions=positions,
+            reused=all(p.reused for p in parts),
+            seconds=seconds,
+            games_per_s=games / seconds if seconds > 0 else 0.0,
+            positions_per_s=positions / seconds if seconds > 0 else 0.0,
+            mean_length=sum(p.mean_length * p.games for p in parts) / games if games else 0.0,
+            wins_by_seat=[sum(seat) for seat in zip(*(p.wins_by_seat for p in parts), strict=True)],
+            draws=sum(p.draws for p in parts),
+            resignations=sum(p.resignations for p in parts),
+            false_resignations=sum(p.false_resignations for p in parts),
+            resign_checks=sum(p.resign_checks for p in parts),
+        )

@@ -1,6 +1,6 @@
 """Runs a tiny pipeline in its own process (the kill-and-resume tests kill this process).
 
-python -m tests.integration.pipeline_run CYCLES [sync|async]
+python -m tests.integration.pipeline_run CYCLES [sync|async] [SELFPLAY_JOBS]
 """
 
 import sys
@@ -12,5 +12,7 @@ from tests.integration.test_pipeline import KEY, tiny_config
 
 if __name__ == "__main__":
     mode = sys.argv[2] if len(sys.argv) > 2 else "sync"
-    with LocalJobs(get_settings(), slots=2 if mode == "async" else 1) as jobs:
-        Pipeline(KEY, config=tiny_config().model_copy(update={"mode": mode}), jobs=jobs).run(int(sys.argv[1]))
+    selfplay_jobs = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    config = tiny_config().model_copy(update={"mode": mode, "selfplay_jobs": selfplay_jobs})
+    with LocalJobs(get_settings(), slots=config.job_slots) as jobs:
+        Pipeline(KEY, config=config, jobs=jobs).run(int(sys.argv[1]))

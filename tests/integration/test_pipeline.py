@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from app.core.config import get_settings
+from app.core.files import sha256_file
 from app.integration import FeedbackType, ModelLifecycle, ModelStage, PipelineFeedback, pipeline_stages
 from app.integration.pipeline import Pipeline
 from app.integration.pipeline_config import CycleSettings, PipelineConfig
@@ -41,7 +43,8 @@ def tiny_config() -> PipelineConfig:
     )
 
 
-def check_invariants(settings, cycles: int) -> None:
+def check_invariants(settings, cycles: int, parts: int = 1) -> None:
+    """``parts``: the jobs each cycle's selfplay was split into (``selfplay_jobs``)."""
     lifecycle, feedback = ModelLifecycle(settings), PipelineFeedback(settings)
     models = lifecycle.list_models(config_key=KEY)
     assert sorted(m.model_id for m in models) == [f"{KEY}_v{i}" for i in range(1, cycles + 1)]
@@ -66,11 +69,17 @@ def check_invariants(settings, cycles: int) -> None:
         else:
             assert stages[-1] is ModelStage.RETIRED and ModelStage.STAGING not in stages[:-2]
     shards = ShardStore(settings).records(KEY)
-    assert sorted(s.name for s in shards) == [f"cycle{i:04d}" for i in range(1, cycles + 1)]
+    for shard in shards:  # every indexed shard is whole: its file hashes to what the index recorded
+        assert sha256_file(shard.path) == shard.sha256, shard.name
+    assert sorted(s.name for s in shards) == sorted(
+        f"cycle{i:04d}" + (f"-part{k}" if k > 1 else "")
+        for i in range(1, cycles + 1)
+        for k in range(1, parts + 1)
+    )
     # Every stage ran to success exactly once per cycle: nothing finished was redone.
     jobs = job_store.list_jobs(settings, config_key=KEY, limit=1000).data
     succeeded = Counter(j.type for j in jobs if j.state.value == "succeeded" and j.type != "pipeline")
-    assert succeeded == {"selfplay": cycles, "training": cycles, "evaluation": cycles}
+    assert succeeded == {"selfplay": cycles * parts, "training": cycles, "evaluation": cycles}
     # The loop's evaluations are its gates, kept apart from evaluations a person asks for.
     assert {j.config["purpose"] for j in jobs if j.type == "evaluation"} == {"gate"}
     with session_scope(settings) as s:
@@ -79,7 +88,7 @@ def check_invariants(settings, cycles: int) -> None:
             (c, step)
             for c in range(1, cycles + 1)
             for step in ("selfplay", "training", "evaluation", "promotion")
-        }
+        } | {(c, f"selfplay:{k}") for c in range(1, cycles + 1) for k in range(1, parts + 1) if parts > 1}
     from app.evaluation import config_ratings
 
     rated = {r.name for r in config_ratings(KEY, settings=settings).ratings}
@@ -136,30 +145,45 @@ def check_training_lineage(settings, second) -> None:
         assert pipeline._parent(rolled_back) == played
 
 
-def _submitted(settings, step: str) -> bool:
+def step_submitted(settings, cycle: int, step: str) -> bool:
     with session_scope(settings) as s:
-        row = s.scalar(select(StepRow).where(StepRow.config_key == KEY, StepRow.step == step))
+        row = s.scalar(
+            select(StepRow).where(StepRow.config_key == KEY, StepRow.cycle == cycle, StepRow.step == step)
+        )
         return row is not None and row.job_id is not None
 
 
-@pytest.mark.slow
-def test_a_kill_in_the_middle_of_each_stage_then_a_rerun_finishes_consistently(settings, home):
+def kill_at(settings, home, points, *run_args: str, signal_group: bool = False, seed: int = 0) -> None:
+    """Run ``tests.integration.pipeline_run CYCLES ...`` once per (cycle, step) in ``points`` and SIGKILL it a
+    seeded random 0.2-1.2 s after that step's job was submitted (the pipeline only, or its process group with
+    ``signal_group``); a resumed run already past the point is left to exit."""
     env = {**os.environ, "ZEROLOOP_HOME": str(home), "PYTHONPATH": str(ROOT)}
-    for step in ("selfplay", "training", "evaluation"):
+    delays = random.Random(seed)
+    for cycle, step in points:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration.pipeline_run", "1"],
+            [sys.executable, "-m", "tests.integration.pipeline_run", *run_args],
             cwd=ROOT,
             env=env,
             start_new_session=True,
         )
         deadline = time.monotonic() + 240
-        while not _submitted(settings, step):
-            assert proc.poll() is None, f"pipeline exited before reaching {step}"
-            assert time.monotonic() < deadline, f"pipeline never reached {step}"
+        while not step_submitted(settings, cycle, step):
+            if proc.poll() is not None:
+                break  # it got past this point already on a resumed run
+            assert time.monotonic() < deadline, f"pipeline never reached cycle {cycle} {step}"
             time.sleep(0.1)
-        time.sleep(0.5)
-        os.kill(proc.pid, signal.SIGKILL)  # the pipeline only: a running job's own process survives it
+        time.sleep(0.2 + delays.random())
+        if proc.poll() is None:
+            # A running job's worker lives in a session of its own and stops once its node is gone.
+            (os.killpg if signal_group else os.kill)(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+@pytest.mark.slow
+def test_a_kill_in_the_middle_of_each_stage_then_a_rerun_finishes_consistently(settings, home):
+    # The whole process group, inside selfplay's shard writing, inside training and inside the gate.
+    points = ((1, "selfplay"), (1, "training"), (1, "evaluation"))
+    kill_at(settings, home, points, "1", signal_group=True)
     with LocalJobs(get_settings()) as jobs:
         cycles = Pipeline(KEY, settings=get_settings(), config=tiny_config(), jobs=jobs).run(1)
     assert cycles[0].status == "done"

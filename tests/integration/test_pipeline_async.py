@@ -3,12 +3,6 @@ as in the synchronous loop, and a kill anywhere resumes."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-
 import pytest
 from sqlalchemy import select
 
@@ -19,7 +13,7 @@ from app.storage.db import session_scope
 from app.storage.models.jobs import JobRow
 from app.storage.models.pipeline import StepRow
 
-from .test_pipeline import KEY, ROOT, check_invariants, tiny_config
+from .test_pipeline import KEY, check_invariants, kill_at, tiny_config
 
 
 def _async():
@@ -53,34 +47,10 @@ def test_selfplay_of_the_next_cycle_runs_beside_training_and_the_state_stays_con
     )
 
 
-def _step_submitted(settings, cycle: int, step: str) -> bool:
-    with session_scope(settings) as s:
-        row = s.scalar(
-            select(StepRow).where(StepRow.config_key == KEY, StepRow.cycle == cycle, StepRow.step == step)
-        )
-        return row is not None and row.job_id is not None
-
-
 @pytest.mark.slow
 def test_a_kill_while_both_lanes_run_then_a_rerun_finishes_consistently(settings, home):
-    env = {**os.environ, "ZEROLOOP_HOME": str(home), "PYTHONPATH": str(ROOT)}
-    for cycle, step in ((1, "training"), (2, "selfplay"), (1, "evaluation"), (2, "training")):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration.pipeline_run", "2", "async"],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 240
-        while not _step_submitted(settings, cycle, step):
-            if proc.poll() is not None:
-                break  # it got past this point already on a resumed run
-            assert time.monotonic() < deadline, f"pipeline never reached cycle {cycle} {step}"
-            time.sleep(0.1)
-        time.sleep(0.5)
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)  # the pipeline only: a running job's own process survives it
-        proc.wait()
+    points = ((1, "training"), (2, "selfplay"), (1, "evaluation"), (2, "training"))
+    kill_at(settings, home, points, "2", "async")
     with LocalJobs(get_settings(), slots=2) as jobs:
         cycles = Pipeline(KEY, settings=get_settings(), config=_async(), jobs=jobs).run(2)
     assert [c.status for c in cycles] == ["done", "done"]

@@ -177,9 +177,14 @@ def test_node_refuses_negative_slots(settings):
 # -- the standby worker -------------------------------------------------------------------------------------
 
 
+def _spare(jobs):
+    spares = jobs.node.executor._spares
+    return spares[0] if spares else None
+
+
 def test_the_standby_worker_takes_the_next_job_and_logs_it(jobs, settings):
     first = jobs.wait(jobs.submit("sleep", {"seconds": 0.1, "progress_steps": 1}), timeout=60)
-    spare = eventually(lambda: jobs.node.executor._spare, what="a standby worker")
+    spare = eventually(lambda: _spare(jobs), what="a standby worker")
     second = jobs.wait(jobs.submit("sleep", {"seconds": 0.1, "progress_steps": 1, "fail": True}), timeout=60)
     assert first.succeeded and second.state is JobState.FAILED
     # The job ran in the process that had been waiting for it, its output in the job's own log.
@@ -193,10 +198,25 @@ def test_the_standby_worker_takes_the_next_job_and_logs_it(jobs, settings):
 
     log = eventually(failure_logged, what="the failure in the job log")
     assert f"pid={spare.pid}" in log
-    new_spare = eventually(lambda: jobs.node.executor._spare, what="the next standby worker")
+    new_spare = eventually(lambda: _spare(jobs), what="the next standby worker")
     assert new_spare.pid != spare.pid
     jobs.close()
     assert new_spare.poll() is not None  # closing the node leaves no standby behind
+
+
+def test_a_node_with_two_slots_keeps_two_standby_workers_for_jobs_launched_together(settings):
+    with LocalJobs(settings, slots=2) as two:
+        two.wait(two.submit("sleep", {"seconds": 0.1, "progress_steps": 1}), timeout=60)
+        spares = eventually(
+            lambda: list(two.node.executor._spares) if len(two.node.executor._spares) == 2 else None,
+            what="two standby workers",
+        )
+        together = [two.submit("sleep", {"seconds": 0.5, "progress_steps": 1}) for _ in range(2)]
+        done = [two.wait(job_id, timeout=60) for job_id in together]
+        assert all(j.succeeded for j in done)
+        assert {j.pid for j in done} == {p.pid for p in spares}  # both started in a waiting worker
+    with pytest.raises(ValueError, match="spares must be >= 1"):
+        LocalExecutor(settings, spares=0)
 
 
 def test_a_standby_without_a_job_exits_on_eof(settings):
@@ -217,7 +237,7 @@ def test_a_standby_without_a_job_exits_on_eof(settings):
 
 def test_a_dead_standby_is_replaced_by_a_fresh_worker(jobs):
     jobs.wait(jobs.submit("sleep", {"seconds": 0.1, "progress_steps": 1}), timeout=60)
-    spare = eventually(lambda: jobs.node.executor._spare, what="a standby worker")
+    spare = eventually(lambda: _spare(jobs), what="a standby worker")
     os.killpg(spare.pid, signal.SIGKILL)
     spare.wait()
     job = jobs.wait(jobs.submit("sleep", {"seconds": 0.1, "progress_steps": 1}), timeout=60)

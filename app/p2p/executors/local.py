@@ -58,17 +58,21 @@ class _Proc:
 
 
 class LocalExecutor:
-    """``standby=True`` keeps one worker started ahead of need (interpreter, torch and the stages loaded) and
-    hands it the next job: each job still runs in a fresh process of its own, without waiting seconds for it."""
+    """``standby=True`` keeps ``spares`` workers started ahead of need (interpreter, torch and the stages loaded)
+    and hands each the next job: each job still runs in a fresh process of its own, without waiting seconds for
+    it. One spare per slot, so jobs launched together (a cycle's selfplay split into parts) all start warm."""
 
     name = "local"
 
-    def __init__(self, settings: Settings, *, standby: bool = True):
+    def __init__(self, settings: Settings, *, standby: bool = True, spares: int = 1):
+        if spares < 1:
+            raise ValueError(f"spares must be >= 1, got {spares}")
         self.settings = settings
         self.standby = standby
+        self.spares = spares
         self.wakeup: Callable[[], None] | None = None
         self._procs: dict[str, _Proc] = {}
-        self._spare: subprocess.Popen | None = None
+        self._spares: list[subprocess.Popen] = []
         self._lock = threading.Lock()
 
     def launch(self, claim: Claim) -> None:
@@ -82,9 +86,12 @@ class LocalExecutor:
             self._procs[claim.job_id] = _Proc(popen, claim.lease)
         threading.Thread(target=self._watch, args=(popen,), name=f"watch-{claim.job_id}", daemon=True).start()
         if self.standby:
-            spare = self._spawn(["--standby"], stdin=subprocess.PIPE, output=subprocess.DEVNULL)
             with self._lock:
-                self._spare = spare
+                missing = self.spares - len(self._spares)
+            for _ in range(missing):
+                spare = self._spawn(["--standby"], stdin=subprocess.PIPE, output=subprocess.DEVNULL)
+                with self._lock:
+                    self._spares.append(spare)
 
     def _spawn(self, args: list[str], *, stdin: int, output: object) -> subprocess.Popen:
         return subprocess.Popen(
@@ -97,10 +104,12 @@ class LocalExecutor:
         )
 
     def _hand_over(self, claim: Claim) -> subprocess.Popen | None:
-        """Give the job to the standby worker; None when there is none alive to take it."""
+        """Give the job to the oldest standby worker alive; None when there is none to take it."""
         with self._lock:
-            spare, self._spare = self._spare, None
-        if spare is None or spare.poll() is not None:
+            alive = [p for p in self._spares if p.poll() is None]
+            spare = alive.pop(0) if alive else None
+            self._spares = alive
+        if spare is None:
             return None
         try:
             spare.stdin.write(f"{claim.job_id} {claim.lease}\n".encode())
@@ -111,10 +120,10 @@ class LocalExecutor:
             return None
         return spare
 
-    def _stop_spare(self) -> None:
+    def _stop_spares(self) -> None:
         with self._lock:
-            spare, self._spare = self._spare, None
-        if spare is not None:
+            spares, self._spares = self._spares, []
+        for spare in spares:
             spare.stdin.close()
             # Killed rather than left to see EOF: one still importing torch would linger for seconds.
             _signal_group(spare.pid, signal.SIGKILL)
@@ -153,7 +162,7 @@ class LocalExecutor:
             _signal_group(proc.popen.pid, signal.SIGTERM)
 
     def stop_all(self, timeout: float) -> list[Exit]:
-        self._stop_spare()
+        self._stop_spares()
         with self._lock:
             procs = dict(self._procs)
         for proc in procs.values():
