@@ -230,10 +230,8 @@ def _result(
     seconds: float,
 ) -> EvalResult:
     r = test.result()
-    names = [candidate, opponent, *[a for a in cfg.anchors if a not in (candidate, opponent)]]
-    ratings = [p for p in (_rated(table, n) for n in names) if p is not None]
     total = r.games + anchor_games + calibration_games
-    return EvalResult(
+    unrated = EvalResult(
         evaluation_id=evaluation_id,
         config_key=cfg.config_key,
         candidate=candidate,
@@ -260,11 +258,21 @@ def _result(
         llr_path=r.llr_path,
         anchor_games=anchor_games,
         calibration_games=calibration_games,
-        candidate_rating=_rated(table, candidate),
-        ratings=ratings,
+        candidate_rating=None,
+        ratings=[],
         seconds=seconds,
         games_per_s=total / seconds if seconds > 0 else 0.0,
     )
+    return rated_result(unrated, table, cfg.anchors)
+
+
+def rated_result(result: EvalResult, table: RatingTable, anchors: Sequence[str]) -> EvalResult:
+    """``result`` with its ratings read from ``table``: the candidate's, and those of its opponent and the anchors
+    (a remote evaluation's games are rated where they are stored, on the node)."""
+    candidate, opponent = result.candidate, result.opponent
+    names = [candidate, opponent, *[a for a in anchors if a not in (candidate, opponent)]]
+    ratings = [p for p in (_rated(table, n) for n in names) if p is not None]
+    return result.model_copy(update={"candidate_rating": _rated(table, candidate), "ratings": ratings})
 
 
 def config_ratings(config_key: str, *, settings: Settings | None = None) -> RatingTable:

@@ -22,10 +22,16 @@ class EvaluationNotFound(NotFound):
 
 
 def create_evaluation(
-    settings: Settings, *, config_key: str, candidate: str, opponent: str, config: dict[str, Any]
+    settings: Settings,
+    *,
+    config_key: str,
+    candidate: str,
+    opponent: str,
+    config: dict[str, Any],
+    evaluation_id: str | None = None,
 ) -> str:
-    """A new running evaluation; returns its id."""
-    evaluation_id = uuid.uuid4().hex
+    """A new running evaluation (under ``evaluation_id`` when given: one played elsewhere); returns its id."""
+    evaluation_id = evaluation_id or uuid.uuid4().hex
     with session_scope(settings) as s:
         s.add(
             EvaluationRow(
@@ -76,8 +82,20 @@ def save_games(
     evaluation_id: str | None = None,
 ) -> int:
     """Store finished games in one transaction; returns how many."""
-    if purpose not in GAME_PURPOSES:
-        raise ValueError(f"unknown game purpose {purpose!r}; valid: {', '.join(GAME_PURPOSES)}")
+    return save_mixed_games(settings, config_key, [(purpose, g) for g in games], evaluation_id=evaluation_id)
+
+
+def save_mixed_games(
+    settings: Settings,
+    config_key: str,
+    games: Sequence[tuple[str, PlayedGame]],
+    *,
+    evaluation_id: str | None = None,
+) -> int:
+    """Store (purpose, game) pairs in one transaction (all or none); returns how many."""
+    unknown = sorted({purpose for purpose, _ in games} - set(GAME_PURPOSES))
+    if unknown:
+        raise ValueError(f"unknown game purpose {unknown[0]!r}; valid: {', '.join(GAME_PURPOSES)}")
     now = utcnow()
     rows = [
         ArenaGameRow(
@@ -92,7 +110,7 @@ def save_games(
             opening_group=g.opening_group,
             created_at=now,
         )
-        for g in games
+        for purpose, g in games
     ]
     with session_scope(settings) as s:
         s.add_all(rows)

@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from app.core.config import Settings
 from app.core.errors import ChecksumMismatch
-from app.core.files import write_bytes_atomic
 from app.core.names import UNIFORM
+from app.p2p.remote_models import install_model, model_blob
 from app.p2p.transfer import Blob, RemoteOutcome
-from app.registry import ModelLifecycle, ModelStage, model_artifact, production_model_id
+from app.registry import production_model_id
 from app.selfplay.config import SelfplayConfig, SelfplayResult
 from app.selfplay.play import GameRecord
 from app.selfplay.stage import selfplay_result, store_part
@@ -38,19 +38,11 @@ class SelfplayAdapter:
         pinned = cfg.model_copy(update={"model_id": model_id}).model_dump(mode="json")
         if model_id == UNIFORM:
             return pinned, []
-        artifact = model_artifact(settings, model_id)
-        blob = Blob(MODEL_PREFIX + model_id, artifact.sha256, artifact.path.read_bytes())
-        blob.verified()  # a checkpoint damaged on the node's disk is refused here, not on a worker
-        return pinned, [blob]
+        return pinned, [model_blob(settings, model_id, MODEL_PREFIX)]
 
     def materialize(self, scratch: Settings, config: dict[str, Any], inputs: list[Blob]) -> None:
         for blob in inputs:
-            model_id = blob.name.removeprefix(MODEL_PREFIX)
-            path = scratch.path("models", f"{blob.sha256}.safetensors")
-            write_bytes_atomic(path, blob.verified())
-            ModelLifecycle(scratch).register_model(
-                model_id, stage=ModelStage.TRAINING, artifact_path=path, sha256=blob.sha256
-            )
+            install_model(scratch, blob.name.removeprefix(MODEL_PREFIX), blob)
 
     def collect(self, scratch: Settings, config: dict[str, Any], result: Any) -> RemoteOutcome:
         key = SelfplayConfig.model_validate(config).config_key

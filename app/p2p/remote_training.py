@@ -19,8 +19,9 @@ from typing import Any
 from app.core.config import Settings
 from app.core.errors import AlreadyExists, ChecksumMismatch
 from app.core.files import sha256_file, write_bytes_atomic
+from app.p2p.remote_models import install_model, model_blob
 from app.p2p.transfer import Blob, RemoteOutcome, StayOnNode
-from app.registry import ModelLifecycle, ModelStage, model_artifact, production_model_id
+from app.registry import production_model_id
 from app.storage.base import utcnow
 from app.storage.db import session_scope
 from app.storage.models.shards import ShardRow
@@ -49,8 +50,7 @@ class TrainingAdapter:
         if parent is None and cfg.init == "production":
             parent, prefix = production_model_id(settings, key), PRODUCTION
         if parent is not None:
-            artifact = model_artifact(settings, parent)
-            blobs.append(Blob(prefix + parent, artifact.sha256, artifact.path.read_bytes()))
+            blobs.append(model_blob(settings, parent, prefix))
         records = ShardStore(settings).newest(key, cfg.replay_window, prefix=cfg.shard_prefix or "")
         for record in reversed(records):  # oldest first, so that the scratch index keeps their order
             blobs.append(Blob(SHARD + record.name, record.sha256, Path(record.path).read_bytes()))
@@ -80,7 +80,9 @@ class TrainingAdapter:
                         )
                     )
             else:
-                _install_model(scratch, blob)
+                production = blob.name.startswith(PRODUCTION)
+                model_id = blob.name.removeprefix(PRODUCTION if production else PARENT)
+                install_model(scratch, model_id, blob, production=production)
 
     def collect(self, scratch: Settings, config: dict[str, Any], result: Any) -> RemoteOutcome:
         trained = TrainResult.model_validate(result)
@@ -109,14 +111,3 @@ class TrainingAdapter:
                     f"{path} already holds another checkpoint; choose another output_model_id"
                 ) from None
         return trained.model_copy(update={"checkpoint_path": str(path)})
-
-
-def _install_model(scratch: Settings, blob: Blob) -> None:
-    production = blob.name.startswith(PRODUCTION)
-    model_id = blob.name.removeprefix(PRODUCTION if production else PARENT)
-    path = scratch.path("models", f"{blob.sha256}.safetensors")
-    write_bytes_atomic(path, blob.verified())
-    lifecycle = ModelLifecycle(scratch)
-    lifecycle.register_model(model_id, stage=ModelStage.STAGING, artifact_path=path, sha256=blob.sha256)
-    if production:
-        lifecycle.promote_to_production(model_id)

@@ -101,8 +101,8 @@ class StayOnNode(Exception):
 def remote_adapter(job_type: str) -> RemoteAdapter | None:
     """The adapter of a job type that runs on any machine of the cluster; None for one that stays on the node.
 
-    ``evaluation`` rates over every stored arena game of its config key and ``pipeline`` orchestrates the
-    registry: both need the node's database, so they run in the node's own processes.
+    ``pipeline`` orchestrates the registry and needs the node's database, so it runs in the node's own processes
+    (an evaluation plays anywhere; its games are rated on the node, over every stored game of its config key).
     """
     if job_type == "sleep":
         return NoFiles()
@@ -114,4 +114,8 @@ def remote_adapter(job_type: str) -> RemoteAdapter | None:
         from app.p2p.remote_training import TrainingAdapter
 
         return TrainingAdapter()
+    if job_type == "evaluation":
+        from app.p2p.remote_evaluation import EvaluationAdapter
+
+        return EvaluationAdapter()
     return None

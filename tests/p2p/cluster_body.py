@@ -86,6 +86,7 @@ def kill(settings: Settings, node: Node, hosts: dict) -> dict:
 TINY_RUN = {  # tests/integration/test_pipeline.py's tiny_config, as `zeroloop run --set` pairs
     "cycle.selfplay_games": 8, "cycle.num_simulations": 4, "cycle.epochs": 1, "cycle.batch_size": 32,
     "cycle.replay_window": 5000, "parallel_games": 8, "gate_max_games": 4, "anchors": ["random"], "anchors_games": 2,
+    "selfplay_jobs": 2,  # one selfplay job per worker host: each cycle's selfplay spreads over the cluster
 }  # fmt: skip
 TOKEN = "cluster-test-token"
 
@@ -125,7 +126,7 @@ def quickstart(home: str, address: str) -> dict:
     settings = Settings(home=Path(home))
     findings["jobs"] = [
         {"id": j.id, "type": j.type, "state": j.state.value, "worker_host": j.worker_host,
-         "log": paths.log_tail(settings, j.id, 2000)}
+         "shard_name": j.config.get("shard_name"), "log": paths.log_tail(settings, j.id, 2000)}
         for j in store.list_jobs(settings, config_key="hex5_2p", limit=100).data
     ]  # fmt: skip
     findings["shards"] = _shards(settings)

@@ -86,13 +86,23 @@ def test_the_readme_quickstart_runs_two_cycles_with_selfplay_on_the_worker_hosts
     assert findings["jobs_without_token"] == 401  # a non-loopback node demands its token
     assert findings["run"]["rc"] == 0, findings["run"]["tail"]
     assert findings["models"] == ["hex5_2p_v1", "hex5_2p_v2"]
-    assert findings["shards"] == {"cycle0001": 1, "cycle0002": 1, "with-v2": 1}
+    assert findings["shards"] == {
+        "cycle0001": 1, "cycle0001-part2": 1, "cycle0002": 1, "cycle0002-part2": 1, "with-v2": 1
+    }  # fmt: skip
     worker_ips = {h.ip for h in cluster.workers}
+    # Each cycle's selfplay was two jobs (selfplay_jobs=2), one on each worker host (one CPU each).
+    for cycle in ("cycle0001", "cycle0002"):
+        hosts = {
+            j["worker_host"].rsplit("/", 1)[-1]
+            for j in findings["jobs"]
+            if j["type"] == "selfplay" and (j["shard_name"] or "").startswith(cycle)
+        }
+        assert hosts == worker_ips, (cycle, hosts)
     for job in findings["jobs"]:
         assert job["state"] == "succeeded", job
         ran_on = job["worker_host"].rsplit("/", 1)[-1]
-        # Selfplay and training ran on worker hosts; the gate needs the node's database and ran on the node.
-        assert (ran_on in worker_ips) == (job["type"] in ("selfplay", "training")), job
+        # Selfplay, training and the gate ran on worker hosts (the gate's games are rated on the node).
+        assert ran_on in worker_ips, job
     with_model = findings["with_model"]
     assert with_model["state"] == "succeeded" and with_model["result"]["model_id"] == "hex5_2p_v2"
     (log,) = [j["log"] for j in findings["jobs"] if j["id"] == with_model["id"]]

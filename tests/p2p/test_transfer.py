@@ -65,8 +65,8 @@ def test_a_blob_is_refused_when_its_bytes_do_not_match_its_sha256():
 
 def test_only_types_with_a_seam_run_remotely():
     assert remote_adapter("sleep") is not None and remote_adapter("selfplay") is not None
-    assert remote_adapter("training") is not None
-    assert remote_adapter("evaluation") is None and remote_adapter("pipeline") is None
+    assert remote_adapter("training") is not None and remote_adapter("evaluation") is not None
+    assert remote_adapter("pipeline") is None
 
 
 def _remote_selfplay(settings: Settings, config: dict, mailbox: FakeMailbox):
@@ -200,3 +200,53 @@ def test_training_gets_the_window_and_parent_and_the_node_keeps_the_checkpoint(s
     with pytest.raises(ChecksumMismatch):
         adapter.accept(settings, sent, dataclasses.replace(outcome, blobs=[damaged]))
     assert sha256_file(checkpoint) == result.sha256
+
+
+@pytest.mark.slow  # plays hex5 games with real networks (torch, the game kernels)
+def test_evaluation_plays_the_sent_players_remotely_and_the_node_stores_and_rates_its_games_once(settings):
+    from app.evaluation import store as eval_store
+    from app.evaluation.arena import PlayedGame
+    from app.evaluation.config import EvalResult
+    from app.registry import ModelLifecycle
+
+    production = _register_tiny_model(settings, "hex5_2p_v1")
+    ModelLifecycle(settings).promote_to_production(production)
+    candidate = _register_tiny_model(settings, "hex5_2p_v2")
+    config = {"board_type": "hex5", "num_players": 2, "candidate": candidate, "opponent": "production",
+              "max_games": 4, "anchors": ["random", "rollout_mcts_4"], "anchors_games": 2,
+              "calibration_games": 2, "num_simulations": 2, "purpose": "gate"}  # fmt: skip
+    adapter = remote_adapter("evaluation")
+    # The anchors' link is short of games on the node: topping it up needs the node's counts, so it stays.
+    with pytest.raises(StayOnNode, match="random and rollout_mcts_4"):
+        adapter.prepare(settings, config)
+    linked = [PlayedGame(("random", "rollout_mcts_4"), (1.0, -1.0), (), (0,), i) for i in range(2)]
+    eval_store.save_games(settings, "hex5_2p", linked, purpose="calibration")
+
+    sent, inputs = adapter.prepare(settings, config)
+    # Pinned: the model the node meant, and no calibration left for the task to do.
+    assert (sent["opponent"], sent["calibration_games"]) == (production, 0)
+    assert sorted(b.name for b in inputs) == sorted([f"model:{candidate}", f"model:{production}"])
+    outcome = run_remote(RemoteWork("job4", 1, "evaluation", sent), FakeMailbox(), *inputs)
+    assert outcome.error is None, outcome.error
+    remote = EvalResult.model_validate(outcome.result)
+    assert eval_store.count_games(settings, "hex5_2p") == 2  # played in scratch: nothing stored here yet
+
+    result = adapter.accept(settings, sent, outcome)
+    stored = eval_store.load_games(settings, "hex5_2p", evaluation_id=remote.evaluation_id)
+    assert len(stored) == remote.games + remote.anchor_games == result.games + 2 * 2
+    assert {r.purpose for r in stored} == {"gate", "anchor"}
+    assert eval_store.get_evaluation(settings, remote.evaluation_id).status == "finished"
+    # Rated on the node, over every stored game: the node's calibration games rate the anchor too.
+    rated = {r.name: r for r in result.ratings}
+    assert set(rated) == {candidate, production, "random", "rollout_mcts_4"}
+    assert rated["rollout_mcts_4"].games == 2 + 2 and result.candidate_rating.name == candidate
+    assert (result.decision, result.llr) == (remote.decision, remote.llr)
+
+    # The same outcome again (a job that ran twice): its games are not stored a second time.
+    again = adapter.accept(settings, sent, outcome)
+    assert eval_store.count_games(settings, "hex5_2p") == 2 + len(stored) and again == result
+    short = dataclasses.replace(
+        outcome, result={**outcome.result, "evaluation_id": "other"}, extra={"games": []}
+    )
+    with pytest.raises(ChecksumMismatch, match="sent 0"):
+        adapter.accept(settings, sent, short)

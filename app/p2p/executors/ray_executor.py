@@ -1,13 +1,13 @@
 """The cluster executor: jobs as Ray tasks that share no disk and no database with the node (extra ``zeroloop[ray]``).
 
-A job type with a transfer seam (``app.p2p.transfer.remote_adapter``: ``sleep``, ``selfplay``, ``training``)
-runs as one Ray task with the job's resource request, anywhere in the cluster. Its inputs (checkpoints, a replay
+A job type with a transfer seam (``app.p2p.transfer.remote_adapter``: ``sleep``, ``selfplay``, ``training``,
+``evaluation``) runs as one Ray task with the job's resource request, anywhere in the cluster. Its inputs (checkpoints, a replay
 window's shards) travel as task arguments through Ray's object store, put once per sha256 and shared by the jobs
 that use them; its outputs come back as the task's return value, and the node checks each file against its
 sha256, writes it atomically and indexes it itself. Progress and heartbeats reach the job's row through the node
-(``ray_reports``), fenced by the lease like a local worker's writes. Types that need the node's database
-(``evaluation``, ``pipeline``) run in the node's own subprocesses (``LocalExecutor``), as does a training run with
-state on the node (``StayOnNode``). Why the object store and not the node's HTTP API: docs/cluster.md.
+(``ray_reports``), fenced by the lease like a local worker's writes. ``pipeline`` jobs, which need the node's
+database, run in the node's own subprocesses (``LocalExecutor``), as do a training run with state on the node and
+an evaluation that must top up the anchors' games (``StayOnNode``). Why the object store and not the node's HTTP API: docs/cluster.md.
 
 Ray never retries a task on its own (``max_retries=0``): re-running a job is the job table's decision, made once,
 with a new lease. A task lost with its worker (process or machine gone, or silent past the lease) is re-queued;
