@@ -61,6 +61,9 @@ def main() -> None:
     parser.add_argument(
         "--checks-only", action="store_true", help="check a deferred run's points (needs --home)"
     )
+    parser.add_argument(
+        "--check-solver", action="store_true", help="production searches with the MCTS-solver in the checks"
+    )
     args = parser.parse_args()
     if (args.defer_checks or args.checks_only) and args.home is None:
         parser.error("--defer-checks and --checks-only need --home DIR (where the run's points are kept)")
@@ -108,7 +111,10 @@ def run(args, config, home: Path) -> None:
     print(
         f"strength over time on {args.config}, {args.minutes:g} min of loop; settings changed: {changed or 'none'}"
     )
-    print(f"checks: production at {args.check_simulations} simulations, {args.check_games} games per anchor")
+    solver = " with the MCTS-solver" if args.check_solver else ""
+    print(
+        f"checks: production at {args.check_simulations} simulations{solver}, {args.check_games} games per anchor"
+    )
     stage_s: dict[str, float] = defaultdict(float)
     points: list[tuple[float, str, dict[str, float]]] = []  # (loop s, new production, stage seconds so far)
     lifecycle, started, cycles = ModelLifecycle(settings), time.perf_counter(), 0
@@ -164,7 +170,9 @@ def check_and_report(args, settings, game, anchors: list[str], saved: dict) -> N
     check_started = time.perf_counter()
     for at, model_id, stages in thinned(saved["points"], args.check_every):
         scores = [
-            match_score(settings, game, model_id, anchor, args.check_games, args.check_simulations)
+            match_score(
+                settings, game, model_id, anchor, args.check_games, args.check_simulations, args.check_solver
+            )
             for anchor in anchors
         ]
         print(point_line(at, model_id, anchors, scores, stages), flush=True)
@@ -219,7 +227,7 @@ def wilson_interval(score: float, games: int, z: float = 1.96) -> tuple[float, f
 
 
 def match_score(
-    settings, game, model_id: str, anchor: str, games: int, simulations: int
+    settings, game, model_id: str, anchor: str, games: int, simulations: int, solver: bool = False
 ) -> tuple[float, int]:
     """(mean points of ``model_id`` against ``anchor``, games played): ``games // 2`` random two-move openings,
     each played twice with the colours swapped, drawn from a fixed seed."""
@@ -230,7 +238,7 @@ def match_score(
 
     rng = np.random.default_rng(MATCH_SEED)
     lineup = [
-        make_agent(model_id, game, settings, num_simulations=simulations),
+        make_agent(model_id, game, settings, num_simulations=simulations, solver=solver),
         make_agent(anchor, game, settings, num_simulations=0),
     ]
     openings = random_openings(game, max(1, games // 2), num_moves=2, rng=rng)

@@ -56,8 +56,12 @@ def resolve_name(name: str, config_key: str, settings: Settings) -> str:
     return model_id
 
 
-def make_agent(name: str, game: Game, settings: Settings, *, num_simulations: int) -> Agent:
-    """The agent for a resolved player name; a model is loaded from its checkpoint (checksum verified)."""
+def make_agent(
+    name: str, game: Game, settings: Settings, *, num_simulations: int, solver: bool = False
+) -> Agent:
+    """The agent for a resolved player name; a model is loaded from its checkpoint (checksum verified).
+
+    ``solver``: a model searches with the MCTS-solver (two players only; anchors always play as named)."""
     from app.search.agents import NetworkAgent, RandomAgent, RolloutMCTSAgent
 
     player = check_name(name, game.config_key, allow_production=False)
@@ -75,4 +79,5 @@ def make_agent(name: str, game: Game, settings: Settings, *, num_simulations: in
     from app.search.config import MCTSConfig
 
     net, _meta = load_registered_net(settings, name, game)
-    return NetworkAgent(NetworkEvaluator(net), MCTSConfig(num_simulations=num_simulations), name)
+    config = MCTSConfig(num_simulations=num_simulations, solver=solver and game.num_players == 2)
+    return NetworkAgent(NetworkEvaluator(net), config, name)
