@@ -122,7 +122,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4.0, help="length of one timing of (a) or (b)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: the evaluator's)")
-    parser.add_argument("--mode", choices=MODES, default="auto", help="evaluator mode (auto: the CPU default)")
+    parser.add_argument(
+        "--mode", choices=MODES, default="auto", help="evaluator mode (auto: the CPU default)"
+    )
     args = parser.parse_args()
 
     game = make_game("hex8", 2)
