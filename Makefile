@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONFIG ?= hex6_2p
-CYCLES ?= 20
+CYCLES ?= 25
 ARGS ?=
 
 .PHONY: run test lint venv

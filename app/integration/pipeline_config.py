@@ -193,7 +193,10 @@ def defaults_for(config_key: str) -> PipelineConfig:
     # Each cycle trains 8 samples per new selfplay position (KataGo keeps 4-8) rather than 3 epochs over a window
     # that grows to 40k positions: bench/loop.py --minutes 10 on hex6, same seeds, 2 cores: 23 cycles instead of 15,
     # production at 80% / 55% against rollout_mcts_200 / 1000 at 605 s against 80% / 32.5% at 554 s.
-    return PipelineConfig(sample_reuse=8.0)
+    # Selfplay with the Gumbel root at 16 simulations (the gate: PUCT at 16) instead of PUCT at 48: same bench, one
+    # session's arms, 100-game checks of the last production: 82% / 61% against rollout_mcts_200 / 1000 (26 cycles)
+    # instead of 57% / 33% (19 cycles); the solver (49% / 14%) and playout caps (40% / 7%) lost (README).
+    return PipelineConfig(sample_reuse=8.0, gumbel=True, cycle=CycleSettings(num_simulations=16))
 
 
 SET = "set"

@@ -58,9 +58,12 @@ def test_precedence_default_then_per_game_then_file_then_flag(tmp_path):
         "solver": True, "anchors": ["random"], "gate_elo1": 25.5, "cycle.selfplay_games": 64, "cycle.epochs": 7
     }  # fmt: skip
     plain = resolve(KEY)
-    assert plain.config == PipelineConfig(sample_reuse=8.0)
-    assert {k for k, v in plain.sources.items() if v != "default"} == {"sample_reuse"}
-    assert plain.sources["sample_reuse"] == "per-game default"
+    assert plain.config == PipelineConfig(
+        sample_reuse=8.0, gumbel=True, cycle=CycleSettings(num_simulations=16)
+    )
+    per_game = {"sample_reuse", "gumbel", "cycle.num_simulations"}
+    assert {k for k, v in plain.sources.items() if v != "default"} == per_game
+    assert {plain.sources[k] for k in per_game} == {"per-game default"}
 
 
 def test_values_parse_as_json_else_text():
