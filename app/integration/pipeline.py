@@ -307,8 +307,9 @@ class Pipeline(CycleEffects):
         self._emit(PipelineEvent("step_start", number, "selfplay"))
         results = self._side_by_side([lambda part=part: play(part) for part in range(1, parts + 1)])
         merged = SelfplayResult.merged(results)
-        self.state.save_step(number, "selfplay", status="done", result=merged.model_dump(mode="json"))
-        self._emit(PipelineEvent("step_done", number, "selfplay", 1.0, data=merged.model_dump(mode="json")))
+        stored = merged.model_dump(mode="json")
+        self.state.save_step(number, "selfplay", status="done", result=stored)
+        self._emit(PipelineEvent("step_done", number, "selfplay", 1.0, data=stored))
         return merged
 
     def _side_by_side(self, calls: list[Callable[[], Any]]) -> list[Any]:
