@@ -14,6 +14,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
+from app.core.errors import InvalidConfig
+
 CHUNK = 1 << 20
 
 
@@ -56,3 +58,13 @@ def atomic_write(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
 def write_bytes_atomic(path: Path, data: bytes, *, overwrite: bool = True) -> None:
     with atomic_write(path, overwrite=overwrite) as fh:
         fh.write(data)
+
+
+def read_given_file(path: Path, flag: str, expected: str) -> str:
+    """The text of a file a user named with ``flag``; ``InvalidConfig`` saying what is wrong and ``expected``."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidConfig(f"{flag} {path}: no such file\npass {expected}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidConfig(f"{flag} {path} cannot be read: {exc}\npass {expected}") from None

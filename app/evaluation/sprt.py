@@ -156,8 +156,8 @@ class SPRTResult(BaseModel):
 
     decision: Decision
     llr: float
-    lower_bound: float
-    upper_bound: float
+    llr_lower: float
+    llr_upper: float
     elo0: float
     elo1: float
     alpha: float
@@ -166,7 +166,7 @@ class SPRTResult(BaseModel):
     games: int
     pairs: int  # 0 when openings are not paired
     score: float  # the candidate's mean points per game, raw counts
-    elo: float
+    elo_delta: float
     elo_ci_low: float
     elo_ci_high: float
     wins: int
@@ -285,8 +285,8 @@ class GSPRT:
         return SPRTResult(
             decision=self.decision,
             llr=self.llr,
-            lower_bound=self.lower,
-            upper_bound=self.upper,
+            llr_lower=self.lower,
+            llr_upper=self.upper,
             elo0=self.elo0,
             elo1=self.elo1,
             alpha=self.alpha,
@@ -295,7 +295,7 @@ class GSPRT:
             games=games,
             pairs=self.pairs,
             score=score,
-            elo=elo,
+            elo_delta=elo,
             elo_ci_low=lo,
             elo_ci_high=hi,
             wins=wins,

@@ -15,6 +15,7 @@ import numpy as np
 from app.core.config import Settings, get_settings
 from app.core.errors import InvalidConfig
 from app.core.progress import ProgressFn, no_progress
+from app.core.records import from_attributes
 from app.evaluation import store
 from app.evaluation.arena import PlayedGame, play_rotated, random_openings
 from app.evaluation.config import EvalConfig, EvalResult, RatedPlayer
@@ -157,7 +158,7 @@ def _gate(
         r = test.result()
         progress(
             _GATE_SHARE * min(1.0, r.games / cfg.max_games),
-            f"gate: {r.games} games, score {r.score:.3f}, LLR {r.llr:+.2f} [{r.lower_bound:.2f}, {r.upper_bound:.2f}]",
+            f"gate: {r.games} games, score {r.score:.3f}, LLR {r.llr:+.2f} [{r.llr_lower:.2f}, {r.llr_upper:.2f}]",
         )
     return test
 
@@ -214,7 +215,7 @@ def _rated(table: RatingTable, name: str) -> RatedPlayer | None:
     r = table.get(name)
     if r is None:
         return None
-    return RatedPlayer(name=r.name, elo=r.elo, ci_low=r.ci_low, ci_high=r.ci_high, games=r.games)
+    return from_attributes(RatedPlayer, r)
 
 
 def _result(
@@ -232,30 +233,11 @@ def _result(
     r = test.result()
     total = r.games + anchor_games + calibration_games
     unrated = EvalResult(
+        **r.model_dump(),
         evaluation_id=evaluation_id,
         config_key=cfg.config_key,
         candidate=candidate,
         opponent=opponent,
-        decision=r.decision,
-        paired=r.paired,
-        llr=r.llr,
-        llr_lower=r.lower_bound,
-        llr_upper=r.upper_bound,
-        elo0=r.elo0,
-        elo1=r.elo1,
-        alpha=r.alpha,
-        beta=r.beta,
-        games=r.games,
-        pairs=r.pairs,
-        score=r.score,
-        elo_delta=r.elo,
-        elo_ci_low=r.elo_ci_low,
-        elo_ci_high=r.elo_ci_high,
-        wins=r.wins,
-        draws=r.draws,
-        losses=r.losses,
-        pentanomial=r.pentanomial,
-        llr_path=r.llr_path,
         anchor_games=anchor_games,
         calibration_games=calibration_games,
         candidate_rating=None,

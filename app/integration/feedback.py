@@ -87,16 +87,7 @@ class PipelineFeedback:
         }
         with self._engine.begin() as conn:
             event_id = conn.execute(insert(_E).values(**row)).inserted_primary_key[0]
-        return FeedbackEvent(
-            id=event_id,
-            at=row["at"],
-            feedback_type=ftype,
-            model_id=model_id,
-            config_key=key,
-            metrics=values,
-            context=ctx,
-            error=error,
-        )
+        return FeedbackEvent(**{**row, "id": event_id, "feedback_type": ftype})
 
     def history(
         self,

@@ -208,47 +208,53 @@ def _decays_in_force(inp: RuleInput) -> int:
     return inp.history.count("loss_plateau") - inp.history.count("lr_restore")
 
 
+def _listed(events: list[FeedbackEvent]) -> str:
+    return ", ".join(f"{e.model_id or '?'} (#{e.id})" for e in events)
+
+
+def _scale_knob(
+    inp: RuleInput,
+    action: Action,
+    knob: str,
+    factor: float,
+    priority: Priority,
+    reason: str,
+    streak: list[FeedbackEvent],
+    ceiling: float | None = None,
+) -> list[Recommendation]:
+    """The one recommendation of a streak rule: multiply ``knob`` by ``factor`` (up to ``ceiling``)."""
+    limits = None if ceiling is None else {knob: (0, ceiling)}
+    change = {knob: factor}
+    return [inp.recommend(action, change, ChangeKind.MULTIPLY, priority, reason, streak, limits=limits)]
+
+
 def lr_restore(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
     """Promotions stall while the learning rate is decayed: undo one decay (the opposite of loss_plateau)."""
     streak = _rejection_streak(inp, t)
     decays = _decays_in_force(inp)
     if not streak or decays <= 0:
         return []
-    models = ", ".join(f"{e.model_id or '?'} (#{e.id})" for e in streak)
     reason = (
-        f"{len(streak)} promotions rejected in a row ({models}) after {decays} learning-rate decay(s) still in "
+        f"{len(streak)} promotions rejected in a row ({_listed(streak)}) after {decays} learning-rate decay(s) still in "
         f"force: undo one (x{1 / t.lr_decay_factor:g}, at most {t.lr_ceiling:g})"
     )
-    return [
-        inp.recommend(
-            Action.RAISE_LEARNING_RATE,
-            {"learning_rate": 1 / t.lr_decay_factor},
-            ChangeKind.MULTIPLY,
-            Priority.HIGH,
-            reason,
-            streak,
-            limits={"learning_rate": (0, t.lr_ceiling)},
-        )
-    ]
+    return _scale_knob(
+        inp, Action.RAISE_LEARNING_RATE, "learning_rate", 1 / t.lr_decay_factor, Priority.HIGH, reason, streak,
+        t.lr_ceiling,
+    )  # fmt: skip
 
 
 def promotion_rejections(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
     streak = _rejection_streak(inp, t)
     if not streak or _decays_in_force(inp) > 0:
         return []  # with a decayed learning rate the streak is lr_restore's to answer first
-    models = ", ".join(f"{e.model_id or '?'} (#{e.id})" for e in streak)
-    reason = f"{len(streak)} promotions rejected in a row: {models}; candidates are not getting stronger"
-    return [
-        inp.recommend(
-            Action.INCREASE_SELFPLAY,
-            {"selfplay_games": t.rejection_selfplay_factor},
-            ChangeKind.MULTIPLY,
-            Priority.HIGH,
-            reason,
-            streak,
-            limits={"selfplay_games": (0, t.selfplay_games_ceiling)},
-        )
-    ]
+    reason = (
+        f"{len(streak)} promotions rejected in a row: {_listed(streak)}; candidates are not getting stronger"
+    )
+    return _scale_knob(
+        inp, Action.INCREASE_SELFPLAY, "selfplay_games", t.rejection_selfplay_factor, Priority.HIGH, reason, streak,
+        t.selfplay_games_ceiling,
+    )  # fmt: skip
 
 
 def _growths_in_force(inp: RuleInput) -> int:
@@ -266,21 +272,19 @@ def selfplay_restore(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendati
     streak = [e for e in trailing(decisions, lambda e: e.metric("promoted") == 1) if e.id > through]
     if len(streak) < t.rejection_streak:
         return []
-    models = ", ".join(f"{e.model_id or '?'} (#{e.id})" for e in streak)
     reason = (
-        f"{len(streak)} promotions in a row ({models}) after {_growths_in_force(inp)} selfplay growth(s) for "
+        f"{len(streak)} promotions in a row ({_listed(streak)}) after {_growths_in_force(inp)} selfplay growth(s) for "
         f"rejections still in force: undo one (x{1 / t.rejection_selfplay_factor:g})"
     )
-    return [
-        inp.recommend(
-            Action.REDUCE_SELFPLAY,
-            {"selfplay_games": 1 / t.rejection_selfplay_factor},
-            ChangeKind.MULTIPLY,
-            Priority.MEDIUM,
-            reason,
-            streak,
-        )
-    ]
+    return _scale_knob(
+        inp,
+        Action.REDUCE_SELFPLAY,
+        "selfplay_games",
+        1 / t.rejection_selfplay_factor,
+        Priority.MEDIUM,
+        reason,
+        streak,
+    )
 
 
 def production_regression(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:

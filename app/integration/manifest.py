@@ -25,7 +25,7 @@ from typing import Any
 
 from app.core.config import Settings
 from app.core.errors import InvalidConfig
-from app.core.files import atomic_write
+from app.core.files import atomic_write, read_given_file
 from app.core.names import MAIN_RUN, parse_config_key, parse_run
 from app.integration.pipeline_config import PipelineConfig
 from app.integration.pipeline_stages import cycle_seed
@@ -153,13 +153,10 @@ def _git_commit() -> str | None:
 def read_manifest(path: Path | str) -> dict[str, Any]:
     """A manifest as written, checked for what a replay needs; ``InvalidConfig`` saying what is wrong."""
     path = Path(path)
+    text = read_given_file(path, "--from-manifest", "a manifest.json a run wrote")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvalidConfig(
-            f"--from-manifest {path}: no such file\npass a manifest.json a run wrote"
-        ) from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        data = json.loads(text)
+    except ValueError as exc:
         raise InvalidConfig(f"--from-manifest {path} is not a readable JSON manifest: {exc}") from None
     if not isinstance(data, dict) or data.get("manifest_version") != MANIFEST_VERSION:
         raise InvalidConfig(

@@ -28,6 +28,7 @@ from pydantic.fields import FieldInfo
 
 from app.core.config import Settings
 from app.core.errors import InvalidConfig
+from app.core.files import read_given_file
 from app.core.names import MAIN_RUN, parse_run
 from app.integration.feedback import PipelineFeedback
 from app.integration.feedback_types import Action, Recommendation
@@ -137,16 +138,9 @@ def read_file(path: Path | str) -> dict[str, Any]:
     """A TOML file's settings as dotted keys: top-level keys are ``PipelineConfig`` fields, ``[cycle]`` its table."""
     path = Path(path)
     example = "e.g. solver = true, then a [cycle] table with num_simulations = 64"
+    text = read_given_file(path, "--config", f"the path of a readable UTF-8 TOML file ({example})")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvalidConfig(
-            f"--config {path}: no such file\npass the path of a TOML file ({example})"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidConfig(
-            f"--config {path} cannot be read: {exc}\npass a readable UTF-8 TOML file"
-        ) from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidConfig(f"--config {path} is not valid TOML: {exc}\n{example}") from None
     return _flatten(data)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
 from app.core.config import Settings
 from app.core.jobs import ClusterStatus, JobState, NodePublic
+from app.core.records import from_attributes
 from app.storage.base import utcnow
 from app.storage.db import read_scope, session_scope
 from app.storage.models.jobs import JobRow, NodeRow
@@ -52,22 +53,11 @@ def beat(settings: Settings, info: NodeInfo) -> None:
     with session_scope(settings) as s:
         row = s.get(NodeRow, info.id)
         if row is None:
-            s.add(
-                NodeRow(
-                    id=info.id,
-                    hostname=info.hostname,
-                    address=info.address,
-                    pid=info.pid,
-                    slots=info.slots,
-                    executor=info.executor,
-                    started_at=now,
-                    last_seen=now,
-                )
-            )
+            s.add(NodeRow(**asdict(info), started_at=now, last_seen=now))
             return
         restarted = row.pid != info.pid or row.stopped_at is not None
-        row.hostname, row.address, row.pid = info.hostname, info.address, info.pid
-        row.slots, row.executor = info.slots, info.executor
+        for name, value in asdict(info).items():
+            setattr(row, name, value)
         row.last_seen, row.stopped_at = now, None
         if restarted:
             row.started_at = now
@@ -100,17 +90,11 @@ def cluster_status(settings: Settings, *, hostname: str, stale_s: float = NODE_S
         )
         by_state = dict(s.execute(select(JobRow.state, func.count()).group_by(JobRow.state)).all())
     nodes = [
-        NodePublic(
-            id=r.id,
-            hostname=r.hostname,
-            address=r.address,
-            pid=r.pid,
-            slots=r.slots,
-            executor=r.executor,
+        from_attributes(
+            NodePublic,
+            r,
             alive=is_alive(r, now=now, hostname=hostname, stale_s=stale_s),
             running=running_by_node.get(r.id, 0),
-            started_at=r.started_at,
-            last_seen=r.last_seen,
         )
         for r in rows
     ]

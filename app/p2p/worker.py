@@ -182,20 +182,19 @@ def _execute(
         reporter.finished = True
         error = format_error(exc)
         recorded = store.record_failure(settings, job_id, lease, error)
-        paths.append_log(
-            settings,
-            job_id,
-            f"failed lease={lease} after {time.monotonic() - started:.3f}s recorded={recorded}\n{error}",
-        )
+        _log_outcome(settings, job_id, f"failed lease={lease}", started, recorded, f"\n{error}")
         return 0
     reporter.finished = True
     recorded = store.record_success(settings, job_id, lease, result)
-    paths.append_log(
-        settings,
-        job_id,
-        f"succeeded lease={lease} after {time.monotonic() - started:.3f}s recorded={recorded}",
-    )
+    _log_outcome(settings, job_id, f"succeeded lease={lease}", started, recorded)
     return 0
+
+
+def _log_outcome(
+    settings: Settings, job_id: str, outcome: str, started: float, recorded: bool, detail: str = ""
+) -> None:
+    elapsed = time.monotonic() - started
+    paths.append_log(settings, job_id, f"{outcome} after {elapsed:.3f}s recorded={recorded}{detail}")
 
 
 def main(argv: list[str] | None = None) -> int:

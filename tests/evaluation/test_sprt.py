@@ -158,7 +158,7 @@ def test_clear_difference_stops_early_and_accepts():
     r = test.result()
     assert r.decision == "accept"
     assert r.games < 100
-    assert r.llr >= r.upper_bound
+    assert r.llr >= r.llr_upper
     assert len(r.llr_path) == looks and r.llr_path == sorted(r.llr_path)
     with pytest.raises(InvalidConfig, match="already decided"):
         test.add_pairs([[1, 1]])
@@ -175,7 +175,7 @@ def test_clear_loss_rejects_and_cap_gives_inconclusive():
         even.add_games([1.0, 0.0, 0.5, 0.5])
     r = even.result()
     assert r.decision == "inconclusive" and r.games == 40
-    assert r.lower_bound < r.llr < r.upper_bound
+    assert r.llr_lower < r.llr < r.llr_upper
 
 
 def test_result_round_trips_through_json():

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from app.core.config import Settings
 from app.core.jobs import JobState
 from app.core.names import parse_config_key
+from app.core.records import from_attributes
 from app.evaluation.players import check_name, is_anchor
 from app.evaluation.ratings import Rating, RatingTable
 from app.evaluation.scale import latest_calibration, scale_fit
@@ -84,13 +85,14 @@ def rating_table(settings: Settings, config_key: str) -> RatingTable:
     return table
 
 
-def _public(r: Rating) -> RatingPublic:
-    return RatingPublic(name=r.name, elo=r.elo, ci_low=r.ci_low, ci_high=r.ci_high, games=r.games)
+def public_rating(r: Rating) -> RatingPublic:
+    return from_attributes(RatingPublic, r)
 
 
-def _rating(table: RatingTable, name: str | None) -> RatingPublic | None:
+def rating_of(table: RatingTable, name: str | None) -> RatingPublic | None:
+    """``name``'s rating in ``table`` as the dashboard shows it; None when unnamed or unrated."""
     r = table.get(name) if name else None
-    return None if r is None else _public(r)
+    return None if r is None else public_rating(r)
 
 
 # -- config keys --------------------------------------------------------------------------------------------
@@ -128,7 +130,7 @@ def overview(settings: Settings) -> list[ConfigSummary]:
             ConfigSummary(
                 config_key=key,
                 production=production,
-                production_rating=_rating(table, production) if table else None,
+                production_rating=rating_of(table, production) if table else None,
                 models=len(mine),
                 stages={st.value: n for st in ModelStage if (n := sum(m.stage is st for m in mine))},
                 jobs={state: n for k, state, n in jobs if k == key},
@@ -161,13 +163,13 @@ def config_detail(settings: Settings, config_key: str) -> ConfigDetail:
                 created_at=m.created_at,
                 updated_at=m.updated_at,
                 metrics=finite_numbers(m.metrics),
-                rating=_rating(table, m.model_id),
+                rating=rating_of(table, m.model_id),
                 allowed=[s.value for s in allowed_transitions(m.stage)],
             )
             for m in models
         ],
-        anchors=[_public(r) for r in anchors],
-        others=[_public(r) for r in others],
+        anchors=[public_rating(r) for r in anchors],
+        others=[public_rating(r) for r in others],
         unrated=list(table.unrated),
         rated_games=table.games,
         anchor=table.anchor,
@@ -336,11 +338,9 @@ def applied_recommendations(
         rows, count = _page(s, AppliedRecommendationRow, where, order, limit)
         verdicts = _verdicts(s, config_key)
         data = [
-            AppliedRecommendation(
-                identity=r.identity,
-                rule=r.rule,
-                config_key=r.config_key,
-                applied_at=r.applied_at,
+            from_attributes(
+                AppliedRecommendation,
+                r,
                 recommendation=dict(r.recommendation or {}),
                 verdict=verdicts.get(r.identity),
             )

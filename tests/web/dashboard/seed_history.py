@@ -132,11 +132,8 @@ def evaluate(arena: Arena, candidate: str, opponent: str, *, calibrate: bool) ->
 
     r = test.result()
     result = EvalResult(
-        evaluation_id=evaluation_id, config_key=KEY, candidate=candidate, opponent=opponent,
-        decision=r.decision, paired=r.paired, llr=r.llr, llr_lower=r.lower_bound, llr_upper=r.upper_bound,
-        elo0=r.elo0, elo1=r.elo1, alpha=r.alpha, beta=r.beta, games=r.games, pairs=r.pairs, score=r.score,
-        elo_delta=r.elo, elo_ci_low=r.elo_ci_low, elo_ci_high=r.elo_ci_high, wins=r.wins, draws=r.draws,
-        losses=r.losses, pentanomial=r.pentanomial, llr_path=r.llr_path, anchor_games=anchor_games,
+        **r.model_dump(), evaluation_id=evaluation_id, config_key=KEY, candidate=candidate, opponent=opponent,
+        anchor_games=anchor_games,
         calibration_games=calibration, candidate_rating=rated(candidate),
         ratings=[p for p in (rated(n) for n in (candidate, opponent, *ANCHORS)) if p is not None],
         seconds=1.0, games_per_s=float(r.games + anchor_games + calibration),
