@@ -158,13 +158,22 @@ class JobTypePublic(BaseModel):
     resources: Resources
 
 
-class NodePublic(BaseModel):
+class NodeIdentity(BaseModel):
+    """What a node says of itself in each heartbeat."""
+
+    model_config = ConfigDict(frozen=True)
+
     id: str
     hostname: str
     address: str | None
     pid: int
     slots: int
     executor: str
+
+
+class NodePublic(NodeIdentity):
+    model_config = ConfigDict(frozen=False)
+
     alive: bool
     running: int = Field(description="Jobs this node is running now.")
     started_at: datetime

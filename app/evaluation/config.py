@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.core.errors import InvalidConfig
 from app.core.names import DEFAULT_ANCHORS, PRODUCTION, config_key, is_anchor
 from app.evaluation.players import check_name
-from app.evaluation.sprt import Decision, check_error_rates
+from app.evaluation.sprt import SPRTResult, check_error_rates
 
 
 class EvalConfig(BaseModel):
@@ -108,10 +108,11 @@ class RatedPlayer(BaseModel):
     games: int
 
 
-class EvalResult(BaseModel):
-    """Everything a promotion needs to know about one evaluation (stored in the job table)."""
+class EvalResult(SPRTResult):
+    """Everything a promotion needs to know about one evaluation (stored in the job table): the gate's test and
+    the ratings of the candidate, its opponent and the anchors."""
 
-    model_config = ConfigDict(ser_json_inf_nan="constants")
+    model_config = ConfigDict(frozen=False)
 
     evaluation_id: str
     config_key: str
@@ -119,36 +120,6 @@ class EvalResult(BaseModel):
     opponent: str = Field(
         description="The opponent's rating identity ('production' resolved to its model id)."
     )
-    decision: Decision = Field(
-        description="accept: candidate is elo1 stronger; reject; inconclusive at the cap."
-    )
-    paired: bool = Field(
-        description="Pentanomial (pairs of games with seats swapped) or trinomial statistic."
-    )
-    llr: float
-    llr_lower: float
-    llr_upper: float
-    elo0: float
-    elo1: float
-    alpha: float
-    beta: float
-    games: int = Field(description="Gate games played (anchor games not included).")
-    pairs: int
-    score: float = Field(
-        description="Candidate's mean points per gate game (pairwise vs opponent for 3-4 players)."
-    )
-    elo_delta: float = Field(
-        description="Logistic Elo of the candidate over the opponent from the gate games."
-    )
-    elo_ci_low: float
-    elo_ci_high: float
-    wins: int
-    draws: int
-    losses: int
-    pentanomial: list[int] | None = Field(
-        description="Pairs scoring 0, 0.5, 1, 1.5, 2 points (paired gates)."
-    )
-    llr_path: list[float] = Field(description="LLR after each look of the gate.")
     anchor_games: int = Field(description="Games the candidate played against anchors in this evaluation.")
     calibration_games: int = Field(description="Games played between anchors to keep the scale connected.")
     candidate_rating: RatedPlayer | None = Field(

@@ -27,9 +27,10 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.errors import InvalidConfig
+from app.core.records import from_attributes
 
 PENTANOMIAL_VALUES = np.array([0.0, 0.25, 0.5, 0.75, 1.0])  # a pair's points / 2, ascending
 TRINOMIAL_VALUES = np.array([0.0, 0.5, 1.0])  # loss, draw, win
@@ -154,7 +155,9 @@ class SPRTResult(BaseModel):
 
     model_config = ConfigDict(frozen=True, ser_json_inf_nan="constants")
 
-    decision: Decision
+    decision: Decision = Field(
+        description="accept: candidate is elo1 stronger; reject; inconclusive at the cap."
+    )
     llr: float
     llr_lower: float
     llr_upper: float
@@ -162,18 +165,26 @@ class SPRTResult(BaseModel):
     elo1: float
     alpha: float
     beta: float
-    paired: bool
-    games: int
-    pairs: int  # 0 when openings are not paired
-    score: float  # the candidate's mean points per game, raw counts
-    elo_delta: float
+    paired: bool = Field(
+        description="Pentanomial (pairs of games with seats swapped) or trinomial statistic."
+    )
+    games: int = Field(description="Gate games played (anchor games not included).")
+    pairs: int = Field(description="Pairs of games with seats swapped; 0 when openings are not paired.")
+    score: float = Field(
+        description="Candidate's mean points per gate game (pairwise vs opponent for 3-4 players), raw counts."
+    )
+    elo_delta: float = Field(
+        description="Logistic Elo of the candidate over the opponent from the gate games."
+    )
     elo_ci_low: float
     elo_ci_high: float
     wins: int
     draws: int
     losses: int
-    pentanomial: list[int] | None  # pairs scoring 0, 0.5, 1, 1.5, 2 points (paired tests only)
-    llr_path: list[float]  # the LLR after each look, for plots
+    pentanomial: list[int] | None = Field(
+        description="Pairs scoring 0, 0.5, 1, 1.5, 2 points (paired gates)."
+    )
+    llr_path: list[float] = Field(description="LLR after each look of the gate, for plots.")
 
     @property
     def trinomial(self) -> list[int]:
@@ -282,25 +293,10 @@ class GSPRT:
         games = self.games
         score = (wins + 0.5 * draws) / games if games else 0.5
         elo, lo, hi = elo_estimate(counts) if counts.sum() else (0.0, -math.inf, math.inf)
-        return SPRTResult(
-            decision=self.decision,
-            llr=self.llr,
-            llr_lower=self.lower,
-            llr_upper=self.upper,
-            elo0=self.elo0,
-            elo1=self.elo1,
-            alpha=self.alpha,
-            beta=self.beta,
-            paired=self.paired,
-            games=games,
-            pairs=self.pairs,
-            score=score,
-            elo_delta=elo,
-            elo_ci_low=lo,
-            elo_ci_high=hi,
-            wins=wins,
-            draws=draws,
-            losses=losses,
+        # decision, llr, elo0/elo1, alpha/beta, paired, games, pairs and llr_path are the test's own attributes
+        return from_attributes(
+            SPRTResult, self,
+            llr_lower=self.lower, llr_upper=self.upper, score=score, elo_delta=elo, elo_ci_low=lo, elo_ci_high=hi,
+            wins=wins, draws=draws, losses=losses,
             pentanomial=[int(v) for v in self.pentanomial] if self.paired else None,
-            llr_path=list(self.llr_path),
-        )
+        )  # fmt: skip

@@ -18,7 +18,7 @@ import threading
 import time
 
 from app.core.config import Settings
-from app.core.jobs import JobState
+from app.core.jobs import JobState, NodeIdentity
 from app.p2p import nodes, paths, store
 from app.p2p.executors.base import Executor, Exit
 from app.p2p.metrics import JobMetrics
@@ -52,7 +52,14 @@ class Node:
         self.node_id = node_id
         self.slots = slots
         self.hostname = socket.gethostname()
-        self.info = nodes.NodeInfo(node_id, self.hostname, address, os.getpid(), slots, executor.name)
+        self.info = NodeIdentity(
+            id=node_id,
+            hostname=self.hostname,
+            address=address,
+            pid=os.getpid(),
+            slots=slots,
+            executor=executor.name,
+        )
         self.metrics = JobMetrics(settings, self.hostname)
         self.tick_s = tick_s
         self._wake = threading.Event()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
 from app.core.config import Settings
-from app.core.jobs import ClusterStatus, JobState, NodePublic
+from app.core.jobs import ClusterStatus, JobState, NodeIdentity, NodePublic
 from app.core.records import from_attributes
 from app.storage.base import utcnow
 from app.storage.db import read_scope, session_scope
@@ -17,16 +16,6 @@ from app.storage.models.jobs import JobRow, NodeRow
 
 NODE_STALE_S = 15.0
 LISTED_FOR = timedelta(days=1)  # nodes gone longer than this drop out of the cluster status
-
-
-@dataclass(frozen=True)
-class NodeInfo:
-    id: str
-    hostname: str
-    address: str | None
-    pid: int
-    slots: int
-    executor: str
 
 
 def pid_exists(pid: int) -> bool:
@@ -48,15 +37,15 @@ def is_alive(row: NodeRow, *, now: datetime, hostname: str, stale_s: float = NOD
     return not (row.hostname == hostname and not pid_exists(row.pid))
 
 
-def beat(settings: Settings, info: NodeInfo) -> None:
+def beat(settings: Settings, info: NodeIdentity) -> None:
     now = utcnow()
     with session_scope(settings) as s:
         row = s.get(NodeRow, info.id)
         if row is None:
-            s.add(NodeRow(**asdict(info), started_at=now, last_seen=now))
+            s.add(NodeRow(**info.model_dump(), started_at=now, last_seen=now))
             return
         restarted = row.pid != info.pid or row.stopped_at is not None
-        for name, value in asdict(info).items():
+        for name, value in info.model_dump().items():
             setattr(row, name, value)
         row.last_seen, row.stopped_at = now, None
         if restarted:

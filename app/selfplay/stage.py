@@ -8,7 +8,8 @@ a shard every that many games, and a rerun plays only the shards not yet written
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -175,21 +176,18 @@ def _write_records(
         )
         s.add_all(
             SelfplayGameRow(
-                config_key=config_key,
-                shard_name=shard_name,
-                game_index=r.index,
-                model_id=model_id,
-                moves=r.moves,
-                returns=r.returns,
-                length=r.length,
-                resigned_by=r.resigned_by,
-                resign_disabled=r.resign_disabled,
-                would_resign=r.would_resign,
-                created_at=now,
+                config_key=config_key, shard_name=shard_name, model_id=model_id, created_at=now, **_columns(r)
             )
             for r in records
             if r.index not in present
         )
+
+
+def _columns(record: GameRecord) -> dict[str, Any]:
+    """A game record as its row's columns (the row calls the index ``game_index`` and stores the length)."""
+    columns = asdict(record)
+    columns["game_index"] = columns.pop("index")
+    return {**columns, "length": record.length}
 
 
 def selfplay_result(

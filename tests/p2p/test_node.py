@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from app.core.jobs import JobCreate, JobState
+from app.core.jobs import JobCreate, JobState, NodeIdentity
 from app.p2p import nodes, paths, store
 from app.p2p.executors.local import LocalExecutor
 from app.p2p.local_jobs import LocalJobs
@@ -137,7 +137,7 @@ def test_recovery_trusts_heartbeats_for_jobs_on_other_machines(settings, idle_no
 
 def test_recovery_leaves_live_nodes_alone_and_takes_back_its_own_lost_jobs(settings, idle_node):
     here = socket.gethostname()
-    nodes.beat(settings, nodes.NodeInfo("peer", here, None, os.getpid(), 1, "local"))
+    nodes.beat(settings, _identity("peer", here, None, os.getpid(), 1, "local"))
     peer_job, _ = running_job(settings, node_id="peer", worker_host=here)
     mine, _ = running_job(settings, node_id="me", worker_host=None)
     assert idle_node.recover() == [mine]
@@ -158,8 +158,8 @@ def test_recovery_fails_a_job_that_ran_out_of_attempts(settings, idle_node):
 
 def test_cluster_status_counts_nodes_slots_and_jobs(settings):
     here = socket.gethostname()
-    nodes.beat(settings, nodes.NodeInfo("a", here, "http://127.0.0.1:1", os.getpid(), 2, "local"))
-    nodes.beat(settings, nodes.NodeInfo("b", here, None, 2**22 + 12345, 4, "ray"))  # no such process
+    nodes.beat(settings, _identity("a", here, "http://127.0.0.1:1", os.getpid(), 2, "local"))
+    nodes.beat(settings, _identity("b", here, None, 2**22 + 12345, 4, "ray"))  # no such process
     running_job(settings, node_id="a")
     store.submit(settings, JobCreate(type="sleep"))
     status = nodes.cluster_status(settings, hostname=here)
@@ -242,3 +242,11 @@ def test_a_dead_standby_is_replaced_by_a_fresh_worker(jobs):
     spare.wait()
     job = jobs.wait(jobs.submit("sleep", {"seconds": 0.1, "progress_steps": 1}), timeout=60)
     assert job.succeeded and job.pid != spare.pid
+
+
+def _identity(
+    node_id: str, hostname: str, address: str | None, pid: int, slots: int, executor: str
+) -> NodeIdentity:
+    return NodeIdentity(
+        id=node_id, hostname=hostname, address=address, pid=pid, slots=slots, executor=executor
+    )
