@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -54,3 +55,11 @@ def stage_progress(title: str, *, disable: bool = False) -> Iterator[Callable[[f
     with progress:
         task = progress.add_task(title, total=1.0, message="starting")
         yield lambda fraction, message: progress.update(task, completed=fraction, message=message)
+
+
+def add_group(app: typer.Typer, name: str, help: str, commands: Mapping[str, Callable[..., Any]]) -> None:
+    """``zeroloop NAME COMMAND``: a command group of ``app`` (shows its help when given no command)."""
+    group = typer.Typer(help=help, no_args_is_help=True)
+    for command, function in commands.items():
+        group.command(command)(function)
+    app.add_typer(group, name=name)

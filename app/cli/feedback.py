@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from app.cli._common import console
+from app.cli._common import add_group, console
 from app.cli._pairs import compact, json_default, parse_pairs, when
 from app.integration.feedback import PipelineFeedback
 from app.integration.feedback_types import FeedbackEvent, FeedbackType, Priority
@@ -124,7 +124,7 @@ def rules(
     verdicts = fb.history(config, feedback_type=FeedbackType.FOLLOW_UP)
     if as_json:
         data = {
-            "rules": [s.to_dict() for s in statuses],
+            "rules": [s.model_dump() for s in statuses],
             "verdicts": [_event_dict(v) for v in verdicts],
         }
         typer.echo(json.dumps(data, default=json_default, indent=2))
@@ -162,12 +162,7 @@ def _event_dict(e: FeedbackEvent) -> dict:
 
 
 def register(app: typer.Typer) -> None:
-    feedback = typer.Typer(
-        help="The feedback loop: record pipeline events, get recommendations.", no_args_is_help=True
-    )
-    feedback.command("record")(record)
-    feedback.command("recommend")(recommend)
-    feedback.command("apply")(apply)
-    feedback.command("history")(history)
-    feedback.command("rules")(rules)
-    app.add_typer(feedback, name="feedback")
+    add_group(
+        app, "feedback", "The feedback loop: record pipeline events, get recommendations.",
+        {"record": record, "recommend": recommend, "apply": apply, "history": history, "rules": rules},
+    )  # fmt: skip

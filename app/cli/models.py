@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from app.cli._common import console
+from app.cli._common import add_group, console
 from app.cli._format import fields
 from app.cli._pairs import compact, json_default, parse_pairs, when
 from app.core.errors import InvalidConfig
@@ -294,14 +294,10 @@ def restore(
 
 
 def register(app: typer.Typer) -> None:
-    models = typer.Typer(
-        help="The model registry: stages, lineage, history, promotion and rollback.", no_args_is_help=True
-    )
-    models.command("list")(list_models)
-    models.command("show")(show)
-    models.command("history")(history)
-    models.command("register")(register_model)
-    models.command("promote")(promote)
-    models.command("rollback")(rollback)
-    models.command("restore")(restore)
-    app.add_typer(models, name="models")
+    add_group(
+        app, "models", "The model registry: stages, lineage, history, promotion and rollback.",
+        {
+            "list": list_models, "show": show, "history": history, "register": register_model,
+            "promote": promote, "rollback": rollback, "restore": restore,
+        },
+    )  # fmt: skip

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from app.cli._common import console
+from app.cli._common import add_group, console
 from app.cli._format import value
 from app.cli._pairs import json_default, when
 from app.core.config import get_settings
@@ -107,8 +107,7 @@ def _shown(v: Any) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    runs = typer.Typer(help="A config key's runs (branches): list, show, diff.", no_args_is_help=True)
-    runs.command("list")(list_runs)
-    runs.command("show")(show)
-    runs.command("diff")(diff)
-    app.add_typer(runs, name="runs")
+    add_group(
+        app, "runs", "A config key's runs (branches): list, show, diff.",
+        {"list": list_runs, "show": show, "diff": diff},
+    )  # fmt: skip

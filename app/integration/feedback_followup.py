@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, computed_field
+
 from app.integration.feedback_rules import FeedbackThresholds, train_loss
 from app.integration.feedback_types import FeedbackEvent, FeedbackType
 
@@ -79,9 +81,10 @@ class Verdict:
         return {"rule": a.rule, "identity": a.identity, "action": a.action, "metric": self.metric}
 
 
-@dataclass(frozen=True)
-class RuleStatus:
+class RuleStatus(BaseModel):
     """Where a rule of one config key stands: how its changes fared and whether it may speak now."""
+
+    model_config = ConfigDict(frozen=True)
 
     rule: str
     applied: int
@@ -90,20 +93,10 @@ class RuleStatus:
     cooldown_cycles_left: int
     backoff_cycles_left: int
 
+    @computed_field
     @property
     def backed_off(self) -> bool:
         return self.backoff_cycles_left > 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "applied": self.applied,
-            "improved": self.improved,
-            "failed": self.failed,
-            "cooldown_cycles_left": self.cooldown_cycles_left,
-            "backoff_cycles_left": self.backoff_cycles_left,
-            "backed_off": self.backed_off,
-        }
 
 
 Judged = tuple[str, float, float, bool]  # metric, before, after, improved
@@ -236,7 +229,16 @@ def rule_statuses(
         if judged and failing >= t.backoff_failures:
             backoff = max(0, t.backoff_cycles - len(cycle_ends(events, judged[-1].id)))
         improved = sum(1 for v in judged if v.metric("improved") == 1)
-        out.append(RuleStatus(rule, len(mine), improved, len(judged) - improved, cooldown, backoff))
+        out.append(
+            RuleStatus(
+                rule=rule,
+                applied=len(mine),
+                improved=improved,
+                failed=len(judged) - improved,
+                cooldown_cycles_left=cooldown,
+                backoff_cycles_left=backoff,
+            )  # fmt: skip
+        )
     return out
 
 

@@ -26,6 +26,7 @@ from app.evaluation.ratings import Rating, RatingTable
 from app.evaluation.scale import latest_calibration, scale_fit
 from app.games.registry import game_for_key
 from app.integration.feedback import PipelineFeedback
+from app.integration.feedback_followup import RuleStatus
 from app.p2p import store as job_store
 from app.registry import ModelLifecycle, ModelStage, allowed_transitions
 from app.storage.db import read_scope
@@ -50,7 +51,6 @@ from app.web.dashboard.schemas import (
     GateDecision,
     ModelSummary,
     RatingPublic,
-    RuleStanding,
     StageChange,
     TrainingCurves,
     Verdict,
@@ -356,9 +356,9 @@ def _page(session, row: Any, where: list[Any], order: tuple[Any, ...], limit: in
     return rows, int(count)
 
 
-def rule_standings(settings: Settings, config_key: str) -> list[RuleStanding]:
+def rule_standings(settings: Settings, config_key: str) -> list[RuleStatus]:
     """How each tuning rule's changes fared on ``config_key``, and which are backed off."""
-    return [RuleStanding(**s.to_dict()) for s in PipelineFeedback(settings).rule_status(config_key)]
+    return PipelineFeedback(settings).rule_status(config_key)
 
 
 def _verdicts(session, config_key: str | None) -> dict[str, Verdict]:

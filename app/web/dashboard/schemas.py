@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.integration.feedback_followup import RuleStatus
+
 
 class RatingPublic(BaseModel):
     """A player's rating on its config key's scale (``random`` = 0 Elo), with a 95% interval."""
@@ -163,20 +165,10 @@ class AppliedRecommendation(BaseModel):
     verdict: Verdict | None = Field(default=None, description="None until the follow-up is due.")
 
 
-class RuleStanding(BaseModel):
-    rule: str
-    applied: int
-    improved: int
-    failed: int
-    cooldown_cycles_left: int
-    backoff_cycles_left: int
-    backed_off: bool
-
-
 class AppliedRecommendationsPublic(BaseModel):
     data: list[AppliedRecommendation]
     count: int
-    rules: list[RuleStanding] = Field(
+    rules: list[RuleStatus] = Field(
         default_factory=list, description="Each tuning rule's record (with a config_key only)."
     )
 
