@@ -76,10 +76,9 @@ def run(
     ] = None,
 ) -> None:
     """Train CONFIG_KEY by self-play; run it again to continue where it stopped."""
+    # The signature is the command's options (typer reads them from it); the work is in _train.
     from app.core.config import get_settings
-    from app.integration.pipeline import Pipeline
     from app.integration.run_settings import resolve_for_run
-    from app.p2p.local_jobs import LocalJobs
 
     if from_manifest is not None:
         given = {"--set": pairs, "--config": config_file, "--show-config": show_config, "--fork": fork,
@@ -99,6 +98,16 @@ def run(
     if show_config:
         _show_config(config_key, resolved, as_json=as_json)
         return
+    _train(
+        settings, config_key, resolved, cycles=cycles, node=node, token=token, run_name=run_name, fork=fork
+    )
+
+
+def _train(settings, config_key: str, resolved, *, cycles: int, node, token, run_name: str, fork) -> None:
+    """The pipeline's cycles with a live view, on ``node`` or in this process's own node; then the report."""
+    from app.integration.pipeline import Pipeline
+    from app.p2p.local_jobs import LocalJobs
+
     view = _View()
     where = f"jobs on {node}" if node else "jobs in local subprocesses"
     what = f"{cycles} cycles, data in {settings.home.resolve()}, {where}"

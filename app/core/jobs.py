@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
@@ -77,6 +77,24 @@ class JobCreate(BaseModel):
         default=3, ge=1, le=20, description="Starts allowed when a node running the job dies."
     )
     resources: Resources | None = Field(default=None, description="Default: the job type's request.")
+
+
+class JobOptions(TypedDict, total=False):
+    """How a job is queued besides its type and config: ``JobCreate``'s other fields (its defaults apply)."""
+
+    priority: int
+    max_attempts: int
+    resources: Resources | dict[str, Any] | None
+
+
+class JobQuery(TypedDict, total=False):
+    """A filtered page of the job list, newest first (``app.p2p.store.list_jobs``'s filters and defaults)."""
+
+    state: JobState | str | None
+    job_type: str | None
+    config_key: str | None
+    limit: int
+    offset: int
 
 
 class JobPublic(BaseModel):
@@ -193,7 +211,7 @@ class JobClient(Protocol):
     the caller's process, ``P2PIntegration`` talks to one over HTTP. ``submit`` also takes ``priority``,
     ``max_attempts`` and ``resources`` (``JobCreate``'s fields)."""
 
-    def submit(self, job_type: str, config: dict[str, Any], **options: Any) -> str: ...
+    def submit(self, job_type: str, config: dict[str, Any], **options: Unpack[JobOptions]) -> str: ...
 
     def status(self, job_id: str) -> JobPublic: ...
 

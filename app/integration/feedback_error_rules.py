@@ -67,18 +67,10 @@ def pipeline_oom(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
         return []
     last = streak[-1]
     reason = f"out of memory {_describe(last)}; halve the batch and retry"
-    return [
-        inp.recommend(
-            Action.REDUCE_BATCH_SIZE,
-            {"batch_size": t.oom_batch_factor},
-            ChangeKind.MULTIPLY,
-            Priority.HIGH,
-            reason,
-            [last],
-            model_id=last.model_id,
-            limits={"batch_size": (t.batch_size_floor, math.inf)},
-        )
-    ]
+    return inp.scale(
+        Action.REDUCE_BATCH_SIZE, Priority.HIGH, reason, [last], model_id=last.model_id,
+        batch_size=(t.oom_batch_factor, t.batch_size_floor, math.inf),
+    )  # fmt: skip
 
 
 def pipeline_retry(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:

@@ -64,6 +64,24 @@ class RuleInput:
             limits=dict(limits or {}),
         )
 
+    def scale(
+        self,
+        action: Action,
+        priority: Priority,
+        reason: str,
+        evidence: Sequence[FeedbackEvent],
+        *,
+        model_id: str | None = None,
+        **knobs: tuple[float, float, float],
+    ) -> list[Recommendation]:
+        """The one recommendation of a tuning rule that multiplies each knob by its factor: ``knob=(factor, floor,
+        ceiling)``, the value kept from moving past its floor and ceiling."""
+        changes = {knob: factor for knob, (factor, _, _) in knobs.items()}
+        limits = {knob: (floor, ceiling) for knob, (_, floor, ceiling) in knobs.items()}
+        return [
+            self.recommend(action, changes, ChangeKind.MULTIPLY, priority, reason, evidence, model_id, limits)
+        ]
+
 
 Rule = Callable[[RuleInput, FeedbackThresholds], list[Recommendation]]
 

@@ -65,17 +65,10 @@ def loss_plateau(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
         f"training loss has plateaued over the last {len(window)} runs: {listed}, all within "
         f"{spread:.2%} of the first (tolerance {t.loss_plateau_tolerance:.2%})"
     )
-    return [
-        inp.recommend(
-            Action.DECAY_LEARNING_RATE,
-            {"learning_rate": t.lr_decay_factor},
-            ChangeKind.MULTIPLY,
-            Priority.MEDIUM,
-            reason,
-            window,
-            limits={"learning_rate": (t.lr_floor, math.inf)},
-        )
-    ]
+    return inp.scale(
+        Action.DECAY_LEARNING_RATE, Priority.MEDIUM, reason, window,
+        learning_rate=(t.lr_decay_factor, t.lr_floor, math.inf),
+    )  # fmt: skip
 
 
 def overfitting(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
@@ -93,19 +86,11 @@ def overfitting(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
             f"overfitting: {train_name} fell {cite(window, train_name)} while {val_name} rose "
             f"{cite(window, val_name)} (rise {val_last / val_first - 1:.1%} > {t.overfit_min_val_rise:.1%})"
         )
-        changes = {"epochs": t.overfit_epochs_factor, "replay_window": t.overfit_replay_window_factor}
-        limits = {"epochs": (t.epochs_floor, math.inf), "replay_window": (0, t.replay_window_ceiling)}
-        return [
-            inp.recommend(
-                Action.REDUCE_OVERFITTING,
-                changes,
-                ChangeKind.MULTIPLY,
-                Priority.HIGH,
-                reason,
-                window,
-                limits=limits,
-            )  # fmt: skip
-        ]
+        return inp.scale(
+            Action.REDUCE_OVERFITTING, Priority.HIGH, reason, window,
+            epochs=(t.overfit_epochs_factor, t.epochs_floor, math.inf),
+            replay_window=(t.overfit_replay_window_factor, 0, t.replay_window_ceiling),
+        )  # fmt: skip
     return []
 
 
@@ -132,22 +117,11 @@ def elo_plateau(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
         f"Elo has plateaued: the last {len(window)} evaluations gained less than "
         f"{t.elo_plateau_max_gain:g} Elo each: " + "; ".join(_with_ci(e) for e in window)
     )
-    changes = {"selfplay_games": t.selfplay_growth, "num_simulations": t.search_growth}
-    limits = {
-        "selfplay_games": (0, t.selfplay_games_ceiling),
-        "num_simulations": (0, t.num_simulations_ceiling),
-    }
-    return [
-        inp.recommend(
-            Action.INCREASE_SELFPLAY,
-            changes,
-            ChangeKind.MULTIPLY,
-            Priority.MEDIUM,
-            reason,
-            window,
-            limits=limits,
-        )  # fmt: skip
-    ]
+    return inp.scale(
+        Action.INCREASE_SELFPLAY, Priority.MEDIUM, reason, window,
+        selfplay_games=(t.selfplay_growth, 0, t.selfplay_games_ceiling),
+        num_simulations=(t.search_growth, 0, t.num_simulations_ceiling),
+    )  # fmt: skip
 
 
 def _win_rate(e: FeedbackEvent) -> float | None:
@@ -178,18 +152,10 @@ def weak_win_rate(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]
             f"{e.model_id or '?'} scored {_win_rate(e):.2f}{games} against {e.context['opponent']} (#{e.id})"
         )
     reason = f"weak against an opponent (below {t.min_win_rate:.2f}): " + "; ".join(parts)
-    return [
-        inp.recommend(
-            Action.INCREASE_SEARCH,
-            {"num_simulations": t.weak_search_growth},
-            ChangeKind.MULTIPLY,
-            Priority.LOW,
-            reason,
-            weak,
-            model_id=weak[-1].model_id,
-            limits={"num_simulations": (0, t.num_simulations_ceiling)},
-        )
-    ]
+    return inp.scale(
+        Action.INCREASE_SEARCH, Priority.LOW, reason, weak, model_id=weak[-1].model_id,
+        num_simulations=(t.weak_search_growth, 0, t.num_simulations_ceiling),
+    )  # fmt: skip
 
 
 # -- promotion ----------------------------------------------------------------------------------------------
@@ -212,22 +178,6 @@ def _listed(events: list[FeedbackEvent]) -> str:
     return ", ".join(f"{e.model_id or '?'} (#{e.id})" for e in events)
 
 
-def _scale_knob(
-    inp: RuleInput,
-    action: Action,
-    knob: str,
-    factor: float,
-    priority: Priority,
-    reason: str,
-    streak: list[FeedbackEvent],
-    ceiling: float | None = None,
-) -> list[Recommendation]:
-    """The one recommendation of a streak rule: multiply ``knob`` by ``factor`` (up to ``ceiling``)."""
-    limits = None if ceiling is None else {knob: (0, ceiling)}
-    change = {knob: factor}
-    return [inp.recommend(action, change, ChangeKind.MULTIPLY, priority, reason, streak, limits=limits)]
-
-
 def lr_restore(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
     """Promotions stall while the learning rate is decayed: undo one decay (the opposite of loss_plateau)."""
     streak = _rejection_streak(inp, t)
@@ -238,9 +188,9 @@ def lr_restore(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
         f"{len(streak)} promotions rejected in a row ({_listed(streak)}) after {decays} learning-rate decay(s) still in "
         f"force: undo one (x{1 / t.lr_decay_factor:g}, at most {t.lr_ceiling:g})"
     )
-    return _scale_knob(
-        inp, Action.RAISE_LEARNING_RATE, "learning_rate", 1 / t.lr_decay_factor, Priority.HIGH, reason, streak,
-        t.lr_ceiling,
+    return inp.scale(
+        Action.RAISE_LEARNING_RATE, Priority.HIGH, reason, streak,
+        learning_rate=(1 / t.lr_decay_factor, 0, t.lr_ceiling),
     )  # fmt: skip
 
 
@@ -251,9 +201,9 @@ def promotion_rejections(inp: RuleInput, t: FeedbackThresholds) -> list[Recommen
     reason = (
         f"{len(streak)} promotions rejected in a row: {_listed(streak)}; candidates are not getting stronger"
     )
-    return _scale_knob(
-        inp, Action.INCREASE_SELFPLAY, "selfplay_games", t.rejection_selfplay_factor, Priority.HIGH, reason, streak,
-        t.selfplay_games_ceiling,
+    return inp.scale(
+        Action.INCREASE_SELFPLAY, Priority.HIGH, reason, streak,
+        selfplay_games=(t.rejection_selfplay_factor, 0, t.selfplay_games_ceiling),
     )  # fmt: skip
 
 
@@ -276,15 +226,10 @@ def selfplay_restore(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendati
         f"{len(streak)} promotions in a row ({_listed(streak)}) after {_growths_in_force(inp)} selfplay growth(s) for "
         f"rejections still in force: undo one (x{1 / t.rejection_selfplay_factor:g})"
     )
-    return _scale_knob(
-        inp,
-        Action.REDUCE_SELFPLAY,
-        "selfplay_games",
-        1 / t.rejection_selfplay_factor,
-        Priority.MEDIUM,
-        reason,
-        streak,
-    )
+    return inp.scale(
+        Action.REDUCE_SELFPLAY, Priority.MEDIUM, reason, streak,
+        selfplay_games=(1 / t.rejection_selfplay_factor, 0, math.inf),
+    )  # fmt: skip
 
 
 def production_regression(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:

@@ -10,13 +10,22 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
 from app.core.config import DEFAULT_PORT
 from app.core.errors import InvalidConfig, InvalidTransition, JobNotFound, NodeUnreachable, ZeroloopError
-from app.core.jobs import ClusterStatus, JobClient, JobPublic, JobsPublic, JobState, Resources, wait_for
+from app.core.jobs import (
+    ClusterStatus,
+    JobClient,
+    JobOptions,
+    JobPublic,
+    JobQuery,
+    JobsPublic,
+    Resources,
+    wait_for,
+)
 
 JobStatus = JobPublic  # the seed's name for a job as the node reports it
 
@@ -48,24 +57,11 @@ class P2PIntegration:
 
     # -- the seed's calls --------------------------------------------------------------------------------
 
-    def submit_job(
-        self,
-        job_type: str,
-        config: dict[str, Any],
-        *,
-        priority: int = 0,
-        max_attempts: int = 3,
-        resources: Resources | dict[str, Any] | None = None,
-    ) -> str:
-        """Queue a job on the cluster; returns its id."""
-        body: dict[str, Any] = {
-            "type": job_type,
-            "config": config,
-            "priority": priority,
-            "max_attempts": max_attempts,
-        }
-        if resources is not None:
-            body["resources"] = resources.model_dump() if isinstance(resources, Resources) else resources
+    def submit_job(self, job_type: str, config: dict[str, Any], **options: Unpack[JobOptions]) -> str:
+        """Queue a job on the cluster; returns its id. Options left out take the node's defaults."""
+        body: dict[str, Any] = {"type": job_type, "config": config, **options}
+        if isinstance(body.get("resources"), Resources):
+            body["resources"] = body["resources"].model_dump()
         try:
             content = json.dumps(body, allow_nan=False)
         except (TypeError, ValueError) as exc:
@@ -85,23 +81,10 @@ class P2PIntegration:
     def cancel_job(self, job_id: str) -> JobStatus:
         return JobPublic.model_validate(self._request("POST", f"/api/jobs/{_path(job_id)}/cancel"))
 
-    def list_jobs(
-        self,
-        *,
-        state: JobState | str | None = None,
-        job_type: str | None = None,
-        config_key: str | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> JobsPublic:
-        params = {
-            "state": state,
-            "type": job_type,
-            "config_key": config_key,
-            "limit": limit,
-            "offset": offset,
-        }
-        params = {k: str(v) for k, v in params.items() if v is not None}
+    def list_jobs(self, **query: Unpack[JobQuery]) -> JobsPublic:
+        """A filtered page of the node's jobs (``JobQuery``: state, job_type, config_key, limit, offset)."""
+        names = {"job_type": "type"}  # the API's query parameter
+        params = {names.get(k, k): str(getattr(v, "value", v)) for k, v in query.items() if v is not None}
         return JobsPublic.model_validate(self._request("GET", "/api/jobs", params=params))
 
     def wait(self, job_id: str, timeout: float | None = None, *, poll_s: float = 0.25) -> JobStatus:
@@ -116,7 +99,7 @@ class P2PIntegration:
 
     # -- JobClient ---------------------------------------------------------------------------------------
 
-    def submit(self, job_type: str, config: dict[str, Any], **options: Any) -> str:
+    def submit(self, job_type: str, config: dict[str, Any], **options: Unpack[JobOptions]) -> str:
         return self.submit_job(job_type, config, **options)
 
     def status(self, job_id: str) -> JobStatus:

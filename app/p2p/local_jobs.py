@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import Any
+from typing import Any, Unpack
 
 from app.core.config import Settings, get_settings
-from app.core.jobs import JobCreate, JobPublic, JobsPublic, JobState, Resources, wait_for
+from app.core.jobs import JobCreate, JobOptions, JobPublic, JobQuery, JobsPublic, wait_for
 from app.p2p import store
 from app.p2p.executors.local import LocalExecutor
 from app.p2p.node import Node
@@ -35,18 +35,8 @@ class LocalJobs:
             self.node = Node(self.settings, executor, node_id=node_id, slots=slots)
             self.node.start()
 
-    def submit(
-        self,
-        job_type: str,
-        config: dict[str, Any],
-        *,
-        priority: int = 0,
-        max_attempts: int = 3,
-        resources: Resources | dict[str, Any] | None = None,
-    ) -> str:
-        create = JobCreate(
-            type=job_type, config=config, priority=priority, max_attempts=max_attempts, resources=resources
-        )
+    def submit(self, job_type: str, config: dict[str, Any], **options: Unpack[JobOptions]) -> str:
+        create = JobCreate(type=job_type, config=config, **options)
         job = store.submit(self.settings, create)
         if self.node is not None:
             self.node.job_submitted()
@@ -64,18 +54,8 @@ class LocalJobs:
             self.node.wake()
         return job
 
-    def list_jobs(
-        self,
-        *,
-        state: JobState | str | None = None,
-        job_type: str | None = None,
-        config_key: str | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> JobsPublic:
-        return store.list_jobs(
-            self.settings, state=state, job_type=job_type, config_key=config_key, limit=limit, offset=offset
-        )
+    def list_jobs(self, **query: Unpack[JobQuery]) -> JobsPublic:
+        return store.list_jobs(self.settings, **query)
 
     def close(self) -> None:
         """Stop the in-process node: its running jobs are stopped and queued again for the next node."""
