@@ -219,6 +219,10 @@ class JobClient(Protocol):
 
     def cancel(self, job_id: str) -> JobPublic: ...
 
+    def slots(self) -> int:
+        """Jobs the job system runs at once now: the slots of every live node (0 when none runs)."""
+        ...
+
 
 WAIT_POLL_S = 0.2
 

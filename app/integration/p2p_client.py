@@ -105,6 +105,9 @@ class P2PIntegration:
     def status(self, job_id: str) -> JobStatus:
         return self.get_job_status(job_id)
 
+    def slots(self) -> int:
+        return self.cluster_status().slots
+
     def cancel(self, job_id: str) -> JobStatus:
         return self.cancel_job(job_id)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -121,11 +122,13 @@ class PipelineConfig(BaseModel):
     parallel_games: int = Field(default=64, ge=1, description="Selfplay games advanced together.")
     selfplay_jobs: int = Field(
         default=1,
-        ge=1,
+        ge=0,
         le=256,
         description=(
             "Jobs a cycle's selfplay is split into, run side by side (each its own share of the games, seed and "
-            "shards): on one machine one per core; on a cluster one per selfplay slot."
+            "shards): on one machine one per core; on a cluster one per selfplay slot. 0: one per slot the job "
+            "system offers when the cycle's selfplay starts (a node's slots, every node's on a shared registry; "
+            "in async mode less the other lane's); in-process, one per core."
         ),
     )
     selfplay_shard_games: int | None = Field(
@@ -175,8 +178,9 @@ class PipelineConfig(BaseModel):
 
     @property
     def job_slots(self) -> int:
-        """Jobs an in-process node should run at once: the selfplay jobs, plus the other lane's in async mode."""
-        return self.selfplay_jobs + (1 if self.mode == "async" else 0)
+        """Jobs an in-process node should run at once: the selfplay jobs (0: one per core), plus the other lane's
+        in async mode."""
+        return (self.selfplay_jobs or os.cpu_count() or 1) + (1 if self.mode == "async" else 0)
 
 
 def defaults_for(config_key: str) -> PipelineConfig:

@@ -74,7 +74,7 @@ class StepJobs:
         elif row is not None:
             parts = 1  # done, or an unsplit job already submitted: pick it up as it is
         else:
-            parts = stages.selfplay_parts(self.config, CycleSettings(**cycle.settings))
+            parts = stages.selfplay_parts(self.config, CycleSettings(**cycle.settings), self.jobs.slots)
         if parts == 1:
             return self._job_step(
                 cycle, "selfplay", lambda s: stages.selfplay_config(self.config, cycle, s, **self._game)

@@ -8,6 +8,7 @@ new field with a default.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -50,9 +51,11 @@ PART_SEED_STRIDE = 1_000_003
 """Seed offset between the selfplay parts of one cycle (a prime: no part shares another cycle's seed)."""
 
 
-def selfplay_parts(config: PipelineConfig, s: CycleSettings) -> int:
-    """How many jobs the cycle's selfplay is split into: ``selfplay_jobs``, never more than its games."""
-    return max(1, min(config.selfplay_jobs, s.selfplay_games))
+def selfplay_parts(config: PipelineConfig, s: CycleSettings, slots: Callable[[], int]) -> int:
+    """How many jobs the cycle's selfplay is split into: ``selfplay_jobs``, never more than its games. With
+    ``selfplay_jobs=0`` one per slot the job system offers now (``slots()``), less the other lane's in async mode."""
+    wanted = config.selfplay_jobs or slots() - (1 if config.mode == "async" else 0)
+    return max(1, min(wanted, s.selfplay_games))
 
 
 def selfplay_config(

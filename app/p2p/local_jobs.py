@@ -13,7 +13,7 @@ from typing import Any, Unpack
 
 from app.core.config import Settings, get_settings
 from app.core.jobs import JobCreate, JobOptions, JobPublic, JobQuery, JobsPublic, wait_for
-from app.p2p import store
+from app.p2p import nodes, store
 from app.p2p.executors.local import LocalExecutor
 from app.p2p.node import Node
 
@@ -53,6 +53,9 @@ class LocalJobs:
         if self.node is not None:
             self.node.wake()
         return job
+
+    def slots(self) -> int:
+        return nodes.cluster_status(self.settings, hostname=socket.gethostname()).slots
 
     def list_jobs(self, **query: Unpack[JobQuery]) -> JobsPublic:
         return store.list_jobs(self.settings, **query)

@@ -97,6 +97,7 @@ def test_local_jobs_and_the_http_client_are_both_job_clients(settings):
         asgi, p2p = in_memory(settings)
         with asgi, p2p:
             assert run(p2p).state is JobState.SUCCEEDED  # run by the LocalJobs node, watched over "HTTP"
+            assert p2p.slots() == local.slots() == 1  # the live node's slot, seen from either client
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +119,7 @@ def test_submit_status_cancel_list_over_http(node):
         assert [j.id for j in p2p.list_jobs(state="succeeded").data] == [done]
         cluster = p2p.cluster_status()
         assert [n.id for n in cluster.nodes] == [node.node_id_guess()] and cluster.nodes[0].alive
+        assert p2p.slots() == 1
 
 
 def test_http_errors_over_the_wire(node):

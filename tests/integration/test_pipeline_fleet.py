@@ -46,7 +46,17 @@ def test_the_parts_share_the_games_and_each_has_its_own_seed_and_shard():
     whole = pipeline_stages.selfplay_config(config, _cycle(), settings, board_type="hex5", num_players=2)
     assert (parts[0].shard_name, parts[0].seed) == (whole.shard_name, whole.seed)
     # Never more parts than games.
-    assert pipeline_stages.selfplay_parts(_fleet(16), CycleSettings(selfplay_games=8)) == 8
+    assert pipeline_stages.selfplay_parts(_fleet(16), CycleSettings(selfplay_games=8), lambda: 1) == 8
+
+
+def test_selfplay_jobs_0_plays_one_job_per_slot_the_job_system_offers():
+    games = CycleSettings(selfplay_games=8)
+    assert pipeline_stages.selfplay_parts(_fleet(0), games, lambda: 3) == 3
+    asynchronous = _fleet(0).model_copy(update={"mode": "async"})
+    assert pipeline_stages.selfplay_parts(asynchronous, games, lambda: 3) == 2  # one slot is the other lane's
+    assert pipeline_stages.selfplay_parts(_fleet(0), games, lambda: 0) == 1  # no node up yet: one job, queued
+    assert pipeline_stages.selfplay_parts(_fleet(0), games, lambda: 64) == 8  # never more parts than games
+    assert pipeline_stages.selfplay_parts(_fleet(2), games, lambda: 64) == 2  # a fixed number is kept
 
 
 def _result(**changes) -> SelfplayResult:
@@ -101,6 +111,17 @@ def test_two_selfplay_jobs_per_cycle_run_side_by_side_and_the_state_stays_consis
         assert first.started_at < second.finished_at and second.started_at < first.finished_at  # overlapped
         assert cycle.summary["selfplay_games"] == 8  # 4 + 4: the cycle's games, not one part's
         assert first.result["positions"] + second.result["positions"] == cycle.summary["positions"]
+
+
+@pytest.mark.slow
+def test_selfplay_jobs_0_splits_a_cycle_over_the_slots_of_the_node(settings):
+    config = _fleet(0)
+    with LocalJobs(settings, slots=2) as jobs:
+        assert jobs.slots() == 2
+        (cycle,) = Pipeline(KEY, settings=settings, config=config, jobs=jobs).run(1)
+    assert cycle.status == "done"
+    check_invariants(settings, 1, parts=2)
+    assert len(_part_jobs(settings, 1, 2)) == 2
 
 
 @pytest.mark.slow

@@ -1,8 +1,9 @@
 """The node of the cluster tests, run in the head namespace: ``python -m tests.p2p.cluster_body SCENARIO HOME ADDRESS
 [HOSTS_JSON]``. It connects a node to the Ray cluster at ADDRESS, runs the scenario's jobs and prints one JSON line of
 findings. Scenarios: ``place`` (selfplay anywhere, a job pinned by a custom resource), ``quickstart`` (the README's
-steps: ``zeroloop serve --ray-address``, ``zeroloop run --node``) and ``kill`` (the worker host running a selfplay job dies under it; HOSTS_JSON maps each worker IP to its
-namespace).
+steps: ``zeroloop serve --ray-address``, ``zeroloop run --node``), ``kill`` (the worker host running a selfplay job
+dies under it) and ``loop_kill`` (the same in the middle of a two-cycle loop). HOSTS_JSON maps each worker IP to its
+namespace.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -60,13 +62,10 @@ def place(settings: Settings, node: Node, _hosts: dict) -> dict:
     return findings
 
 
-def kill(settings: Settings, node: Node, hosts: dict) -> dict:
-    config = {**SMALL_SELFPLAY, "games": 48, "parallel_games": 4, "num_simulations": 48, "shard_games": 4}
-    job = store.submit(settings, JobCreate(type="selfplay", config=config, max_attempts=3))
-    node.wake()
-    # Wait until the job has played a shard's worth on its first host, then take that host down.
+def _kill_host_of(settings: Settings, job_id: str, hosts: dict) -> dict:
+    """Once the job has played a share of its games on a worker host, SIGKILL every process of that host."""
     first = eventually(
-        lambda: (row := store.get_job(settings, job.id)).worker_host and 0.15 <= row.progress < 0.8 and row,
+        lambda: (row := store.get_job(settings, job_id)).worker_host and 0.15 <= row.progress < 0.8 and row,
         300,
         "the selfplay job to get going on a worker host",
     )
@@ -76,7 +75,14 @@ def kill(settings: Settings, node: Node, hosts: dict) -> dict:
     ).stdout.split()
     for pid in killed:
         subprocess.run(["kill", "-9", pid], check=False)
-    findings = {"first": first.model_dump(mode="json"), "victim": victim, "killed": len(killed)}
+    return {"first": first.model_dump(mode="json"), "victim": victim, "killed": len(killed)}
+
+
+def kill(settings: Settings, node: Node, hosts: dict) -> dict:
+    config = {**SMALL_SELFPLAY, "games": 48, "parallel_games": 4, "num_simulations": 48, "shard_games": 4}
+    job = store.submit(settings, JobCreate(type="selfplay", config=config, max_attempts=3))
+    node.wake()
+    findings = _kill_host_of(settings, job.id, hosts)
     findings["shards_after_kill"] = _shards(settings)
     findings["job"] = _finish(settings, job.id)
     findings["shards"] = _shards(settings)
@@ -86,9 +92,57 @@ def kill(settings: Settings, node: Node, hosts: dict) -> dict:
 TINY_RUN = {  # tests/integration/test_pipeline.py's tiny_config, as `zeroloop run --set` pairs
     "cycle.selfplay_games": 8, "cycle.num_simulations": 4, "cycle.epochs": 1, "cycle.batch_size": 32,
     "cycle.replay_window": 5000, "parallel_games": 8, "gate_max_games": 4, "anchors": ["random"], "anchors_games": 2,
-    "selfplay_jobs": 2,  # one selfplay job per worker host: each cycle's selfplay spreads over the cluster
+    "selfplay_jobs": 0,  # one selfplay job per node slot (--slots 2): one per worker host, as the README says
 }  # fmt: skip
 TOKEN = "cluster-test-token"
+# Selfplay long enough on one CPU to be caught half-way: each of a cycle's two jobs plays 32 games at 48 simulations.
+KILL_RUN = {**TINY_RUN, "cycle.selfplay_games": 64, "cycle.num_simulations": 48, "parallel_games": 4}
+
+
+def loop_kill(settings: Settings, node: Node, hosts: dict) -> dict:
+    """Two cycles of the loop on the cluster; the worker host running a part of cycle 1's selfplay dies mid-job.
+    The loop goes on with the host left and completes; the invariants of a resumed loop hold."""
+    from app.integration.pipeline import Pipeline
+    from app.integration.run_settings import resolve
+    from app.p2p.local_jobs import LocalJobs
+    from tests.integration.test_pipeline import check_invariants
+
+    pairs = [f"{k}={json.dumps(v)}" for k, v in KILL_RUN.items()]
+    config = resolve("hex5_2p", pairs=pairs).config
+    outcome: dict[str, Any] = {}
+
+    def loop() -> None:
+        try:  # the node (this process's, on the Ray cluster) runs the jobs; this client only queues them
+            Pipeline(
+                "hex5_2p", settings=settings, config=config, jobs=LocalJobs(settings, run_jobs=False)
+            ).run(2)
+            outcome["completed"] = True
+        except BaseException as exc:  # noqa: BLE001 - reported in the findings
+            outcome["error"] = repr(exc)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    part = eventually(
+        lambda: next(iter(store.list_jobs(settings, job_type="selfplay", state="running").data), None),
+        300,
+        "a selfplay job of cycle 1 to start",
+    )
+    findings = _kill_host_of(settings, part.id, hosts)
+    findings["part"] = part.config.get("shard_name")
+    findings["shards_after_kill"] = _shards(settings)
+    thread.join(900)
+    findings["loop"] = outcome if not thread.is_alive() else {"error": "still running after 900 s"}
+    findings["job"] = _finish(settings, part.id)
+    try:
+        check_invariants(settings, 2, parts=2)
+        findings["invariants"] = "hold"
+    except AssertionError as exc:
+        findings["invariants"] = f"broken: {exc!r}"
+    findings["jobs"] = [
+        {"type": j.type, "state": j.state.value, "attempts": j.attempts, "host": j.worker_host}
+        for j in store.list_jobs(settings, config_key="hex5_2p", limit=100).data
+    ]
+    return findings
 
 
 def quickstart(home: str, address: str) -> dict:
@@ -150,7 +204,8 @@ def main(scenario: str, home: str, address: str, hosts: str = "{}") -> None:
     node = Node(settings, executor, node_id="head-node", slots=2, tick_s=0.2)
     node.start()
     try:
-        findings = {"place": place, "kill": kill}[scenario](settings, node, json.loads(hosts))
+        scenarios = {"place": place, "kill": kill, "loop_kill": loop_kill}
+        findings = scenarios[scenario](settings, node, json.loads(hosts))
     finally:
         node.stop()
     print(json.dumps(findings))

@@ -192,6 +192,18 @@ class Cluster:
                 )
             time.sleep(2)
 
+    def revive(self) -> None:
+        """Start the Ray node again on every worker host that ``kill_host`` (or a test) took down: a replacement
+        machine at the same address."""
+        dead = [
+            h for h in self.workers if not _sh("ip", "netns", "pids", h.netns, check=False).stdout.split()
+        ]
+        for host in dead:
+            shutil.rmtree(self.root / host.netns, ignore_errors=True)
+            self._start_worker(host)
+        if dead:
+            self.wait_for_nodes(1 + len(self.workers))
+
     def kill_host(self, host: Host) -> list[int]:
         """SIGKILL every process on a host (its Ray node and the job processes under it): the machine died."""
         pids = [int(p) for p in _sh("ip", "netns", "pids", host.netns, check=False).stdout.split()]

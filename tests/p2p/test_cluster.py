@@ -7,7 +7,8 @@ for a custom resource runs on the host that has it; the README's quickstart (``z
 token, ``zeroloop run --node``) runs two cycles with selfplay and training on the worker hosts (the window's shards
 and the parent's checkpoint sent out, the new checkpoint sent back), and selfplay plays a trained model sent to its
 worker; a worker host killed mid-job costs one attempt, and the job
-completes on the other host with every shard indexed once and nothing indexed from the lost attempt.
+completes on the other host with every shard indexed once and nothing indexed from the lost attempt; a worker host
+killed in the middle of a two-cycle loop's selfplay leaves a loop that completes on the host left.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def test_the_readme_quickstart_runs_two_cycles_with_selfplay_on_the_worker_hosts
         "cycle0001": 1, "cycle0001-part2": 1, "cycle0002": 1, "cycle0002-part2": 1, "with-v2": 1
     }  # fmt: skip
     worker_ips = {h.ip for h in cluster.workers}
-    # Each cycle's selfplay was two jobs (selfplay_jobs=2), one on each worker host (one CPU each).
+    # Each cycle's selfplay was two jobs (selfplay_jobs=0: one per node slot), one on each worker host (one CPU each).
     for cycle in ("cycle0001", "cycle0002"):
         hosts = {
             j["worker_host"].rsplit("/", 1)[-1]
@@ -126,3 +127,18 @@ def test_a_worker_host_killed_mid_job_costs_one_attempt_and_no_shard(cluster, no
     names = job["result"]["shards"]
     assert len(names) == 12 and findings["shards"] == {name: 1 for name in names}
     assert job["result"]["games"] == 48
+
+
+def test_the_loop_completes_when_a_worker_host_dies_mid_selfplay(cluster, node_home):
+    cluster.revive()  # the test above killed a host
+    findings = _body(cluster, "loop_kill", node_home)
+    assert findings["loop"] == {"completed": True}, findings["loop"]
+    assert findings["killed"] > 0 and findings["first"]["state"] == "running"
+    # What the lost attempt played existed only on the dead host: its part's shard was not indexed then.
+    assert findings["part"] not in findings["shards_after_kill"]
+    job = findings["job"]  # the part re-queued once its host was lost, then played on the host left
+    assert job["state"] == "succeeded" and job["attempts"] == 2 and "lost lease=1" in job["log"], job
+    assert job["worker_host"].rsplit("/", 1)[1] != findings["victim"]
+    # Both cycles done, one production, no double promotion, every shard indexed once and whole.
+    assert findings["invariants"] == "hold", findings["invariants"]
+    assert all(j["state"] == "succeeded" for j in findings["jobs"]), findings["jobs"]
