@@ -120,6 +120,15 @@ class PipelineConfig(BaseModel):
         ),
     )
     parallel_games: int = Field(default=64, ge=1, description="Selfplay games advanced together.")
+    train_threads: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description=(
+            "torch CPU threads of the training job; None: $ZEROLOOP_TORCH_THREADS, else 1. More pay where the "
+            "trainer has the cores to itself (mode=sync); in async mode selfplay needs them."
+        ),
+    )
     selfplay_jobs: int = Field(
         default=1,
         ge=0,

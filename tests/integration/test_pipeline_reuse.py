@@ -54,3 +54,12 @@ def test_a_cycle_trains_exactly_its_new_positions_times_the_ratio(settings):
     assert steps["training"].result["samples_trained"] == round(positions * 2.5)
     job = job_store.get_job(settings, steps["training"].job_id)
     assert job.config["samples"] == round(positions * 2.5)
+
+
+def test_the_training_job_runs_on_the_loops_torch_threads(settings):
+    config = tiny_config().model_copy(update={"train_threads": 2})
+    with Pipeline(KEY, settings=settings, config=config, jobs=object()) as pipeline:
+        cycle = pipeline._ensure_cycle(1)
+        assert pipeline_stages.job_config(_training(pipeline, cycle, 100))["num_threads"] == 2
+    with Pipeline(KEY, settings=settings, config=tiny_config(), jobs=object()) as pipeline:
+        assert _training(pipeline, pipeline._ensure_cycle(1), 100).num_threads is None  # the job's own default

@@ -95,8 +95,8 @@ TINY_RUN = {  # tests/integration/test_pipeline.py's tiny_config, as `zeroloop r
     "selfplay_jobs": 0,  # one selfplay job per node slot (--slots 2): one per worker host, as the README says
 }  # fmt: skip
 TOKEN = "cluster-test-token"
-# Selfplay long enough on one CPU to be caught half-way: each of a cycle's two jobs plays 32 games at 48 simulations.
-KILL_RUN = {**TINY_RUN, "cycle.selfplay_games": 64, "cycle.num_simulations": 48, "parallel_games": 4}
+# Selfplay long enough on one CPU to be caught half-way: each of a cycle's two jobs plays 48 games at 48 simulations.
+KILL_RUN = {**TINY_RUN, "cycle.selfplay_games": 96, "cycle.num_simulations": 48, "parallel_games": 4}
 
 
 def loop_kill(settings: Settings, node: Node, hosts: dict) -> dict:
