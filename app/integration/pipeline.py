@@ -75,7 +75,7 @@ class Pipeline(CycleEffects, StepJobs):
         emit, lock = on_event or (lambda event: None), threading.Lock()
 
         def locked_emit(event: PipelineEvent) -> None:
-            with lock:  # selfplay may report from its own thread (mode="async")
+            with lock:  # selfplay may report from its own thread (mode="async" or "gate_async")
                 emit(event)
 
         self._emit = locked_emit
@@ -100,8 +100,8 @@ class Pipeline(CycleEffects, StepJobs):
         self.fork = open_run(self.state, self.lifecycle, self.fork, self.config.model_dump(mode="json"))
         done = {c.cycle for c in self.state.cycles() if c.status == "done"}
         todo = [n for n in range(1, cycles + 1) if n not in done]
-        if self.config.mode == "async":
-            run_overlapped(self, todo)
+        if self.config.overlapped:
+            run_overlapped(self, todo, after_training=self.config.mode == "gate_async")
         else:
             for number in todo:
                 self._finish_cycle(*self._start_cycle(number))
@@ -129,8 +129,11 @@ class Pipeline(CycleEffects, StepJobs):
     def _game(self) -> dict[str, Any]:
         return {"board_type": self.board_type, "num_players": self.num_players}
 
-    def _finish_cycle(self, cycle: Cycle, selfplay: SelfplayResult) -> None:
-        """Train the cycle's candidate, gate it against the production model of now, promote or retire it."""
+    def _finish_cycle(
+        self, cycle: Cycle, selfplay: SelfplayResult, on_trained: Callable[[], None] | None = None
+    ) -> None:
+        """Train the cycle's candidate, gate it against the production model of now, promote or retire it.
+        ``on_trained`` is called once the candidate is trained (``gate_async`` starts the next selfplay then)."""
         number, game = cycle.cycle, self._game
         try:
             parent = self._parent(cycle)
@@ -141,6 +144,8 @@ class Pipeline(CycleEffects, StepJobs):
                 lambda s: stages.training_config(self.config, cycle, s, selfplay, parent=parent, **game),
             )
             self._after_training(cycle, training)
+            if on_trained is not None:
+                on_trained()
             opponent = self._gate_opponent(cycle)
             evaluation = self._job_step(
                 cycle,

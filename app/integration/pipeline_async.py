@@ -5,6 +5,9 @@ plays its selfplay once cycle k-2 is done, while this thread finishes cycle k-1 
 selfplay plays the production model of one cycle back (KataGo's selfplay is stale by minutes too). The feedback
 loop acts with the same lag: cycle k's settings see the events of cycle k-2 and earlier. Each step is still a
 job with its state in the database, so a kill anywhere resumes where it stopped, in either lane.
+
+``mode="gate_async"`` starts cycle k's selfplay once cycle k-1's candidate is trained instead: selfplay runs beside
+the gate and promotion only, and the training job has the machine to itself (``train_threads``).
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ LOOKAHEAD = 1  # cycles selfplay may run ahead of the cycle being finished
 
 
 class _SelfplayLane(threading.Thread):
-    def __init__(self, pipeline: Pipeline, todo: list[int]):
+    def __init__(self, pipeline: Pipeline, todo: list[int], *, after_training: bool = False):
         super().__init__(name=f"selfplay-lane-{pipeline.config_key}", daemon=True)
         self.pipeline, self.todo = pipeline, todo
+        self.after_training = after_training  # gate_async: cycle k starts once cycle k-1 is trained
         self.finished: set[int] = (
             set()
         )  # cycles this run finished (the earlier ones are done in the database)
+        self.trained: set[int] = set()  # cycles whose candidate this run trained
         self.results: dict[int, Any] = {}
         self.error: BaseException | None = None
         self.changed = threading.Condition()
@@ -45,6 +50,9 @@ class _SelfplayLane(threading.Thread):
                 self.changed.notify_all()
 
     def _may_start(self, number: int) -> bool:
+        if self.after_training:
+            earlier = number - 1
+            return earlier < self.todo[0] or earlier in self.trained or earlier in self.finished
         earlier = number - 1 - LOOKAHEAD
         return earlier < 1 or earlier in self.finished or earlier < self.todo[0]
 
@@ -58,6 +66,11 @@ class _SelfplayLane(threading.Thread):
             self.finished.add(number)
             self.changed.notify_all()
 
+    def cycle_trained(self, number: int) -> None:
+        with self.changed:
+            self.trained.add(number)
+            self.changed.notify_all()
+
     def started(self, number: int) -> tuple[Any, Any]:
         """The cycle and its selfplay result once the lane has them; the lane's error if it failed first."""
         with self.changed:
@@ -68,15 +81,16 @@ class _SelfplayLane(threading.Thread):
             raise self.error
 
 
-def run_overlapped(pipeline: Pipeline, todo: list[int]) -> None:
-    """Finish the cycles in ``todo`` (ascending) with selfplay one cycle ahead in its own thread."""
+def run_overlapped(pipeline: Pipeline, todo: list[int], *, after_training: bool = False) -> None:
+    """Finish the cycles in ``todo`` (ascending) with selfplay one cycle ahead in its own thread; with
+    ``after_training`` a cycle's selfplay waits for the previous candidate to be trained (``gate_async``)."""
     if not todo:
         return
-    lane = _SelfplayLane(pipeline, todo)
+    lane = _SelfplayLane(pipeline, todo, after_training=after_training)
     lane.start()
     try:
         for number in todo:
-            pipeline._finish_cycle(*lane.started(number))
+            pipeline._finish_cycle(*lane.started(number), on_trained=lambda n=number: lane.cycle_trained(n))
             lane.cycle_done(number)
     finally:
         pipeline._halt.set()  # a selfplay still waiting for its job gives up; the job itself is handed back

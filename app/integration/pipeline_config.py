@@ -111,12 +111,14 @@ class PipelineConfig(BaseModel):
             "cycle trains new positions x this, however fast selfplay was. None: `epochs` passes over the window."
         ),
     )
-    mode: Literal["sync", "async"] = Field(
+    mode: Literal["sync", "async", "gate_async"] = Field(
         default="sync",
         description=(
             "sync: each cycle's selfplay, training and gate run one after another. async: the next cycle's "
             "selfplay runs beside this cycle's training and gate (two job slots; selfplay plays the production "
-            "model of one cycle back, and feedback acts one cycle later)."
+            "model of one cycle back, and feedback acts one cycle later). gate_async: the same, but the next "
+            "selfplay starts once this cycle's candidate is trained, so it runs beside the gate only and the "
+            "trainer has the machine to itself (give it train_threads)."
         ),
     )
     parallel_games: int = Field(default=64, ge=1, description="Selfplay games advanced together.")
@@ -189,7 +191,12 @@ class PipelineConfig(BaseModel):
     def job_slots(self) -> int:
         """Jobs an in-process node should run at once: the selfplay jobs (0: one per core), plus the other lane's
         in async mode."""
-        return (self.selfplay_jobs or os.cpu_count() or 1) + (1 if self.mode == "async" else 0)
+        return (self.selfplay_jobs or os.cpu_count() or 1) + (1 if self.overlapped else 0)
+
+    @property
+    def overlapped(self) -> bool:
+        """Whether the next cycle's selfplay runs beside this cycle's later steps (its own lane and job slot)."""
+        return self.mode != "sync"
 
 
 def defaults_for(config_key: str) -> PipelineConfig:

@@ -54,7 +54,7 @@ PART_SEED_STRIDE = 1_000_003
 def selfplay_parts(config: PipelineConfig, s: CycleSettings, slots: Callable[[], int]) -> int:
     """How many jobs the cycle's selfplay is split into: ``selfplay_jobs``, never more than its games. With
     ``selfplay_jobs=0`` one per slot the job system offers now (``slots()``), less the other lane's in async mode."""
-    wanted = config.selfplay_jobs or slots() - (1 if config.mode == "async" else 0)
+    wanted = config.selfplay_jobs or slots() - (1 if config.overlapped else 0)
     return max(1, min(wanted, s.selfplay_games))
 
 

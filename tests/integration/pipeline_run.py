@@ -1,6 +1,6 @@
 """Runs a tiny pipeline in its own process (the kill-and-resume tests kill this process).
 
-python -m tests.integration.pipeline_run CYCLES [sync|async] [SELFPLAY_JOBS]
+python -m tests.integration.pipeline_run CYCLES [sync|async|gate_async] [SELFPLAY_JOBS]
 """
 
 import sys

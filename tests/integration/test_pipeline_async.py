@@ -1,5 +1,6 @@
-"""mode="async": the next cycle's selfplay runs beside this cycle's training and gate; the state stays as consistent
-as in the synchronous loop, and a kill anywhere resumes."""
+"""mode="async": the next cycle's selfplay runs beside this cycle's training and gate; mode="gate_async": beside
+the gate only, once the candidate is trained. The state stays as consistent as in the synchronous loop, and a kill
+anywhere resumes."""
 
 from __future__ import annotations
 
@@ -53,5 +54,37 @@ def test_a_kill_while_both_lanes_run_then_a_rerun_finishes_consistently(settings
     kill_at(settings, home, points, "2", "async")
     with LocalJobs(get_settings(), slots=2) as jobs:
         cycles = Pipeline(KEY, settings=get_settings(), config=_async(), jobs=jobs).run(2)
+    assert [c.status for c in cycles] == ["done", "done"]
+    check_invariants(settings, 2)
+
+
+def _gate_async():
+    return tiny_config().model_copy(update={"mode": "gate_async", "train_threads": 2})
+
+
+@pytest.mark.slow
+def test_gate_async_starts_the_next_selfplay_once_the_candidate_is_trained(settings):
+    config = _gate_async()
+    assert config.job_slots == 2
+    with LocalJobs(settings, slots=config.job_slots) as jobs:
+        cycles = Pipeline(KEY, settings=settings, config=config, jobs=jobs).run(3)
+    assert [c.status for c in cycles] == ["done"] * 3
+    check_invariants(settings, 3)
+    for number in (1, 2):
+        # The next cycle's selfplay waited for this cycle's candidate, and was under way before its gate ended.
+        selfplay = _job(settings, number + 1, "selfplay")
+        assert selfplay.created_at >= _job(settings, number, "training").finished_at
+        assert selfplay.created_at < _job(settings, number, "evaluation").finished_at
+    assert _job(settings, 1, "training").config["num_threads"] == 2  # the trainer had the machine to itself
+
+
+@pytest.mark.slow
+def test_a_kill_in_gate_async_then_a_rerun_finishes_consistently(settings, home):
+    kill_at(settings, home, ((1, "evaluation"), (2, "selfplay"), (2, "training")), "2", "gate_async")
+    config = tiny_config().model_copy(
+        update={"mode": "gate_async"}
+    )  # as tests.integration.pipeline_run has it
+    with LocalJobs(get_settings(), slots=2) as jobs:
+        cycles = Pipeline(KEY, settings=get_settings(), config=config, jobs=jobs).run(2)
     assert [c.status for c in cycles] == ["done", "done"]
     check_invariants(settings, 2)

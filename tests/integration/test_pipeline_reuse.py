@@ -62,4 +62,6 @@ def test_the_training_job_runs_on_the_loops_torch_threads(settings):
         cycle = pipeline._ensure_cycle(1)
         assert pipeline_stages.job_config(_training(pipeline, cycle, 100))["num_threads"] == 2
     with Pipeline(KEY, settings=settings, config=tiny_config(), jobs=object()) as pipeline:
-        assert _training(pipeline, pipeline._ensure_cycle(1), 100).num_threads is None  # the job's own default
+        assert (
+            _training(pipeline, pipeline._ensure_cycle(1), 100).num_threads is None
+        )  # the job's own default
