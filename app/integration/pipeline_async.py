@@ -52,7 +52,7 @@ class _SelfplayLane(threading.Thread):
     def _may_start(self, number: int) -> bool:
         if self.after_training:
             earlier = number - 1
-            return earlier < self.todo[0] or earlier in self.trained or earlier in self.finished
+            return earlier < self.todo[0] or earlier in self.trained  # a finished cycle was trained first
         earlier = number - 1 - LOOKAHEAD
         return earlier < 1 or earlier in self.finished or earlier < self.todo[0]
 
@@ -62,13 +62,14 @@ class _SelfplayLane(threading.Thread):
                 self.changed.wait(0.5)
 
     def cycle_done(self, number: int) -> None:
-        with self.changed:
-            self.finished.add(number)
-            self.changed.notify_all()
+        self._note(self.finished, number)
 
     def cycle_trained(self, number: int) -> None:
+        self._note(self.trained, number)
+
+    def _note(self, cycles: set[int], number: int) -> None:
         with self.changed:
-            self.trained.add(number)
+            cycles.add(number)
             self.changed.notify_all()
 
     def started(self, number: int) -> tuple[Any, Any]:
