@@ -74,10 +74,8 @@ def make_agent(
 
         return NetworkAgent(None, MCTSConfig(num_simulations=player.simulations), name)
     # Imported here: torch loads only when a network actually plays.
-    from app.nn import NetworkEvaluator
-    from app.registry import load_registered_net
+    from app.registry import registered_evaluator
     from app.search.config import MCTSConfig
 
-    net, _meta = load_registered_net(settings, name, game)
     config = MCTSConfig(num_simulations=num_simulations, solver=solver and game.num_players == 2)
-    return NetworkAgent(NetworkEvaluator(net), config, name)
+    return NetworkAgent(registered_evaluator(settings, name, game), config, name)

@@ -11,6 +11,7 @@ import copy
 import os
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -79,6 +80,7 @@ class NetworkEvaluator:
     CUDA), ``"eager"``, ``"jit"`` (trace + ``torch.jit.freeze``), ``"compile"`` (``torch.compile``) or
     ``"onnx"`` (exported and run by ONNX Runtime; CPU only).
     The evaluator works on its own copy of the network in eval mode, so training the original does not change it.
+    ``onnx_cache``: a file for the ONNX export (mode ``"onnx"`` only), reused while it answers as the network does.
     """
 
     def __init__(
@@ -88,6 +90,7 @@ class NetworkEvaluator:
         *,
         mode: Mode = "auto",
         num_threads: int | None = None,
+        onnx_cache: Path | None = None,
     ):
         if mode not in MODES:
             raise InvalidConfig(f"unknown evaluator mode {mode!r}; valid modes: {list(MODES)}")
@@ -106,6 +109,7 @@ class NetworkEvaluator:
         self.action_size = net.action_size
         self.num_players = net.num_players
         model = copy.deepcopy(net).to(self.device).eval()
+        self._onnx_cache = onnx_cache
         self._forward = self._build(model, mode)
 
     def _build(self, model: PolicyValueNet, mode: str) -> Callable[[torch.Tensor], tuple]:
@@ -116,7 +120,7 @@ class NetworkEvaluator:
         if mode == "onnx":
             from app.nn.onnx_runtime import onnx_forward  # lazy: onnx is imported only by who asks for it
 
-            return onnx_forward(model)
+            return onnx_forward(model, cache=self._onnx_cache)
         example = torch.zeros((2, self.num_planes, *self.board_shape), device=self.device)
         with warnings.catch_warnings():
             # TorchScript is in maintenance mode; its deprecation notice is not actionable for callers here.

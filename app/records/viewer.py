@@ -103,11 +103,9 @@ def _evaluator(settings: Settings, game: Game, name: str):
     except ValueError:
         return None  # an anchor or generation 0: no network to ask
     # Imported here: torch loads only when a model is asked for its view of a position.
-    from app.nn import NetworkEvaluator
-    from app.registry import load_registered_net
+    from app.registry import registered_evaluator
 
     try:
-        net, _meta = load_registered_net(settings, name, game)
+        return registered_evaluator(settings, name, game)
     except ModelNotFound:
         return None
-    return NetworkEvaluator(net)

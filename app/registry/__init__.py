@@ -6,7 +6,13 @@ keeps artifact paths relative to the data directory, ``lifecycle`` is the servic
 """
 
 from app.registry.lifecycle import ModelLifecycle
-from app.registry.load import ModelArtifact, load_registered_net, model_artifact, production_model_id
+from app.registry.load import (
+    ModelArtifact,
+    load_registered_net,
+    model_artifact,
+    production_model_id,
+    registered_evaluator,
+)
 from app.registry.paths import CHECKPOINT_DIR, copy_into_home, stored_artifact_path
 from app.registry.policy import PromotionPolicy, RuleFailure
 from app.registry.types import (
@@ -36,5 +42,6 @@ __all__ = [
     "load_registered_net",
     "model_artifact",
     "production_model_id",
+    "registered_evaluator",
     "stored_artifact_path",
 ]

@@ -21,7 +21,7 @@ from app.registry.types import ModelStage
 from app.storage.db import read_engine
 
 if TYPE_CHECKING:
-    from app.nn import CheckpointMeta, PolicyValueNet
+    from app.nn import CheckpointMeta, EvaluateFn, PolicyValueNet
 
 _M = MODELS
 
@@ -90,3 +90,16 @@ def load_registered_net(
             f"model {model_id}: {exc} (the sha256 recorded when it was registered); the checkpoint was changed "
             f"or damaged since. Restore {artifact.path} from a good copy or register the model again"
         ) from None
+
+
+def registered_evaluator(settings: Settings, model_id: str, game: Any = None) -> EvaluateFn:
+    """A registered model's network as the search's evaluator (on the default device).
+
+    On the CPU its ONNX export is kept under ``<home>/cache/onnx/<checkpoint sha256>.onnx``, so the selfplay,
+    gate and anchor jobs that load one model export it once; the file is checked against the network each time.
+    """
+    from app.nn import NetworkEvaluator
+
+    artifact = model_artifact(settings, model_id)
+    net, _meta = load_registered_net(settings, model_id, game)
+    return NetworkEvaluator(net, onnx_cache=settings.path("cache", "onnx", f"{artifact.sha256}.onnx"))

@@ -19,8 +19,8 @@ from app.core.names import UNIFORM
 from app.core.progress import ProgressFn, no_progress
 from app.games.base import Game
 from app.games.registry import make_game
-from app.nn import NetworkEvaluator, uniform_evaluator
-from app.registry import load_registered_net, production_model_id
+from app.nn import uniform_evaluator
+from app.registry import production_model_id, registered_evaluator
 from app.search import MCTSConfig
 from app.search.types import EvaluateFn
 from app.selfplay.config import SelfplayConfig, SelfplayResult
@@ -140,8 +140,7 @@ def _resolve_model_id(settings: Settings, cfg: SelfplayConfig) -> str:
 def _evaluator(settings: Settings, game: Game, model_id: str) -> EvaluateFn:
     if model_id == UNIFORM:
         return uniform_evaluator(game.action_size, game.num_players)
-    net, _meta = load_registered_net(settings, model_id, game)
-    return NetworkEvaluator(net)
+    return registered_evaluator(settings, model_id, game)
 
 
 def _mcts_config(cfg: SelfplayConfig, game: Game) -> MCTSConfig:

@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -58,6 +60,53 @@ def test_onnx_runtime_matches_eager_on_random_inputs(net):
         np.testing.assert_allclose(p, p_eager[:b], atol=1e-5)
         np.testing.assert_allclose(v, v_eager[:b], atol=1e-5)
     assert np.all(p[~legal[:b]] == 0)
+
+
+def _answers(evaluator, net):
+    planes, legal = _batch(np.random.default_rng(5), b=12)
+    planes = np.random.default_rng(6).standard_normal(planes.shape).astype(np.float32)
+    p_eager, v_eager = NetworkEvaluator(net, "cpu", mode="eager")(planes, legal)
+    p, v = evaluator(planes, legal)
+    np.testing.assert_allclose(p, p_eager, atol=1e-5)
+    np.testing.assert_allclose(v, v_eager, atol=1e-5)
+
+
+def test_onnx_export_is_cached_in_a_file_and_read_back_without_exporting(net, tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    from app.nn import onnx_runtime
+
+    cache = tmp_path / "cache" / "abc.onnx"
+    _answers(NetworkEvaluator(net, "cpu", mode="onnx", onnx_cache=cache), net)
+    written = cache.read_bytes()
+    assert len(written) > 1000 and not list(cache.parent.glob("*.tmp"))
+
+    def no_export(_net):
+        raise AssertionError("exported again although the cache answers as the network does")
+
+    monkeypatch.setattr(onnx_runtime, "_export", no_export)
+    _answers(NetworkEvaluator(net, "cpu", mode="onnx", onnx_cache=cache), net)
+    assert cache.read_bytes() == written
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "other_weights"])
+def test_a_cache_file_that_does_not_answer_as_the_network_is_exported_again(net, tmp_path, damage):
+    pytest.importorskip("onnxruntime")
+    cache = tmp_path / "net.onnx"
+    NetworkEvaluator(net, "cpu", mode="onnx", onnx_cache=cache)
+    good = cache.read_bytes()
+    if damage == "garbage":
+        cache.write_bytes(b"not an onnx graph")
+    elif damage == "truncated":
+        cache.write_bytes(good[: len(good) // 2])
+    else:  # a valid graph of the same shapes with other weights (a stale or foreign file)
+        other = copy.deepcopy(net)
+        with torch.no_grad():
+            for param in other.parameters():
+                param.add_(0.5)
+        NetworkEvaluator(other, "cpu", mode="onnx", onnx_cache=cache)
+        assert cache.read_bytes() != good
+    _answers(NetworkEvaluator(net, "cpu", mode="onnx", onnx_cache=cache), net)
+    assert cache.read_bytes() == good  # the fresh export replaced it (the exporter is deterministic)
 
 
 def test_onnx_mode_refuses_a_gpu_device(net):

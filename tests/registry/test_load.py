@@ -8,7 +8,13 @@ import torch
 from app.core.errors import ChecksumMismatch, InvalidConfig, ModelNotFound
 from app.games import game_for_key
 from app.nn import Lineage, NetConfig, PolicyValueNet, save_checkpoint
-from app.registry import ModelLifecycle, load_registered_net, model_artifact, production_model_id
+from app.registry import (
+    ModelLifecycle,
+    load_registered_net,
+    model_artifact,
+    production_model_id,
+    registered_evaluator,
+)
 
 TINY = NetConfig(blocks=1, channels=8, value_hidden=16)
 
@@ -29,6 +35,28 @@ def test_load_registered_net_gives_the_saved_weights(settings):
     for name, tensor in net.state_dict().items():
         assert torch.equal(tensor, loaded.state_dict()[name])
     assert model_artifact(settings, "hex5_2p_v1").path == path
+
+
+def test_registered_evaluator_keeps_the_onnx_export_under_the_checkpoint_sha256(settings):
+    pytest.importorskip("onnxruntime")
+    import numpy as np
+
+    from app.nn import NetworkEvaluator
+
+    net, _path, meta = _register(settings)
+    game = game_for_key("hex5_2p")
+    evaluator = registered_evaluator(settings, "hex5_2p_v1", game)
+    assert evaluator.mode == "onnx"
+    assert [p.name for p in (settings.home / "cache" / "onnx").iterdir()] == [f"{meta.sha256}.onnx"]
+    planes = (
+        np.random.default_rng(0).standard_normal((3, net.num_planes, *net.board_shape)).astype(np.float32)
+    )
+    legal = np.ones((3, net.action_size), bool)
+    expected = NetworkEvaluator(net, "cpu", mode="eager")(planes, legal)
+    for got, want in zip(
+        registered_evaluator(settings, "hex5_2p_v1", game)(planes, legal), expected, strict=True
+    ):
+        np.testing.assert_allclose(got, want, atol=1e-5)
 
 
 def test_a_changed_checkpoint_is_refused_naming_the_model(settings):
