@@ -256,16 +256,42 @@ class Pipeline(CycleEffects, StepJobs):
         led to the regression is abandoned.
         """
         player = stages.playing_model(cycle)
-        if self.config.train_from == "production" or any(c["action"] == "rollback" for c in cycle.changes):
+        if self.config.train_from == "production" or _rolled_back(cycle):
             return player
         previous = self.state.cycle(cycle.cycle - 1)
         if previous is None or previous.status != "done":
             return player
-        try:
-            model = self.lifecycle.get_model(previous.candidate_model_id)
-        except ModelNotFound:
+        return self._trained(previous) or player
+
+    def _selfplay_model(self, cycle: Cycle) -> str:
+        """Who plays the cycle's selfplay (``selfplay_model``). latest: the newest candidate trained by now, of
+        the cycle before or (selfplay running ahead) the one before that; never one from before a rollback."""
+        player = stages.playing_model(cycle)
+        if self.config.selfplay_model == "production":
             return player
-        return model.model_id if model.artifact_path else player
+        later = cycle
+        for number in (cycle.cycle - 1, cycle.cycle - 2):
+            earlier = self.state.cycle(number)
+            if earlier is None or _rolled_back(later):
+                break
+            trained = self._trained(earlier)
+            if trained is not None:
+                return trained
+            later = earlier
+        return player
+
+    def _trained(self, cycle: Cycle) -> str | None:
+        """The cycle's candidate once it has a checkpoint (trained, promoted or not), else None."""
+        try:
+            model = self.lifecycle.get_model(cycle.candidate_model_id)
+        except ModelNotFound:
+            return None
+        return model.model_id if model.artifact_path else None
+
+
+def _rolled_back(cycle: Cycle) -> bool:
+    """Whether the cycle began with a rollback: the candidates before it belong to an abandoned line."""
+    return any(c["action"] == "rollback" for c in cycle.changes)
 
 
 def _change(rec: Recommendation, diff: dict) -> dict:

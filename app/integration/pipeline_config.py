@@ -95,6 +95,14 @@ class PipelineConfig(BaseModel):
             "restart from the production model, discarding the training of rejected candidates."
         ),
     )
+    selfplay_model: Literal["production", "latest"] = Field(
+        default="production",
+        description=(
+            "Who plays selfplay. production: the production model when the cycle starts (the gate decides who "
+            "plays); latest: the run's newest trained candidate, accepted or not (AlphaZero and KataGo: the "
+            "gate then decides only which model is production)."
+        ),
+    )
     feedback: bool = Field(
         default=True,
         description=(

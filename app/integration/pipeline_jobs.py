@@ -60,6 +60,7 @@ class StepJobs:
     _emit: Callable[[PipelineEvent], None]
     _halt: threading.Event
     _game: dict[str, Any]
+    _selfplay_model: Callable[[Cycle], str]
 
     def _selfplay_step(self, cycle: Cycle) -> SelfplayResult:
         """The cycle's selfplay, split into ``selfplay_parts`` jobs run side by side (a thread waits on each).
@@ -70,16 +71,20 @@ class StepJobs:
         number = cycle.cycle
         row = self.state.step(number, "selfplay")
         if row is not None and row.status == "split":
-            parts = int(row.result["parts"])  # as first chosen: the parts' games and seeds depend on it
+            # As first chosen: the parts' games and seeds depend on the count, and every part plays one model.
+            parts, model = int(row.result["parts"]), row.result.get("model")
         elif row is not None:
-            parts = 1  # done, or an unsplit job already submitted: pick it up as it is
+            parts, model = 1, None  # done, or an unsplit job already submitted: pick it up as it is
         else:
             parts = stages.selfplay_parts(self.config, CycleSettings(**cycle.settings), self.jobs.slots)
+            model = self._selfplay_model(cycle)
         if parts == 1:
             return self._job_step(
-                cycle, "selfplay", lambda s: stages.selfplay_config(self.config, cycle, s, **self._game)
+                cycle,
+                "selfplay",
+                lambda s: stages.selfplay_config(self.config, cycle, s, **self._game, model_id=model),
             )
-        self.state.save_step(number, "selfplay", status="split", result={"parts": parts})
+        self.state.save_step(number, "selfplay", status="split", result={"parts": parts, "model": model})
         fractions, lock = [0.0] * parts, threading.Lock()
 
         def progress(part: int, event: PipelineEvent) -> None:
@@ -94,7 +99,9 @@ class StepJobs:
             return self._job_step(
                 cycle,
                 f"selfplay:{part}",
-                lambda s: stages.selfplay_config(self.config, cycle, s, **self._game, part=part, parts=parts),
+                lambda s: stages.selfplay_config(
+                    self.config, cycle, s, **self._game, part=part, parts=parts, model_id=model
+                ),
                 on_progress=lambda event: progress(part, event),
             )
 

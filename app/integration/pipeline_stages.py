@@ -67,9 +67,10 @@ def selfplay_config(
     num_players: int,
     part: int = 1,
     parts: int = 1,
+    model_id: str | None = None,
 ) -> SelfplayConfig:
     """Part ``part`` of ``parts`` of the cycle's selfplay: its share of the games, its own seed and shard name
-    (part 1 is named and seeded as an unsplit selfplay is)."""
+    (part 1 is named and seeded as an unsplit selfplay is). ``model_id``: who plays (default: ``playing_model``)."""
     if not 1 <= part <= parts:
         raise ValueError(f"part must be in 1..{parts}, got {part}")
     games, extra = divmod(s.selfplay_games, parts)
@@ -85,7 +86,7 @@ def selfplay_config(
         board_type=board_type,
         num_players=num_players,
         games=games + (1 if part <= extra else 0),
-        model_id=playing_model(cycle),
+        model_id=model_id or playing_model(cycle),
         num_simulations=s.num_simulations,
         parallel_games=config.parallel_games,
         temperature_moves=config.temperature_moves,
@@ -219,6 +220,7 @@ def cycle_summary(
         "cycle": cycle.cycle,
         "candidate": cycle.candidate_model_id,
         "opponent": evaluation.opponent,
+        "selfplay_model": selfplay.model_id,
         "selfplay_games": selfplay.games,
         "positions": selfplay.positions,
         "games_per_s": selfplay.games_per_s,
