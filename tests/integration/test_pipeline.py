@@ -43,11 +43,11 @@ def tiny_config() -> PipelineConfig:
     )
 
 
-def check_invariants(settings, cycles: int, parts: int = 1) -> None:
-    """``parts``: the jobs each cycle's selfplay was split into (``selfplay_jobs``)."""
+def check_invariants(settings, cycles: int, parts: int = 1, key: str = KEY) -> None:
+    """``parts``: the jobs each cycle's selfplay was split into (``selfplay_jobs``); ``key``: the config key."""
     lifecycle, feedback = ModelLifecycle(settings), PipelineFeedback(settings)
-    models = lifecycle.list_models(config_key=KEY)
-    assert sorted(m.model_id for m in models) == [f"{KEY}_v{i}" for i in range(1, cycles + 1)]
+    models = lifecycle.list_models(config_key=key)
+    assert sorted(m.model_id for m in models) == [f"{key}_v{i}" for i in range(1, cycles + 1)]
     assert sum(m.stage is ModelStage.PRODUCTION for m in models) <= 1
     assert all(m.stage in (ModelStage.PRODUCTION, ModelStage.RETIRED) for m in models)
     for m in models:
@@ -57,7 +57,7 @@ def check_invariants(settings, cycles: int, parts: int = 1) -> None:
             FeedbackType.EVALUATION_RESULT,
             FeedbackType.PROMOTION_DECISION,
         ):
-            assert len(feedback.history(KEY, model_id=m.model_id, feedback_type=ftype)) == 1, (
+            assert len(feedback.history(key, model_id=m.model_id, feedback_type=ftype)) == 1, (
                 m.model_id,
                 ftype,
             )
@@ -68,7 +68,7 @@ def check_invariants(settings, cycles: int, parts: int = 1) -> None:
             assert stages[:3] == [ModelStage.EVALUATION, ModelStage.STAGING, ModelStage.PRODUCTION]
         else:
             assert stages[-1] is ModelStage.RETIRED and ModelStage.STAGING not in stages[:-2]
-    shards = ShardStore(settings).records(KEY)
+    shards = ShardStore(settings).records(key)
     for shard in shards:  # every indexed shard is whole: its file hashes to what the index recorded
         assert sha256_file(shard.path) == shard.sha256, shard.name
     assert sorted(s.name for s in shards) == sorted(
@@ -77,13 +77,13 @@ def check_invariants(settings, cycles: int, parts: int = 1) -> None:
         for k in range(1, parts + 1)
     )
     # Every stage ran to success exactly once per cycle: nothing finished was redone.
-    jobs = job_store.list_jobs(settings, config_key=KEY, limit=1000).data
+    jobs = job_store.list_jobs(settings, config_key=key, limit=1000).data
     succeeded = Counter(j.type for j in jobs if j.state.value == "succeeded" and j.type != "pipeline")
     assert succeeded == {"selfplay": cycles * parts, "training": cycles, "evaluation": cycles}
     # The loop's evaluations are its gates, kept apart from evaluations a person asks for.
     assert {j.config["purpose"] for j in jobs if j.type == "evaluation"} == {"gate"}
     with session_scope(settings) as s:
-        steps = s.scalars(select(StepRow).where(StepRow.config_key == KEY)).all()
+        steps = s.scalars(select(StepRow).where(StepRow.config_key == key)).all()
         assert {(r.cycle, r.step) for r in steps if r.status == "done"} == {
             (c, step)
             for c in range(1, cycles + 1)
@@ -91,7 +91,7 @@ def check_invariants(settings, cycles: int, parts: int = 1) -> None:
         } | {(c, f"selfplay:{k}") for c in range(1, cycles + 1) for k in range(1, parts + 1) if parts > 1}
     from app.evaluation import config_ratings
 
-    rated = {r.name for r in config_ratings(KEY, settings=settings).ratings}
+    rated = {r.name for r in config_ratings(key, settings=settings).ratings}
     assert {m.model_id for m in models} <= rated and "random" in rated
 
 

@@ -21,11 +21,11 @@ def _async():
     return tiny_config().model_copy(update={"mode": "async"})
 
 
-def _job(settings, cycle: int, step: str) -> JobRow:
+def _job(settings, cycle: int, step: str, key: str = KEY) -> JobRow:
     with session_scope(settings) as s:
         job_id = s.scalar(
             select(StepRow.job_id).where(
-                StepRow.config_key == KEY, StepRow.cycle == cycle, StepRow.step == step
+                StepRow.config_key == key, StepRow.cycle == cycle, StepRow.step == step
             )
         )
         return s.get(JobRow, job_id)
@@ -46,6 +46,23 @@ def test_selfplay_of_the_next_cycle_runs_beside_training_and_the_state_stays_con
     assert second.summary["opponent"] == (
         f"{KEY}_v1" if first.summary["decision"] == "promoted" else "uniform_mcts_4"
     )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["async", "gate_async"])
+def test_a_three_player_config_runs_asynchronously_for_a_few_candidates(settings, mode):
+    key = "connect4_3p"
+    config = tiny_config().model_copy(update={"mode": mode, "gate_max_games": 6, "anchors_games": 3})
+    with LocalJobs(settings, slots=2) as jobs:
+        cycles = Pipeline(key, settings=settings, config=config, jobs=jobs).run(3)
+    assert [c.status for c in cycles] == ["done"] * 3
+    check_invariants(settings, 3, key=key)
+    steps = {
+        (c, step): _job(settings, c, step, key) for c in (1, 2, 3) for step in ("selfplay", "evaluation")
+    }
+    # The lanes overlapped: the next cycle's selfplay started before this cycle's gate was over.
+    assert any(steps[n + 1, "selfplay"].started_at < steps[n, "evaluation"].finished_at for n in (1, 2))
+    assert all(len(c.summary["ratings"]) >= 2 for c in cycles)  # three-player games are rated too
 
 
 @pytest.mark.slow
