@@ -36,6 +36,14 @@ def run(
         str | None, typer.Argument(help="What to train, e.g. hex6_2p or connect4_3p.", show_default=False)
     ] = None,
     cycles: Annotated[int, typer.Option("--cycles", min=1, help="Cycles to have finished (resumes).")] = 8,
+    minutes: Annotated[
+        float | None,
+        typer.Option(
+            "--minutes",
+            help="A wall-clock budget: after it no new cycle starts (those under way finish; run again to go on).",
+            show_default=False,
+        ),
+    ] = None,
     node: Annotated[
         str | None, typer.Option("--node", help="Run every step on a node, e.g. http://127.0.0.1:8770.")
     ] = None,
@@ -89,6 +97,10 @@ def run(
         raise InvalidConfig(
             "zeroloop run needs a CONFIG_KEY, e.g. hex6_2p\nor --from-manifest FILE to replay a run"
         )
+    if minutes is not None and not minutes > 0:
+        raise InvalidConfig(
+            f"--minutes must be a positive number of minutes, got {minutes:g}; e.g. --minutes 60"
+        )
     if as_json and not show_config:
         raise InvalidConfig("--json goes with --show-config\nzeroloop run KEY --show-config --json")
     settings = get_settings()
@@ -98,19 +110,21 @@ def run(
     if show_config:
         _show_config(config_key, resolved, as_json=as_json)
         return
-    _train(
-        settings, config_key, resolved, cycles=cycles, node=node, token=token, run_name=run_name, fork=fork
-    )
+    _train(settings, config_key, resolved, cycles=cycles, minutes=minutes, node=node, token=token,
+           run_name=run_name, fork=fork)  # fmt: skip
 
 
-def _train(settings, config_key: str, resolved, *, cycles: int, node, token, run_name: str, fork) -> None:
+def _train(
+    settings, config_key: str, resolved, *, cycles: int, minutes, node, token, run_name: str, fork
+) -> None:
     """The pipeline's cycles with a live view, on ``node`` or in this process's own node; then the report."""
     from app.integration.pipeline import Pipeline
     from app.p2p.local_jobs import LocalJobs
 
     view = _View()
     where = f"jobs on {node}" if node else "jobs in local subprocesses"
-    what = f"{cycles} cycles, data in {settings.home.resolve()}, {where}"
+    bound = f"{cycles} cycles" + (f" or {minutes:g} minutes, whichever comes first" if minutes else "")
+    what = f"{bound}, data in {settings.home.resolve()}, {where}"
     _header(config_key if run_name == MAIN_RUN else f"{config_key} --run {run_name}", what, resolved)
     with (
         _node_client(node, token) if node else LocalJobs(settings, slots=resolved.config.job_slots) as jobs,
@@ -126,7 +140,7 @@ def _train(settings, config_key: str, resolved, *, cycles: int, node, token, run
             run=run_name,
             fork=fork,
         )
-        pipeline.run(cycles)
+        pipeline.run(cycles, minutes=minutes)
     _final_report(settings, config_key, run_name)
 
 
@@ -212,6 +226,8 @@ class _View:
             self._line(f"  [cyan]{what}[/] {escape(event.message)}")
         elif event.kind == "retry":
             self._line(f"  [yellow]{event.step} failed[/], {event.message}")
+        elif event.kind == "budget":
+            self._line(f"[yellow]time budget:[/] {escape(event.message)}")
         elif event.kind == "stopped":
             self._line(f"[red]pipeline stopped:[/] {event.message}")
         elif event.kind == "cycle_done":

@@ -15,6 +15,7 @@ player, the first candidate's parent and the gate's opponent until the run promo
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -93,18 +94,32 @@ class Pipeline(CycleEffects, StepJobs):
 
     # -- the loop ------------------------------------------------------------------------------------------
 
-    def run(self, cycles: int) -> list[Cycle]:
-        """Make sure cycles 1..``cycles`` are done, continuing whatever an earlier run left unfinished."""
+    def run(self, cycles: int, *, minutes: float | None = None) -> list[Cycle]:
+        """Make sure cycles 1..``cycles`` are done, continuing whatever an earlier run left unfinished.
+
+        ``minutes``: a wall-clock budget. Once it is spent no new cycle starts (the first of this call always
+        does); the cycles under way finish, so nothing is lost, and a later call continues from there."""
         if cycles < 1:
             raise ValueError(f"cycles must be >= 1, got {cycles}")
+        if minutes is not None and not minutes > 0:
+            raise ValueError(f"minutes must be > 0 (a wall-clock budget), got {minutes}")
         self.fork = open_run(self.state, self.lifecycle, self.fork, self.config.model_dump(mode="json"))
         done = {c.cycle for c in self.state.cycles() if c.status == "done"}
         todo = [n for n in range(1, cycles + 1) if n not in done]
+        budget = _Budget(minutes, first=todo[0] if todo else 0)
         if self.config.overlapped:
-            run_overlapped(self, todo, after_training=self.config.mode == "gate_async")
+            run_overlapped(
+                self, todo, after_training=self.config.mode == "gate_async", may_start=budget.allows
+            )
         else:
             for number in todo:
+                if not budget.allows(number):
+                    break
                 self._finish_cycle(*self._start_cycle(number))
+        if budget.spent:
+            self._emit(
+                PipelineEvent("budget", 0, message=f"{minutes:g} minutes spent; run again to continue")
+            )
         return self.state.cycles()
 
     def _start_cycle(self, number: int) -> tuple[Cycle, SelfplayResult]:
@@ -287,6 +302,19 @@ class Pipeline(CycleEffects, StepJobs):
         except ModelNotFound:
             return None
         return model.model_id if model.artifact_path else None
+
+
+class _Budget:
+    """Whether a cycle may start: always the first of a call, later ones while ``minutes`` are not spent."""
+
+    def __init__(self, minutes: float | None, *, first: int):
+        self.deadline = None if minutes is None else time.monotonic() + minutes * 60
+        self.first, self.spent = first, False
+
+    def allows(self, number: int) -> bool:
+        if number != self.first and self.deadline is not None and time.monotonic() >= self.deadline:
+            self.spent = True
+        return not self.spent
 
 
 def _rolled_back(cycle: Cycle) -> bool:

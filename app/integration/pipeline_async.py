@@ -13,6 +13,7 @@ the gate and promotion only, and the training job has the machine to itself (``t
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -22,9 +23,17 @@ LOOKAHEAD = 1  # cycles selfplay may run ahead of the cycle being finished
 
 
 class _SelfplayLane(threading.Thread):
-    def __init__(self, pipeline: Pipeline, todo: list[int], *, after_training: bool = False):
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        todo: list[int],
+        *,
+        after_training: bool = False,
+        may_start: Callable[[int], bool] = lambda number: True,
+    ):
         super().__init__(name=f"selfplay-lane-{pipeline.config_key}", daemon=True)
-        self.pipeline, self.todo = pipeline, todo
+        self.pipeline, self.todo, self.may_start = pipeline, todo, may_start
+        self.ended = False  # no further cycle will start (the run's time budget is spent)
         self.after_training = after_training  # gate_async: cycle k starts once cycle k-1 is trained
         self.finished: set[int] = (
             set()
@@ -39,6 +48,11 @@ class _SelfplayLane(threading.Thread):
             for number in self.todo:
                 self._wait_until(lambda n=number: self._may_start(n))
                 if self.pipeline._halt.is_set():
+                    return
+                if not self.may_start(number):
+                    with self.changed:
+                        self.ended = True
+                        self.changed.notify_all()
                     return
                 cycle, selfplay = self.pipeline._start_cycle(number)
                 with self.changed:
@@ -72,26 +86,39 @@ class _SelfplayLane(threading.Thread):
             cycles.add(number)
             self.changed.notify_all()
 
-    def started(self, number: int) -> tuple[Any, Any]:
-        """The cycle and its selfplay result once the lane has them; the lane's error if it failed first."""
+    def started(self, number: int) -> tuple[Any, Any] | None:
+        """The cycle and its selfplay result once the lane has them; None if the lane ended without starting it;
+        the lane's error if it failed first."""
         with self.changed:
-            while number not in self.results and self.error is None:
+            while number not in self.results and self.error is None and not self.ended:
                 self.changed.wait(0.5)
             if number in self.results:
                 return self.results[number]
-            raise self.error
+            if self.error is not None:
+                raise self.error
+            return None
 
 
-def run_overlapped(pipeline: Pipeline, todo: list[int], *, after_training: bool = False) -> None:
+def run_overlapped(
+    pipeline: Pipeline,
+    todo: list[int],
+    *,
+    after_training: bool = False,
+    may_start: Callable[[int], bool] = lambda number: True,
+) -> None:
     """Finish the cycles in ``todo`` (ascending) with selfplay one cycle ahead in its own thread; with
-    ``after_training`` a cycle's selfplay waits for the previous candidate to be trained (``gate_async``)."""
+    ``after_training`` a cycle's selfplay waits for the previous candidate to be trained (``gate_async``).
+    ``may_start(number)`` is asked before each cycle starts: once it says no, the cycles started are finished."""
     if not todo:
         return
-    lane = _SelfplayLane(pipeline, todo, after_training=after_training)
+    lane = _SelfplayLane(pipeline, todo, after_training=after_training, may_start=may_start)
     lane.start()
     try:
         for number in todo:
-            pipeline._finish_cycle(*lane.started(number), on_trained=lambda n=number: lane.cycle_trained(n))
+            started = lane.started(number)
+            if started is None:
+                break
+            pipeline._finish_cycle(*started, on_trained=lambda n=number: lane.cycle_trained(n))
             lane.cycle_done(number)
     finally:
         pipeline._halt.set()  # a selfplay still waiting for its job gives up; the job itself is handed back
