@@ -31,7 +31,7 @@ class LocalJobs:
         self.node: Node | None = None
         if run_jobs:
             node_id = node_id or f"{socket.gethostname()}:local-{os.getpid()}"
-            executor = LocalExecutor(self.settings, spares=max(1, slots))
+            executor = LocalExecutor(self.settings)
             self.node = Node(self.settings, executor, node_id=node_id, slots=slots)
             self.node.start()
 

@@ -54,7 +54,7 @@ def serve(
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host, port = sock.getsockname()[:2]
     node_id = settings.node_id or f"{socket.gethostname()}:{port}"
-    executor = build_executor(settings, ray_address, slots=slots)
+    executor = build_executor(settings, ray_address)
     address = advertised_url(sock)  # others dial this: never the wildcard 0.0.0.0 a public bind listens on
     node = Node(settings, executor, node_id=node_id, slots=slots, address=address)
     app = create_app(settings, node)

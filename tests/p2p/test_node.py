@@ -174,74 +174,108 @@ def test_node_refuses_negative_slots(settings):
         Node(settings, LocalExecutor(settings), node_id="x", slots=-1)
 
 
-# -- the standby worker -------------------------------------------------------------------------------------
+# -- the fork server ----------------------------------------------------------------------------------------
 
 
-def _spare(jobs):
-    spares = jobs.node.executor._spares
-    return spares[0] if spares else None
+def _server_pid_in_log(settings, job_id: str) -> int:
+    def forked_line():
+        text = paths.log_path(settings, job_id).read_text()
+        return text if "by the fork server pid=" in text else None
+
+    text = eventually(forked_line, what="the fork line in the job log")
+    return int(text.split("by the fork server pid=")[1].split()[0])
 
 
-def test_the_standby_worker_takes_the_next_job_and_logs_it(jobs, settings):
+def test_jobs_are_forked_by_one_warm_server_each_in_a_process_of_its_own(jobs, settings):
     first = jobs.wait(jobs.submit("sleep", {"seconds": 0.1, "progress_steps": 1}), timeout=60)
-    spare = eventually(lambda: _spare(jobs), what="a standby worker")
+    server = jobs.node.executor._server
     second = jobs.wait(jobs.submit("sleep", {"seconds": 0.1, "progress_steps": 1, "fail": True}), timeout=60)
     assert first.succeeded and second.state is JobState.FAILED
-    # The job ran in the process that had been waiting for it, its output in the job's own log.
-    assert second.pid == spare.pid != first.pid
-    assert "failed on purpose" in second.error
+    assert "failed on purpose" in second.error  # the job's own error, from its own process
+    assert len({first.pid, second.pid, server.process.pid}) == 3
+    assert (
+        _server_pid_in_log(settings, first.id)
+        == _server_pid_in_log(settings, second.id)
+        == server.process.pid
+    )
 
-    # The row is written before the log's last line.
     def failure_logged():
         text = paths.log_path(settings, second.id).read_text()
         return text if "failed on purpose" in text else None
 
-    log = eventually(failure_logged, what="the failure in the job log")
-    assert f"pid={spare.pid}" in log
-    new_spare = eventually(lambda: _spare(jobs), what="the next standby worker")
-    assert new_spare.pid != spare.pid
+    assert f"pid={second.pid}" in eventually(failure_logged, what="the failure in the job log")
+    assert jobs.node.executor._server is server  # still the same server, still warm
     jobs.close()
-    assert new_spare.poll() is not None  # closing the node leaves no standby behind
+    assert server.process.poll() is not None  # closing the node leaves no server behind
 
 
-def test_a_node_with_two_slots_keeps_two_standby_workers_for_jobs_launched_together(settings):
+def test_jobs_launched_together_all_start_from_the_server(settings):
     with LocalJobs(settings, slots=2) as two:
-        two.wait(two.submit("sleep", {"seconds": 0.1, "progress_steps": 1}), timeout=60)
-        spares = eventually(
-            lambda: list(two.node.executor._spares) if len(two.node.executor._spares) == 2 else None,
-            what="two standby workers",
-        )
         together = [two.submit("sleep", {"seconds": 0.5, "progress_steps": 1}) for _ in range(2)]
         done = [two.wait(job_id, timeout=60) for job_id in together]
-        assert all(j.succeeded for j in done)
-        assert {j.pid for j in done} == {p.pid for p in spares}  # both started in a waiting worker
-    with pytest.raises(ValueError, match="spares must be >= 1"):
-        LocalExecutor(settings, spares=0)
+        server = two.node.executor._server.process.pid
+        assert all(j.succeeded for j in done) and done[0].pid != done[1].pid
+        assert [_server_pid_in_log(settings, j.id) for j in done] == [server, server]
 
 
-def test_a_standby_without_a_job_exits_on_eof(settings):
+def test_a_fork_server_without_a_job_exits_on_eof(settings):
     import subprocess
     import sys
 
     from app.p2p.executors.local import worker_env
 
     done = subprocess.run(
-        [sys.executable, "-m", "app.p2p.worker", "--standby"],
+        [sys.executable, "-m", "app.p2p.worker", "--forkserver"],
         input=b"",
         env=worker_env(settings),
         capture_output=True,
         timeout=120,
     )
-    assert done.returncode == 0, done.stderr.decode()
+    assert done.returncode == 0 and done.stdout == b"", done.stderr.decode()
 
 
-def test_a_dead_standby_is_replaced_by_a_fresh_worker(jobs):
+def test_a_dead_fork_server_is_replaced_by_a_fresh_one(jobs, settings):
     jobs.wait(jobs.submit("sleep", {"seconds": 0.1, "progress_steps": 1}), timeout=60)
-    spare = eventually(lambda: _spare(jobs), what="a standby worker")
-    os.killpg(spare.pid, signal.SIGKILL)
-    spare.wait()
+    dead = jobs.node.executor._server.process
+    os.killpg(dead.pid, signal.SIGKILL)
+    dead.wait()
     job = jobs.wait(jobs.submit("sleep", {"seconds": 0.1, "progress_steps": 1}), timeout=60)
-    assert job.succeeded and job.pid != spare.pid
+    assert job.succeeded and _server_pid_in_log(settings, job.id) != dead.pid
+
+
+def test_a_fork_server_that_cannot_load_is_given_up_and_jobs_start_plainly(settings, monkeypatch):
+    import subprocess
+    import sys
+
+    spawn = LocalExecutor._spawn
+
+    def broken_server(self, args, **kwargs):
+        if args == ["--forkserver"]:  # a server that dies while loading, before it serves any job
+            return subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, start_new_session=True)  # fmt: skip
+        return spawn(self, args, **kwargs)
+
+    monkeypatch.setattr(LocalExecutor, "_spawn", broken_server)
+    with LocalJobs(settings) as local:
+        job = local.wait(local.submit("sleep", {"seconds": 0.1, "progress_steps": 1}), timeout=60)
+        assert job.succeeded  # handed back when the server died, then run as a plain worker process
+        assert local.node.executor.standby is False
+        assert "fork server" not in paths.log_path(settings, job.id).read_text()
+
+
+def test_a_signal_sent_before_the_fork_is_known_is_delivered_once_it_is():
+    import subprocess
+
+    from app.p2p.executors.forkserver import Forked
+
+    forked = Forked("job")
+    forked.signal_group(signal.SIGTERM)  # cancelled while the server was still loading
+    sleeper = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    assert forked.poll() is None
+    forked.started(sleeper.pid)
+    assert sleeper.wait(timeout=10) == -signal.SIGTERM
+    forked.exited(-signal.SIGTERM)
+    assert forked.wait(0) == -signal.SIGTERM and forked.pid == sleeper.pid
 
 
 def _identity(

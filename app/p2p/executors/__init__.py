@@ -12,15 +12,13 @@ from app.p2p.executors.base import Executor, Exit
 __all__ = ["Executor", "Exit", "build_executor"]
 
 
-def build_executor(
-    settings: Settings, ray_address: str | None = None, *, slots: int = 1, **ray_init: Any
-) -> Executor:
+def build_executor(settings: Settings, ray_address: str | None = None, **ray_init: Any) -> Executor:
     """The executor of a node: Ray when ``ray_address`` names a cluster (or ``local``), else local subprocesses
-    (a standby worker per slot)."""
+    (forked from one warm fork server)."""
     if ray_address:
         from app.p2p.executors.ray_executor import RayExecutor  # ray is heavy and optional
 
         return RayExecutor(settings, ray_address, **ray_init)
     from app.p2p.executors.local import LocalExecutor
 
-    return LocalExecutor(settings, spares=max(1, slots))
+    return LocalExecutor(settings)

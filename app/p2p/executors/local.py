@@ -1,13 +1,14 @@
-"""The embedded executor: each job in its own ``python -m app.p2p.worker`` subprocess.
+"""The embedded executor: each job in its own process, forked by a warm fork server (``python -m app.p2p.worker
+--forkserver``) or, without one, started as ``python -m app.p2p.worker JOB_ID``.
 
-Every worker leads a new session (so its process group holds the stage's children too): cancel sends SIGTERM
+Every job's process leads a new session (so its process group holds the stage's children too): cancel sends SIGTERM
 to the group and SIGKILL after a grace period. The worker's stdout and stderr go to the job's log, whose tail
 becomes the error of a job whose process crashed.
 """
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import os
 import signal
 import subprocess
@@ -22,10 +23,12 @@ import app as _app_package
 from app.core.config import Settings
 from app.p2p import paths
 from app.p2p.executors.base import Exit
+from app.p2p.executors.forkserver import Forked, ForkServer, signal_group
 from app.p2p.store import Claim
 from app.p2p.worker import EXIT_BUSY, EXIT_SUPERSEDED
 
 KILL_GRACE_S = 5.0
+FORK_SERVER_LOG = "forkserver"  # <home>/jobs/logs/forkserver.log
 _PROJECT_ROOT = str(Path(_app_package.__file__).resolve().parent.parent)
 
 
@@ -52,31 +55,35 @@ def describe_exit(returncode: int) -> str:
 
 @dataclass
 class _Proc:
-    popen: subprocess.Popen
+    popen: subprocess.Popen | Forked
     lease: int
     kill_at: float | None = None
 
+    def signal(self, sig: signal.Signals) -> None:
+        if isinstance(self.popen, Forked):
+            self.popen.signal_group(sig)
+        else:
+            signal_group(self.popen.pid, sig)
+
 
 class LocalExecutor:
-    """``standby=True`` keeps ``spares`` workers started ahead of need (interpreter, torch and the stages loaded)
-    and hands each the next job: each job still runs in a fresh process of its own, without waiting seconds for
-    it. One spare per slot, so jobs launched together (a cycle's selfplay split into parts) all start warm."""
+    """``standby=True`` forks each job from a warm fork server (interpreter, torch and the stages loaded once;
+    see ``worker.serve_forks``): each job still runs in a fresh process of its own, started in milliseconds, and
+    jobs launched together all start warm. A server that dies is replaced at the next job; one that dies before
+    serving any job is given up on, and jobs start as plain worker processes, whose log then says why."""
 
     name = "local"
 
-    def __init__(self, settings: Settings, *, standby: bool = True, spares: int = 1):
-        if spares < 1:
-            raise ValueError(f"spares must be >= 1, got {spares}")
+    def __init__(self, settings: Settings, *, standby: bool = True):
         self.settings = settings
         self.standby = standby
-        self.spares = spares
         self.wakeup: Callable[[], None] | None = None
         self._procs: dict[str, _Proc] = {}
-        self._spares: list[subprocess.Popen] = []
+        self._server: ForkServer | None = None
         self._lock = threading.Lock()
 
     def launch(self, claim: Claim) -> None:
-        popen = self._hand_over(claim)
+        popen = self._fork(claim) if self.standby else None
         if popen is None:
             with open(paths.log_path(self.settings, claim.job_id), "ab") as log:
                 popen = self._spawn(
@@ -85,52 +92,47 @@ class LocalExecutor:
         with self._lock:
             self._procs[claim.job_id] = _Proc(popen, claim.lease)
         threading.Thread(target=self._watch, args=(popen,), name=f"watch-{claim.job_id}", daemon=True).start()
-        if self.standby:
-            with self._lock:
-                missing = self.spares - len(self._spares)
-            for _ in range(missing):
-                spare = self._spawn(["--standby"], stdin=subprocess.PIPE, output=subprocess.DEVNULL)
-                with self._lock:
-                    self._spares.append(spare)
 
-    def _spawn(self, args: list[str], *, stdin: int, output: object) -> subprocess.Popen:
+    def _spawn(
+        self, args: list[str], *, stdin: int, output: object, errors: object = subprocess.STDOUT
+    ) -> subprocess.Popen:
         return subprocess.Popen(
             [sys.executable, "-m", "app.p2p.worker", *args, "--parent-pid", str(os.getpid())],
             stdin=stdin,
             stdout=output,
-            stderr=subprocess.STDOUT,
+            stderr=errors,
             env=worker_env(self.settings),
             start_new_session=True,
         )
 
-    def _hand_over(self, claim: Claim) -> subprocess.Popen | None:
-        """Give the job to the oldest standby worker alive; None when there is none to take it."""
+    def _fork(self, claim: Claim) -> Forked | None:
+        """The job forked by the fork server (started now if there is none alive); None to start it plainly."""
         with self._lock:
-            alive = [p for p in self._spares if p.poll() is None]
-            spare = alive.pop(0) if alive else None
-            self._spares = alive
-        if spare is None:
-            return None
-        try:
-            spare.stdin.write(f"{claim.job_id} {claim.lease}\n".encode())
-            spare.stdin.close()
-        except OSError:  # it died just now: start the job the ordinary way
-            _signal_group(spare.pid, signal.SIGKILL)
-            spare.wait()
-            return None
-        return spare
+            dead, server = None, self._server
+            if server is not None and not server.alive:
+                dead, server = server, None
+                self.standby = bool(dead.served)  # one that died before serving a job cannot load here
+            if server is None and self.standby:
+                server = self._server = self._start_server()
+            elif server is None:
+                self._server = None
+        if dead is not None:
+            dead.close()
+        return server.fork(claim.job_id, claim.lease) if server is not None else None
 
-    def _stop_spares(self) -> None:
+    def _start_server(self) -> ForkServer:
+        # Its own errors (a stage that cannot load) go to a log of its own; each job's go to the job's log.
+        with open(paths.log_path(self.settings, FORK_SERVER_LOG), "ab") as log:
+            return ForkServer(functools.partial(self._spawn, errors=log))
+
+    def _stop_server(self) -> None:
         with self._lock:
-            spares, self._spares = self._spares, []
-        for spare in spares:
-            spare.stdin.close()
-            # Killed rather than left to see EOF: one still importing torch would linger for seconds.
-            _signal_group(spare.pid, signal.SIGKILL)
-            spare.wait()
+            server, self._server = self._server, None
+        if server is not None:
+            server.close()
 
-    def _watch(self, popen: subprocess.Popen) -> None:
-        # Wake the node the moment a worker exits, so its slot is reused now rather than at the next tick.
+    def _watch(self, popen: subprocess.Popen | Forked) -> None:
+        # Wake the node the moment a job's process exits, so its slot is reused now rather than at the next tick.
         popen.wait()
         if self.wakeup is not None:
             self.wakeup()
@@ -147,7 +149,7 @@ class LocalExecutor:
                 rc = proc.popen.poll()
                 if rc is None:
                     if proc.kill_at is not None and now >= proc.kill_at:
-                        _signal_group(proc.popen.pid, signal.SIGKILL)
+                        proc.signal(signal.SIGKILL)
                     continue
                 del self._procs[job_id]
                 exits.append(_exit(job_id, proc, rc))
@@ -159,24 +161,24 @@ class LocalExecutor:
             if proc is None or proc.kill_at is not None:
                 return
             proc.kill_at = time.monotonic() + KILL_GRACE_S
-            _signal_group(proc.popen.pid, signal.SIGTERM)
+            proc.signal(signal.SIGTERM)
 
     def stop_all(self, timeout: float) -> list[Exit]:
-        self._stop_spares()
         with self._lock:
             procs = dict(self._procs)
         for proc in procs.values():
-            _signal_group(proc.popen.pid, signal.SIGTERM)
+            proc.signal(signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for proc in procs.values():
             try:
                 proc.popen.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                _signal_group(proc.popen.pid, signal.SIGKILL)
+                proc.signal(signal.SIGKILL)
                 proc.popen.wait()
         with self._lock:
             for job_id in procs:
                 self._procs.pop(job_id, None)
+        self._stop_server()  # after its jobs: it reports their exits
         return [_exit(job_id, proc, proc.popen.returncode) for job_id, proc in procs.items()]
 
     def close(self) -> None:
@@ -189,8 +191,3 @@ def _exit(job_id: str, proc: _Proc, rc: int) -> Exit:
     if rc == EXIT_BUSY:
         return Exit(job_id, proc.lease, ok=False, reason="another process still held the job", requeue=True)
     return Exit(job_id, proc.lease, ok=False, reason=f"worker process {proc.popen.pid} {describe_exit(rc)}")
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, sig)  # the worker leads its own session, so its pgid is its pid
