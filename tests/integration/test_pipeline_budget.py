@@ -10,6 +10,7 @@ from app.cli import app
 from app.integration.pipeline import Pipeline
 from app.integration.pipeline_state import PipelineState
 from app.p2p.local_jobs import LocalJobs
+from tests.cli.zl import run_cli
 
 from .test_pipeline import KEY, check_invariants, tiny_config
 
@@ -37,13 +38,13 @@ def test_a_spent_budget_starts_no_new_cycle_and_finishes_the_ones_under_way(sett
     check_invariants(settings, 3)
 
 
-def test_a_budget_must_be_positive(settings):
+def test_a_budget_must_be_positive(settings, capsys, monkeypatch):
     pipeline = Pipeline(KEY, settings=settings, config=tiny_config(), jobs=object())
     with pytest.raises(ValueError, match="minutes must be > 0"):
         pipeline.run(2, minutes=0)
-    result = CliRunner().invoke(app, ["run", KEY, "--minutes", "-5"])
-    assert result.exit_code != 0
-    assert "--minutes must be a positive number of minutes, got -5" in result.output
+    result = run_cli(capsys, monkeypatch, "run", KEY, "--minutes", "-5")
+    assert result.code == 2
+    assert "--minutes must be a positive number of minutes, got -5" in " ".join(result.err.split())
     assert PipelineState(settings, KEY).cycles() == []  # refused before anything was stored
 
 
