@@ -19,7 +19,7 @@ import time
 
 from app.core.config import Settings
 from app.core.jobs import JobState, NodeIdentity
-from app.p2p import nodes, paths, store
+from app.p2p import leased, nodes, paths, store
 from app.p2p.executors.base import Executor, Exit
 from app.p2p.metrics import JobMetrics
 from app.storage.base import utcnow
@@ -134,7 +134,7 @@ class Node:
             try:
                 self.executor.launch(claim)
             except Exception as exc:
-                store.fail_lost(self.settings, claim.job_id, claim.lease, f"could not start the job: {exc}")
+                leased.fail_lost(self.settings, claim.job_id, claim.lease, f"could not start the job: {exc}")
                 self._observe(claim.job_id)
 
     def _reap(self) -> None:
@@ -150,7 +150,7 @@ class Node:
             return
         tail = paths.log_tail(self.settings, ex.job_id, 2000).strip()
         reason = ex.reason + (f"\n\nlast lines of the job log:\n{tail}" if tail else "")
-        store.fail_lost(self.settings, ex.job_id, ex.lease, reason)
+        leased.fail_lost(self.settings, ex.job_id, ex.lease, reason)
 
     def _observe(self, job_id: str) -> None:
         with contextlib.suppress(LookupError):

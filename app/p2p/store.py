@@ -2,10 +2,8 @@
 
 Three kinds of writers share the table:
 - callers (API, CLI, ``LocalJobs``): ``submit``, ``cancel``;
-- nodes: ``claim`` (queued → running, bumps ``lease``), ``fail_lost`` / ``requeue`` for processes that died;
-- the process running a job: ``worker_started``, ``report_progress``, ``heartbeat``, ``record_success``,
-  ``record_failure``. These are *fenced*: they only touch a row that is still running under the lease they
-  were given and return False otherwise, which tells the worker it was cancelled or superseded.
+- nodes: ``claim`` (queued → running, bumps ``lease``), ``requeue`` for processes that died;
+- the process running a job: the fenced writes of ``app.p2p.leased``.
 """
 
 from __future__ import annotations
@@ -290,16 +288,7 @@ def running_jobs(settings: Settings) -> list[RunningJob]:
         return [RunningJob(*r) for r in rows]
 
 
-def set_ray_task(settings: Settings, job_id: str, lease: int, task: str) -> bool:
-    return _fenced_update(settings, job_id, lease, ray_task=task[:100])
-
-
-def fail_lost(settings: Settings, job_id: str, lease: int, reason: str) -> bool:
-    """The process running the job ended without recording an outcome: the job failed with ``reason``."""
-    return _fenced_update(settings, job_id, lease, **_failed(reason))
-
-
-def _failed(error: str) -> dict[str, object]:
+def failed_columns(error: str) -> dict[str, object]:
     """The columns of a failed outcome: the error's tail kept whole, its first line as the message."""
     return {
         "state": JobState.FAILED.value,
@@ -334,12 +323,8 @@ def requeue(
         attempts = max(0, row["attempts"] - 1) if not count_attempt else row["attempts"]
         changes: dict[str, Any] = {"attempts": attempts, "updated_at": now}
         if attempts >= row["max_attempts"]:
-            error = f"gave up after {attempts} of {row['max_attempts']} attempts; last: {reason}"[-MAX_ERROR:]
             changes.update(
-                state=JobState.FAILED.value,
-                error=error,
-                message=error.splitlines()[0][:MAX_MESSAGE],
-                finished_at=now,
+                failed_columns(f"gave up after {attempts} of {row['max_attempts']} attempts; last: {reason}")
             )
         else:
             changes.update(
@@ -350,65 +335,3 @@ def requeue(
             )
         conn.execute(update(T).where(T.c.id == job_id).values(**changes))
         return changes["state"]
-
-
-# -- the process running a job ---------------------------------------------------------------------------
-
-
-def _fenced_update(settings: Settings, job_id: str, lease: int, **values: Any) -> bool:
-    values.setdefault("updated_at", utcnow())
-    with get_engine(settings).begin() as conn:
-        result = conn.execute(
-            update(T)
-            .where(T.c.id == job_id, T.c.state == JobState.RUNNING.value, T.c.lease == lease)
-            .values(**values)
-        )
-        return result.rowcount == 1
-
-
-def load_for_run(settings: Settings, job_id: str, lease: int) -> JobPublic | None:
-    """The job if it is running under ``lease`` (the worker's go-ahead), else None."""
-    with read_engine(settings).connect() as conn:
-        row = conn.execute(select(T).where(T.c.id == job_id)).mappings().one_or_none()
-    if row is None or row["state"] != JobState.RUNNING.value or row["lease"] != lease:
-        return None
-    return to_public(row)
-
-
-def worker_started(settings: Settings, job_id: str, lease: int, *, pid: int, host: str) -> bool:
-    now = utcnow()
-    return _fenced_update(
-        settings, job_id, lease, pid=pid, worker_host=host, heartbeat_at=now, message="started"
-    )
-
-
-def report_progress(settings: Settings, job_id: str, lease: int, fraction: float, message: str) -> bool:
-    fraction = min(1.0, max(0.0, float(fraction)))
-    now = utcnow()
-    return _fenced_update(
-        settings, job_id, lease, progress=fraction, message=message[:MAX_MESSAGE], heartbeat_at=now
-    )
-
-
-def heartbeat(settings: Settings, job_id: str, lease: int) -> bool:
-    return _fenced_update(settings, job_id, lease, heartbeat_at=utcnow())
-
-
-def record_success(settings: Settings, job_id: str, lease: int, result: Any) -> bool:
-    now = utcnow()
-    return _fenced_update(
-        settings,
-        job_id,
-        lease,
-        state=JobState.SUCCEEDED.value,
-        result=result,
-        progress=1.0,
-        message="succeeded",
-        finished_at=now,
-        heartbeat_at=now,
-    )
-
-
-def record_failure(settings: Settings, job_id: str, lease: int, error: str) -> bool:
-    columns = _failed(error)
-    return _fenced_update(settings, job_id, lease, **columns, heartbeat_at=columns["finished_at"])

@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 
 from app.core.config import Settings, get_settings
-from app.p2p import paths, store
+from app.p2p import leased, paths
 from app.p2p.jobtypes import get_job_type
 
 EXIT_BUSY = 3
@@ -76,7 +76,7 @@ class _Reporter:
                 return
             self._pending = None
             self._last = now
-        if not store.report_progress(self.settings, self.job_id, self.lease, fraction, str(message)):
+        if not leased.report_progress(self.settings, self.job_id, self.lease, fraction, str(message)):
             self.superseded = True
             raise Superseded(self.job_id)
 
@@ -88,9 +88,9 @@ class _Reporter:
             pending, self._pending = self._pending, None
             self._last = time.monotonic()
         if pending is not None:
-            ok = store.report_progress(self.settings, self.job_id, self.lease, *pending)
+            ok = leased.report_progress(self.settings, self.job_id, self.lease, *pending)
         else:
-            ok = store.heartbeat(self.settings, self.job_id, self.lease)
+            ok = leased.heartbeat(self.settings, self.job_id, self.lease)
         self.superseded = self.superseded or not ok
         return ok
 
@@ -141,7 +141,7 @@ def run_job(
         )
         return EXIT_BUSY
     try:
-        job = store.load_for_run(settings, job_id, lease)
+        job = leased.load_for_run(settings, job_id, lease)
         if job is None:
             paths.append_log(
                 settings, job_id, f"skip lease={lease}: job is no longer running under this lease"
@@ -154,7 +154,7 @@ def run_job(
             f"start type={job.type} lease={lease} attempt={job.attempts} node={job.node_id} "
             f"executor={job.executor} host={host} pid={os.getpid()}",
         )
-        if not store.worker_started(settings, job_id, lease, pid=os.getpid(), host=host):
+        if not leased.worker_started(settings, job_id, lease, pid=os.getpid(), host=host):
             return 0
         reporter = _Reporter(settings, job_id, lease)
         watchdog = _Watchdog(settings, job_id, reporter, parent_pid)
@@ -182,11 +182,11 @@ def _execute(
     except Exception as exc:
         reporter.finished = True
         error = format_error(exc)
-        recorded = store.record_failure(settings, job_id, lease, error)
+        recorded = leased.record_failure(settings, job_id, lease, error)
         _log_outcome(settings, job_id, f"failed lease={lease}", started, recorded, f"\n{error}")
         return 0
     reporter.finished = True
-    recorded = store.record_success(settings, job_id, lease, result)
+    recorded = leased.record_success(settings, job_id, lease, result)
     _log_outcome(settings, job_id, f"succeeded lease={lease}", started, recorded)
     return 0
 

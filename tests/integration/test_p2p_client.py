@@ -7,7 +7,7 @@ from app.core.config import Settings
 from app.core.errors import InvalidConfig, InvalidTransition, JobNotFound, NodeUnreachable
 from app.core.jobs import JobClient, JobState
 from app.integration import JobStatus, P2PIntegration
-from app.p2p import store
+from app.p2p import leased, store
 from app.p2p.local_jobs import LocalJobs
 from app.web.main import create_app
 from tests.p2p.nodeproc import NodeProcess, eventually, free_port
@@ -58,7 +58,7 @@ def test_client_errors_are_typed(settings):
             p2p.get_job_status("a/b")
         job_id = p2p.submit_job("sleep", {})
         (claim,) = store.claim(settings, node_id="n", executor="local", limit=1)
-        store.record_success(settings, job_id, claim.lease, None)
+        leased.record_success(settings, job_id, claim.lease, None)
         with pytest.raises(InvalidTransition, match="already succeeded"):
             p2p.cancel_job(job_id)
         queued = p2p.submit_job("sleep", {})

@@ -3,7 +3,7 @@
 from fastapi.testclient import TestClient
 
 from app.core.jobs import JobCreate, error_summary
-from app.p2p import store
+from app.p2p import leased, store
 from app.p2p.worker import format_error
 from app.web.main import create_app
 from tests.cli.zl import run_cli
@@ -34,7 +34,7 @@ def test_failed_job_carries_its_summary_to_the_api_and_the_cli(settings, capsys,
     try:
         _failing()
     except ValueError as exc:
-        assert store.record_failure(settings, job.id, claim.lease, format_error(exc))
+        assert leased.record_failure(settings, job.id, claim.lease, format_error(exc))
     with TestClient(create_app(settings), raise_server_exceptions=False) as api:
         body = api.get(f"/api/jobs/{job.id}").json()
     assert body["state"] == "failed" and body["error_summary"] == "ValueError: board_type 'hex99' is unknown"

@@ -6,7 +6,7 @@ from sqlalchemy import update
 
 from app.core.errors import InvalidConfig, InvalidTransition, JobNotFound
 from app.core.jobs import JobCreate, JobState, Resources
-from app.p2p import store
+from app.p2p import leased, store
 from app.p2p.jobtypes import JobConfigInvalid
 from app.storage.base import utcnow
 from app.storage.db import session_scope
@@ -73,7 +73,7 @@ def test_cancel_transitions(settings):
 
     done = sleep_job(settings)
     (claim,) = store.claim(settings, node_id="n", executor="local", limit=1)
-    assert store.record_success(settings, done.id, claim.lease, {"ok": 1})
+    assert leased.record_success(settings, done.id, claim.lease, {"ok": 1})
     with pytest.raises(InvalidTransition, match="already succeeded"):
         store.cancel(settings, done.id)
     assert store.get_job(settings, done.id).result == {"ok": 1}
@@ -98,12 +98,12 @@ def test_writes_under_a_stale_lease_change_nothing(settings):
     (second,) = store.claim(settings, node_id="b", executor="local", limit=1)
     assert second.lease == first.lease + 1
     # The first process, still alive somewhere, can no longer touch the job.
-    assert not store.report_progress(settings, job.id, first.lease, 0.5, "old")
-    assert not store.record_success(settings, job.id, first.lease, {"stale": True})
-    assert not store.heartbeat(settings, job.id, first.lease)
+    assert not leased.report_progress(settings, job.id, first.lease, 0.5, "old")
+    assert not leased.record_success(settings, job.id, first.lease, {"stale": True})
+    assert not leased.heartbeat(settings, job.id, first.lease)
     assert store.requeue(settings, job.id, first.lease, "again") is None
-    assert store.report_progress(settings, job.id, second.lease, 0.25, "new")
-    assert store.record_failure(settings, job.id, second.lease, "ValueError: boom\ntraceback")
+    assert leased.report_progress(settings, job.id, second.lease, 0.25, "new")
+    assert leased.record_failure(settings, job.id, second.lease, "ValueError: boom\ntraceback")
     final = store.get_job(settings, job.id)
     assert (final.state, final.node_id, final.attempts, final.result) == (JobState.FAILED, "b", 2, None)
     assert final.error.startswith("ValueError: boom") and final.message == "ValueError: boom"
@@ -130,7 +130,7 @@ def test_requeue_without_counting_the_attempt(settings):
 def test_progress_is_clamped_and_messages_truncated(settings):
     job = sleep_job(settings)
     (c,) = store.claim(settings, node_id="a", executor="local", limit=1)
-    assert store.report_progress(settings, job.id, c.lease, 7.0, "x" * 2000)
+    assert leased.report_progress(settings, job.id, c.lease, 7.0, "x" * 2000)
     got = store.get_job(settings, job.id)
     assert got.progress == 1.0 and len(got.message) == store.MAX_MESSAGE
 
@@ -159,7 +159,7 @@ def test_concurrent_claims_never_hand_out_a_job_twice(settings):
 def test_running_jobs_reports_what_recovery_needs(settings):
     job = sleep_job(settings)
     (c,) = store.claim(settings, node_id="a", executor="local", limit=1)
-    store.worker_started(settings, job.id, c.lease, pid=123, host="elsewhere")
+    leased.worker_started(settings, job.id, c.lease, pid=123, host="elsewhere")
     old = utcnow() - timedelta(minutes=5)
     with session_scope(settings) as s:
         s.execute(update(JobRow).where(JobRow.id == job.id).values(heartbeat_at=old))

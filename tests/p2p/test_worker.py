@@ -1,5 +1,5 @@
 from app.core.jobs import JobCreate, JobState
-from app.p2p import paths, store, worker
+from app.p2p import leased, paths, store, worker
 
 
 def claimed(settings, **config):
@@ -41,13 +41,13 @@ def test_a_worker_with_a_stale_lease_does_nothing(settings):
 def test_cancel_during_the_run_stops_at_the_next_progress_report(settings, monkeypatch):
     job_id, lease = claimed(settings, seconds=0.3, progress_steps=3)
     monkeypatch.setattr(worker, "PROGRESS_MIN_INTERVAL_S", 0.0)
-    real = store.report_progress
+    real = leased.report_progress
 
     def cancel_then_report(*args):
         store.cancel(settings, job_id)
         return real(*args)
 
-    monkeypatch.setattr(store, "report_progress", cancel_then_report)
+    monkeypatch.setattr(leased, "report_progress", cancel_then_report)
     assert worker.run_job(job_id, lease, settings=settings) == 0
     job = store.get_job(settings, job_id)
     assert job.state is JobState.CANCELLED and job.result is None

@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 
 from app.core.config import Settings
 from app.core.jobs import JobCreate
-from app.p2p import store
+from app.p2p import leased, store
 from app.web.main import create_app
 
 TOKEN = "s3cret-token"
@@ -48,7 +48,7 @@ def test_unknown_job_is_404_and_a_finished_job_cannot_be_cancelled(api, settings
         assert r.status_code == 404 and "no job with id 'nope'" in r.json()["detail"]
     job = store.submit(settings, JobCreate(type="sleep"))
     (claim,) = store.claim(settings, node_id="n", executor="local", limit=1)
-    store.record_success(settings, job.id, claim.lease, {"x": 1})
+    leased.record_success(settings, job.id, claim.lease, {"x": 1})
     r = api.post(f"/api/jobs/{job.id}/cancel")
     assert r.status_code == 409 and "already succeeded" in r.json()["detail"]
 

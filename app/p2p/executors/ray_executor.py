@@ -26,7 +26,7 @@ from typing import Any
 from app.core.config import Settings
 from app.core.errors import InvalidConfig
 from app.core.jobs import JobState, Resources
-from app.p2p import paths, store
+from app.p2p import leased, paths, store
 from app.p2p.executors.base import Exit
 from app.p2p.executors.local import LocalExecutor, worker_env
 from app.p2p.executors.ray_reports import Mailbox, write_reports
@@ -139,7 +139,7 @@ class RayExecutor:
             *(self._input_ref(blob) for blob in inputs),
         )
         self._tasks[claim.job_id] = _Task(ref, claim.lease, adapter, config)
-        store.set_ray_task(self.settings, claim.job_id, claim.lease, ref.task_id().hex())
+        leased.set_ray_task(self.settings, claim.job_id, claim.lease, ref.task_id().hex())
         sent = ", ".join(f"{b.name} ({len(b.data)} bytes)" for b in inputs) or "no files"
         paths.append_log(self.settings, claim.job_id, f"ray task lease={claim.lease} inputs: {sent}")
 
@@ -224,7 +224,7 @@ class RayExecutor:
             except Exception as exc:
                 outcome = RemoteOutcome(error=format_error(exc))
             else:
-                recorded = store.record_success(self.settings, job_id, task.lease, result)
+                recorded = leased.record_success(self.settings, job_id, task.lease, result)
                 files = ", ".join(f"{b.name} ({len(b.data)} bytes)" for b in outcome.blobs) or "no files"
                 laps = {**outcome.extra.get("seconds", {}), "accept": round(time.perf_counter() - started, 4)}
                 paths.append_log(
@@ -234,7 +234,7 @@ class RayExecutor:
                     f"timing {' '.join(f'{k}={v}' for k, v in laps.items())}",
                 )
                 return
-        recorded = store.record_failure(self.settings, job_id, task.lease, outcome.error)
+        recorded = leased.record_failure(self.settings, job_id, task.lease, outcome.error)
         paths.append_log(
             self.settings, job_id, f"failed lease={task.lease} recorded={recorded}\n{outcome.error}"
         )

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.core.config import Settings
-from app.p2p import store
+from app.p2p import leased
 
 
 class Mailbox:
@@ -52,14 +52,14 @@ def write_reports(
         ok = True
         started = report.get("started")
         if started:
-            ok = store.worker_started(
+            ok = leased.worker_started(
                 settings, job_id, lease, pid=int(started["pid"]), host=str(started["host"])
             )
         progress = report.get("progress")
         if ok and progress:
-            ok = store.report_progress(settings, job_id, lease, float(progress[0]), str(progress[1]))
+            ok = leased.report_progress(settings, job_id, lease, float(progress[0]), str(progress[1]))
         elif ok and not started:
-            ok = store.heartbeat(settings, job_id, lease)
+            ok = leased.heartbeat(settings, job_id, lease)
         if ok:
             heard[job_id] = time.monotonic()
         else:

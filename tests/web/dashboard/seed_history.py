@@ -31,6 +31,7 @@ from app.evaluation.config import EvalConfig, EvalResult, RatedPlayer
 from app.evaluation.ratings import fit_ratings
 from app.evaluation.sprt import GSPRT
 from app.integration.feedback import FeedbackType, PipelineFeedback
+from app.p2p import leased
 from app.p2p import store as job_store
 from app.registry import ModelLifecycle, ModelStage
 
@@ -207,11 +208,11 @@ def _finished_job(settings: Settings, job_type: str, config: dict, *, result=Non
     job = job_store.submit(settings, JobCreate(type=job_type, config=config))
     (claim,) = job_store.claim(settings, node_id="seed-node", executor="local", limit=1)
     assert claim.job_id == job.id, "seeding expects an empty queue"
-    job_store.report_progress(settings, job.id, claim.lease, 0.4, "working")
+    leased.report_progress(settings, job.id, claim.lease, 0.4, "working")
     if error is None:
-        job_store.record_success(settings, job.id, claim.lease, result)
+        leased.record_success(settings, job.id, claim.lease, result)
     else:
-        job_store.record_failure(settings, job.id, claim.lease, error)
+        leased.record_failure(settings, job.id, claim.lease, error)
     return job.id
 
 

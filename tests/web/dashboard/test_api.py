@@ -12,6 +12,7 @@ from app.core.jobs import JobCreate
 from app.evaluation import store as eval_store
 from app.evaluation.config import EvalConfig
 from app.evaluation.ratings import fit_ratings
+from app.p2p import leased
 from app.p2p import store as job_store
 from app.registry import ModelLifecycle
 from app.web.dashboard import loop
@@ -196,7 +197,7 @@ def test_training_curves_from_the_training_job_when_the_model_has_none(home):
         "train_positions": 90,
         "games": 4,
     }
-    job_store.record_success(settings, job.id, claim.lease, result)
+    leased.record_success(settings, job.id, claim.lease, result)
     t = loop.training_curves(settings, f"{KEY}_v1")
     assert t.source == "job" and t.job_id == job.id and t.history == history
     assert t.shards == ["s1"] and t.positions == {"train": 90} and t.games == 4
