@@ -11,7 +11,8 @@ issue's target is >= 1.7). Per job it reads the node's timing line: the task's `
 inputs), ``stage``, ``collect`` (reading the outputs back) and the node's ``accept`` (checking and indexing them),
 and reports each shard's and each checkpoint's transfer cost as a share of the job's time from claim to finish.
 ``--model`` plays a registered untrained network (its checkpoint travels with every job) instead of
-generation 0. Needs root (``ip netns``).
+generation 0. ``--slots`` sets the node's slots (default: ``zeroloop serve``'s, two per CPU of the cluster).
+Needs root (``ip netns``).
 """
 
 from __future__ import annotations
@@ -43,7 +44,11 @@ def _body(args: argparse.Namespace) -> None:
 
     settings = Settings(home=Path(args.home))
     model_id = _register_model(settings) if args.model else "uniform"
-    node = Node(settings, RayExecutor(settings, args.address), node_id="bench", slots=2, tick_s=0.1)
+    from app.web.server import default_slots
+
+    executor = RayExecutor(settings, args.address)
+    slots = default_slots(executor) if args.slots is None else args.slots
+    node = Node(settings, executor, node_id="bench", slots=slots, tick_s=0.1)
     node.start()
 
     def round_(name: str, seeds: range, custom: dict[str, float]) -> dict:
@@ -74,7 +79,7 @@ def _body(args: argparse.Namespace) -> None:
         two = round_("two", range(100, 100 + args.jobs), {})
     finally:
         node.stop()
-    print(json.dumps({"one": one, "two": two, "model": model_id}))
+    print(json.dumps({"one": one, "two": two, "model": model_id, "slots": slots}))
 
 
 def _job_figures(job, log: str) -> dict:
@@ -106,7 +111,7 @@ def _register_model(settings) -> str:
 
 def _report(found: dict) -> None:
     one, two = (found[k]["positions"] / found[k]["wall_s"] for k in ("one", "two"))
-    print(f"selfplay ({found['model']}): 1 worker host {one:.1f} positions/s, 2 hosts {two:.1f} positions/s, "
+    print(f"selfplay ({found['model']}, node slots {found['slots']}): 1 worker host {one:.1f} positions/s, 2 hosts {two:.1f} positions/s, "
           f"ratio {two / one:.2f} (target >= 1.7); wall {found['one']['wall_s']:.1f} s vs {found['two']['wall_s']:.1f} s, "
           f"hosts of the 2-host round: {sorted(j['host'] for j in found['two']['jobs'])}")  # fmt: skip
     jobs = found["one"]["jobs"] + found["two"]["jobs"]
@@ -134,6 +139,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=4, help="Selfplay jobs per round.")
     parser.add_argument("--games", type=int, default=16, help="Games per job.")
     parser.add_argument("--simulations", type=int, default=32, help="MCTS simulations per move.")
+    parser.add_argument(
+        "--slots",
+        type=int,
+        help="The node's slots, jobs handed to Ray at once (default: as zeroloop serve's).",
+    )
     parser.add_argument("--model", action="store_true", help="Play a registered network, not generation 0.")
     parser.add_argument("--body", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--home", help=argparse.SUPPRESS)
@@ -150,6 +160,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="zlbench") as home:
             os.chmod(home, 0o700)
             flags = [f"--jobs={args.jobs}", f"--games={args.games}", f"--simulations={args.simulations}"]
+            flags += [f"--slots={args.slots}"] if args.slots is not None else []
             done = subprocess.run(
                 ["ip", "netns", "exec", cluster.head.netns, sys.executable, __file__, "--body", "--home", home,
                  "--address", cluster.address, *flags, *(["--model"] if args.model else [])],

@@ -28,7 +28,10 @@ def serve(
     ] = None,
     token: Annotated[str | None, typer.Option(help="Bearer token every endpoint but health demands.")] = None,
     slots: Annotated[
-        int | None, typer.Option(min=0, help="Jobs run at once (0: API only; default: cores/2).")
+        int | None,
+        typer.Option(
+            min=0, help="Jobs run at once (0: API only; default: cores/2, on Ray two per CPU of the cluster)."
+        ),
     ] = None,
     ray_address: Annotated[
         str | None, typer.Option(help="Run jobs on Ray: 'local' starts one, 'auto' or host:port joins one.")
@@ -37,7 +40,7 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn/node log level.")] = "warning",
 ) -> None:
     """Start a node: the job API (OpenAPI at /docs) and a job runner sharing the data directory's database."""
-    from app.web.server import bind, default_slots
+    from app.web.server import bind
     from app.web.server import serve as run_server
 
     base = get_settings()
@@ -51,7 +54,7 @@ def serve(
     run_server(
         settings,
         sock,
-        slots=default_slots() if slots is None else slots,
+        slots=slots,
         ray_address=ray_address,
         log_level=log_level,
         announce=lambda line: console.print(line, highlight=False, soft_wrap=True),

@@ -58,6 +58,7 @@ def test_jobs_run_as_ray_tasks(tmp_path):
         )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-6000:]
     findings = json.loads(done.stdout.strip().splitlines()[-1])
+    assert findings["default_slots"] == 2  # one CPU: a job running and one waiting at Ray
 
     sleep = findings["sleep"]
     assert sleep["state"] == "succeeded" and sleep["result"]["steps"] == 2, sleep

@@ -103,6 +103,10 @@ class RayExecutor:
     def wakeup(self, fn: Callable[[], None] | None) -> None:
         self._local.wakeup = fn
 
+    def cluster_cpus(self) -> int:
+        """The CPUs of the whole Ray cluster now (machines that join later are not counted)."""
+        return int(self._ray.cluster_resources().get("CPU", 0))
+
     # -- launching ---------------------------------------------------------------------------------------
 
     def _check_fits(self, claim: Claim) -> None:
