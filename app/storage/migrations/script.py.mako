@@ -1,17 +1,13 @@
-"""${message}
+"""${message} (${str(create_date)[:10]})"""
 
-Revision ID: ${up_revision}
-Revises: ${down_revision | comma,n}
-Create Date: ${create_date}
-"""
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 ${imports if imports else ""}
 
-revision = ${repr(up_revision)}
-down_revision = ${repr(down_revision)}
-branch_labels = ${repr(branch_labels)}
+revision, down_revision, branch_labels = ${repr(up_revision)}, ${repr(down_revision)}, ${repr(branch_labels)}
+% if depends_on:
 depends_on = ${repr(depends_on)}
+% endif
 
 
 def upgrade() -> None:

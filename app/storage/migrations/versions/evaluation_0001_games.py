@@ -1,17 +1,9 @@
-"""evaluation: evaluation runs and arena games
-
-Revision ID: evaluation_0001
-Revises:
-Create Date: 2026-11-25
-"""
+"""evaluation: evaluation runs and arena games (2026-11-25)"""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "evaluation_0001"
-down_revision = None
-branch_labels = ("evaluation",)
-depends_on = None
+revision, down_revision, branch_labels = "evaluation_0001", None, ("evaluation",)
 
 
 def upgrade() -> None:

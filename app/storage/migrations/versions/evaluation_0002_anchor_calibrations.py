@@ -1,17 +1,9 @@
-"""evaluation: anchor calibrations (the anchors' ratings among themselves, versioned per config key)
-
-Revision ID: evaluation_0002
-Revises: evaluation_0001
-Create Date: 2026-12-02
-"""
+"""evaluation: anchor calibrations (the anchors' ratings among themselves, versioned per config key) (2026-12-02)"""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "evaluation_0002"
-down_revision = "evaluation_0001"
-branch_labels = None
-depends_on = None
+revision, down_revision, branch_labels = "evaluation_0002", "evaluation_0001", None
 
 
 def upgrade() -> None:

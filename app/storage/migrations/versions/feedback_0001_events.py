@@ -1,17 +1,9 @@
-"""feedback: pipeline events and applied recommendations
-
-Revision ID: feedback_0001
-Revises:
-Create Date: 2026-11-25
-"""
+"""feedback: pipeline events and applied recommendations (2026-11-25)"""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "feedback_0001"
-down_revision = None
-branch_labels = ("feedback",)
-depends_on = None
+revision, down_revision, branch_labels = "feedback_0001", None, ("feedback",)
 
 _TYPES = "'TRAINING_COMPLETE', 'EVALUATION_RESULT', 'PROMOTION_DECISION', 'PIPELINE_ERROR'"
 

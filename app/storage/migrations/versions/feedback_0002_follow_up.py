@@ -1,17 +1,9 @@
-"""feedback: FOLLOW_UP events (the loop's verdict on a change it applied)
-
-Revision ID: feedback_0002
-Revises: feedback_0001
-Create Date: 2026-12-02
-"""
+"""feedback: FOLLOW_UP events (the loop's verdict on a change it applied) (2026-12-02)"""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "feedback_0002"
-down_revision = "feedback_0001"
-branch_labels = None
-depends_on = None
+revision, down_revision, branch_labels = "feedback_0002", "feedback_0001", None
 
 _OLD = "'TRAINING_COMPLETE', 'EVALUATION_RESULT', 'PROMOTION_DECISION', 'PIPELINE_ERROR'"
 _NEW = _OLD + ", 'FOLLOW_UP'"

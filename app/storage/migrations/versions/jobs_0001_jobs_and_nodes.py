@@ -1,17 +1,9 @@
-"""jobs: the job table (claimed with a lease, written under it) and the node heartbeat table
-
-Revision ID: jobs_0001
-Revises:
-Create Date: 2026-11-25
-"""
+"""jobs: the job table (claimed with a lease, written under it) and the node heartbeat table (2026-11-25)"""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "jobs_0001"
-down_revision = None
-branch_labels = ("jobs",)
-depends_on = None
+revision, down_revision, branch_labels = "jobs_0001", None, ("jobs",)
 
 _STATES = "'queued', 'running', 'succeeded', 'failed', 'cancelled'"
 

@@ -1,17 +1,9 @@
-"""lifecycle: the model registry (models, model_transitions) with one PRODUCTION per config key
-
-Revision ID: lifecycle_0001
-Revises:
-Create Date: 2026-11-25
-"""
+"""lifecycle: the model registry (models, model_transitions) with one PRODUCTION per config key (2026-11-25)"""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "lifecycle_0001"
-down_revision = None
-branch_labels = ("lifecycle",)
-depends_on = None
+revision, down_revision, branch_labels = "lifecycle_0001", None, ("lifecycle",)
 
 _STAGES = "'TRAINING', 'EVALUATION', 'STAGING', 'PRODUCTION', 'RETIRED'"
 _KINDS = "'register', 'promote', 'supersede', 'rollback'"

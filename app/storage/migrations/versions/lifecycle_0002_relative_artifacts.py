@@ -1,8 +1,4 @@
-"""lifecycle: artifact paths relative to the data directory, so that a data directory can be copied whole
-
-Revision ID: lifecycle_0002
-Revises: lifecycle_0001
-Create Date: 2026-12-02
+"""lifecycle: artifact paths relative to the data directory, so that a data directory can be copied whole (2026-12-02)
 
 An absolute ``models.artifact_path`` that lies inside the data directory becomes relative to it (POSIX form);
 one outside it stays as it is (the registry still reads it). The data directory is the ``home`` attribute that
@@ -16,10 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import context, op
 
-revision = "lifecycle_0002"
-down_revision = "lifecycle_0001"
-branch_labels = None
-depends_on = None
+revision, down_revision, branch_labels = "lifecycle_0002", "lifecycle_0001", None
 
 _SELECT = sa.text("SELECT model_id, artifact_path FROM models WHERE artifact_path IS NOT NULL")
 _UPDATE = sa.text("UPDATE models SET artifact_path = :path WHERE model_id = :model_id")

@@ -1,8 +1,4 @@
-"""lifecycle: the run (branch) of each model; one PRODUCTION model per config key and run
-
-Revision ID: lifecycle_0003
-Revises: lifecycle_0002
-Create Date: 2026-12-02
+"""lifecycle: the run (branch) of each model; one PRODUCTION model per config key and run (2026-12-02)
 
 Every model stored so far belongs to the main run. The partial unique index that allowed one PRODUCTION model per
 config key becomes one per (config key, run): a run forked from a model keeps a production line of its own.
@@ -11,10 +7,7 @@ config key becomes one per (config key, run): a run forked from a model keeps a 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "lifecycle_0003"
-down_revision = "lifecycle_0002"
-branch_labels = None
-depends_on = None
+revision, down_revision, branch_labels = "lifecycle_0003", "lifecycle_0002", None
 
 _WHERE = sa.text("stage = 'PRODUCTION'")
 

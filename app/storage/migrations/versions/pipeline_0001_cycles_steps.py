@@ -1,19 +1,11 @@
-"""pipeline cycles and steps
-
-Revision ID: pipeline_0001
-Revises:
-Create Date: 2026-11-25
-"""
+"""pipeline cycles and steps (2026-11-25)"""
 
 import sqlalchemy as sa
 from alembic import op
 
 from app.storage.base import UTCDateTime
 
-revision = "pipeline_0001"
-down_revision = None
-branch_labels = ("pipeline",)
-depends_on = None
+revision, down_revision, branch_labels = "pipeline_0001", None, ("pipeline",)
 
 
 def upgrade() -> None:

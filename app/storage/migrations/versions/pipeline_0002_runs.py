@@ -1,8 +1,4 @@
-"""pipeline: runs (branches) of a config key; cycles and steps numbered per run
-
-Revision ID: pipeline_0002
-Revises: pipeline_0001
-Create Date: 2026-12-02
+"""pipeline: runs (branches) of a config key; cycles and steps numbered per run (2026-12-02)
 
 Every cycle and step stored so far belongs to the main run. ``pipeline_runs`` holds one row per run: the model it
 was forked from (none for a run from generation 0) and the settings it last ran with.
@@ -13,10 +9,7 @@ from alembic import op
 
 from app.storage.base import UTCDateTime
 
-revision = "pipeline_0002"
-down_revision = "pipeline_0001"
-branch_labels = None
-depends_on = None
+revision, down_revision, branch_labels = "pipeline_0002", "pipeline_0001", None
 
 _TABLES = (
     ("pipeline_cycles", "uq_pipeline_cycles_config_key_cycle", "uq_pipeline_cycles_config_key_run_cycle",

@@ -1,19 +1,11 @@
-"""selfplay game records
-
-Revision ID: selfplay_0001
-Revises:
-Create Date: 2026-11-25
-"""
+"""selfplay game records (2026-11-25)"""
 
 import sqlalchemy as sa
 from alembic import op
 
 from app.storage.base import UTCDateTime
 
-revision = "selfplay_0001"
-down_revision = None
-branch_labels = ("selfplay",)
-depends_on = None
+revision, down_revision, branch_labels = "selfplay_0001", None, ("selfplay",)
 
 
 def upgrade() -> None:

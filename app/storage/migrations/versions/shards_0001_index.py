@@ -1,17 +1,9 @@
-"""shards: the index of training shard files (name unique per config key)
-
-Revision ID: shards_0001
-Revises:
-Create Date: 2026-11-25
-"""
+"""shards: the index of training shard files (name unique per config key) (2026-11-25)"""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "shards_0001"
-down_revision = None
-branch_labels = ("shards",)
-depends_on = None
+revision, down_revision, branch_labels = "shards_0001", None, ("shards",)
 
 
 def upgrade() -> None:
