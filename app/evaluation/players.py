@@ -45,7 +45,7 @@ def resolve_name(name: str, config_key: str, settings: Settings) -> str:
     check_name(name, config_key)
     if name != PRODUCTION:
         return name
-    from app.registry import production_model_id
+    from app.registry import production_model_id  # the evaluation config imports this module: keep it cheap
 
     model_id = production_model_id(settings, config_key)
     if model_id is None:
@@ -62,6 +62,7 @@ def make_agent(
     """The agent for a resolved player name; a model is loaded from its checkpoint (checksum verified).
 
     ``solver``: a model searches with the MCTS-solver (two players only; anchors always play as named)."""
+    # Imported here: the search kernels load only when a game is played, not for name checks.
     from app.search.agents import NetworkAgent, RandomAgent, RolloutMCTSAgent
 
     player = check_name(name, game.config_key, allow_production=False)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
+from app.web.dashboard import actions
 from app.web.dashboard.schemas import PromoteRequest, PromoteResult, RollbackRequest, RollbackResult
 from app.web.deps import ConfigKeyPath, ModelIdPath, SettingsDep
 from app.web.responses import CONFLICTS
@@ -30,8 +31,6 @@ def promote_model(
     STAGING and PRODUCTION carry the evidence of the model's latest finished evaluation. A move the transition
     table forbids is 409.
     """
-    from app.web.dashboard import actions
-
     return actions.promote(settings, model_id, body.stage, reason=body.reason)
 
 
@@ -42,6 +41,4 @@ def rollback(
     settings: SettingsDep,
 ) -> RollbackResult:
     """Put the previous production model of a config key back into PRODUCTION; 404 when there is none."""
-    from app.web.dashboard import actions
-
     return actions.rollback(settings, config_key, reason=body.reason)

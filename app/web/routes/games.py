@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
+from app.records import list_games as stored
+from app.records.sgf import to_json_line
+from app.records.viewer import game_view
 from app.web.deps import ConfigKeyQuery, SettingsDep
 
 router = APIRouter(tags=["games"])
@@ -22,11 +26,6 @@ def list_games(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
-    import json
-
-    from app.records import list_games as stored
-    from app.records.sgf import to_json_line
-
     games = stored(settings, config_key=config_key, kind=kind, player=player, limit=limit)
     data = [json.loads(to_json_line(g)) for g in games]
     return {"data": data, "count": len(data)}
@@ -36,6 +35,4 @@ def list_games(
 def get_game(
     game_id: Annotated[str, Path(pattern=GAME_ID_PATTERN, description="e.g. arena:12")], settings: SettingsDep
 ) -> dict[str, Any]:
-    from app.records.viewer import game_view
-
     return game_view(settings, game_id)

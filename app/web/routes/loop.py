@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from app.p2p.store import MAX_OFFSET
+from app.web.dashboard import loop
 from app.web.dashboard.schemas import (
     AppliedRecommendationsPublic,
     ConfigDetail,
@@ -26,8 +27,6 @@ router = APIRouter(tags=["loop"])
 @router.get("/configs")
 def list_configs(settings: SettingsDep) -> ConfigsPublic:
     """Every config key with anything recorded: its production model, models per stage, jobs, games."""
-    from app.web.dashboard import loop
-
     data = loop.overview(settings)
     return ConfigsPublic(data=data, count=len(data))
 
@@ -35,8 +34,6 @@ def list_configs(settings: SettingsDep) -> ConfigsPublic:
 @router.get("/configs/{config_key}")
 def get_config(config_key: ConfigKeyPath, settings: SettingsDep) -> ConfigDetail:
     """The models of a config key by generation with their ratings and confidence intervals, and the anchors."""
-    from app.web.dashboard import loop
-
     return loop.config_detail(settings, config_key)
 
 
@@ -57,8 +54,6 @@ def gate_decisions(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> GateDecisionsPublic:
     """Evaluations (gate decisions) newest first, with the SPRT's LLR path, games, score and stage changes."""
-    from app.web.dashboard import loop
-
     data, count = loop.gate_decisions(
         settings, config_key, candidate=candidate, purpose=purpose, limit=limit, offset=offset
     )
@@ -68,8 +63,6 @@ def gate_decisions(
 @router.get("/models/{model_id}/training", operation_id="training_curves")
 def training_curves(model_id: ModelIdPath, settings: SettingsDep) -> TrainingCurves:
     """Per-epoch training metrics of a model, its data shards and hyperparameters."""
-    from app.web.dashboard import loop
-
     return loop.training_curves(settings, model_id)
 
 
@@ -80,8 +73,6 @@ def applied_recommendations(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AppliedRecommendationsPublic:
     """Recommendations that were acted on, newest first."""
-    from app.web.dashboard import loop
-
     data, count = loop.applied_recommendations(settings, config_key, limit=limit)
     rules = loop.rule_standings(settings, config_key) if config_key is not None else []
     return AppliedRecommendationsPublic(data=data, count=count, rules=rules)

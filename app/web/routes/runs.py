@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.core.names import RUN_PATTERN
+from app.web.dashboard import runs
 from app.web.dashboard.schemas import RunsDiffPublic, RunsPublic
 from app.web.deps import ConfigKeyPath, SettingsDep
 
@@ -24,14 +25,10 @@ RunQuery = Annotated[
 def list_runs(config_key: ConfigKeyPath, settings: SettingsDep) -> RunsPublic:
     """Every run of a config key: fork point, production, models, cycles, and its production generations' Elo
     on the config key's one anchored scale."""
-    from app.web.dashboard import runs
-
     return runs.runs_view(settings, config_key)
 
 
 @router.get("/configs/{config_key}/runs/diff")
 def diff_runs(config_key: ConfigKeyPath, a: RunQuery, b: RunQuery, settings: SettingsDep) -> RunsDiffPublic:
     """The settings two runs differ in (and their fork points); 404 names the runs there are."""
-    from app.web.dashboard import runs
-
     return runs.runs_diff(settings, config_key, a, b)

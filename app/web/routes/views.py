@@ -9,6 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from app.evaluation import config_ratings
+from app.integration.feedback import PipelineFeedback
+from app.registry import ModelLifecycle
 from app.web.deps import ConfigKeyPath, ConfigKeyQuery, ModelIdPath, SettingsDep
 
 router = APIRouter(tags=["views"])
@@ -34,24 +37,18 @@ def list_models(
         str | None, Query(description="TRAINING, EVALUATION, STAGING, PRODUCTION or RETIRED")
     ] = None,
 ) -> dict[str, Any]:
-    from app.registry import ModelLifecycle
-
     models = ModelLifecycle(settings).list_models(config_key=config_key, stage=stage)
     return {"data": models, "count": len(models)}
 
 
 @router.get("/models/{model_id}", operation_id="get_model")
 def get_model(model_id: ModelIdPath, settings: SettingsDep) -> dict[str, Any]:
-    from app.registry import ModelLifecycle
-
     lifecycle = ModelLifecycle(settings)
     return {"model": lifecycle.get_model(model_id), "lineage": lifecycle.lineage(model_id)[1:]}
 
 
 @router.get("/models/{model_id}/history", operation_id="model_history")
 def model_history(model_id: ModelIdPath, settings: SettingsDep) -> list[Any]:
-    from app.registry import ModelLifecycle
-
     return ModelLifecycle(settings).history(model_id)
 
 
@@ -61,8 +58,6 @@ def feedback_events(
     config_key: ConfigKeyQuery = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
 ) -> dict[str, Any]:
-    from app.integration.feedback import PipelineFeedback
-
     events = PipelineFeedback(settings).history(config_key, limit=limit)
     return {"data": events, "count": len(events)}
 
@@ -71,8 +66,6 @@ def feedback_events(
 def feedback_recommendations(
     settings: SettingsDep, config_key: ConfigKeyQuery = None
 ) -> list[dict[str, Any]]:
-    from app.integration.feedback import PipelineFeedback
-
     return [r.to_dict() for r in PipelineFeedback(settings).get_recommendations(config_key)]
 
 
@@ -82,6 +75,4 @@ def ratings(
     settings: SettingsDep,
 ) -> Any:
     """Ratings of every player of a config key, fitted over all its stored arena games (anchor at 0)."""
-    from app.evaluation import config_ratings
-
     return config_ratings(config_key, settings=settings)
