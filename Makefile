@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONFIG ?= hex6_2p
-CYCLES ?= 25
+CYCLES ?= 27
 ARGS ?=
 
 .PHONY: run test lint venv
