@@ -44,10 +44,8 @@ def _body(args: argparse.Namespace) -> None:
 
     settings = Settings(home=Path(args.home))
     model_id = _register_model(settings) if args.model else "uniform"
-    from app.web.server import default_slots
-
     executor = RayExecutor(settings, args.address)
-    slots = default_slots(executor) if args.slots is None else args.slots
+    slots = executor.default_slots() if args.slots is None else args.slots
     node = Node(settings, executor, node_id="bench", slots=slots, tick_s=0.1)
     node.start()
 

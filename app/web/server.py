@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import socket
 
 import uvicorn
@@ -11,8 +10,6 @@ import uvicorn
 from app.core.config import Settings
 from app.core.errors import ZeroloopError
 from app.p2p.executors import build_executor
-from app.p2p.executors.base import Executor
-from app.p2p.executors.ray_executor import RayExecutor
 from app.p2p.node import Node
 from app.web.address import advertised_url, url_of
 from app.web.main import create_app
@@ -20,16 +17,6 @@ from app.web.main import create_app
 
 class PortUnavailable(ZeroloopError, OSError):
     """The address the node should listen on is taken or not this machine's."""
-
-
-def default_slots(executor: Executor) -> int:
-    """Local: half the cores. Ray: two per CPU of the cluster, so each CPU has a job running and one waiting at
-    Ray, which starts the moment the first ends instead of after a round trip through the node (outcome
-    collected, indexed, next job claimed and sent: about 0.7 s a hand-over; bench/cluster.py, 4 jobs on 2
-    worker hosts: 2 hosts over 1 was 1.55 with one slot per CPU, 1.79 with two)."""
-    if isinstance(executor, RayExecutor):
-        return max(1, 2 * executor.cluster_cpus())
-    return max(1, (os.cpu_count() or 2) // 2)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -63,7 +50,7 @@ def serve(
     host, port = sock.getsockname()[:2]
     node_id = settings.node_id or f"{socket.gethostname()}:{port}"
     executor = build_executor(settings, ray_address)
-    slots = default_slots(executor) if slots is None else slots
+    slots = executor.default_slots() if slots is None else slots
     address = advertised_url(sock)  # others dial this: never the wildcard 0.0.0.0 a public bind listens on
     node = Node(settings, executor, node_id=node_id, slots=slots, address=address)
     app = create_app(settings, node)

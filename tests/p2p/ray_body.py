@@ -15,7 +15,6 @@ from app.p2p import store
 from app.p2p.executors.ray_executor import RayExecutor
 from app.p2p.node import JOB_STALE_S as LEASE_S
 from app.p2p.node import Node
-from app.web.server import default_slots
 from tests.p2p.nodeproc import eventually
 
 SMALL_SELFPLAY = {
@@ -33,7 +32,7 @@ def main(home: str) -> None:
     executor = RayExecutor(settings, "local", num_cpus=1)
     node = Node(settings, executor, node_id="ray-node", slots=1, tick_s=0.1)
     node.start()
-    findings: dict = {"default_slots": default_slots(executor)}
+    findings: dict = {"default_slots": executor.default_slots()}
     try:
 
         def run(job_type: str, config: dict, **kw) -> dict:

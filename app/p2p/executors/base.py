@@ -29,6 +29,9 @@ class Executor(Protocol):
     name: str
     wakeup: Callable[[], None] | None  # set by the node: call it when a job ends, to reuse the slot at once
 
+    def default_slots(self) -> int:
+        """How many jobs a node on this executor runs at once unless told (``zeroloop serve --slots``)."""
+
     def launch(self, claim: Claim) -> None:
         """Start running a claimed job; raises if it cannot be started at all."""
 

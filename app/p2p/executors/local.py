@@ -82,6 +82,10 @@ class LocalExecutor:
         self._server: ForkServer | None = None
         self._lock = threading.Lock()
 
+    def default_slots(self) -> int:
+        """Half the cores."""
+        return max(1, (os.cpu_count() or 2) // 2)
+
     def launch(self, claim: Claim) -> None:
         popen = self._fork(claim) if self.standby else None
         if popen is None:
