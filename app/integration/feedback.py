@@ -19,26 +19,17 @@ from app.core.errors import NotFound
 from app.core.names import parse_config_key, parse_model_id
 from app.integration import feedback_followup as followup
 from app.integration.feedback_rules import RULES, FeedbackThresholds, evaluate
-from app.integration.feedback_types import (
-    Action,
-    ChangeKind,
-    FeedbackEvent,
-    FeedbackType,
-    Priority,
-    Recommendation,
-)
+from app.integration.feedback_types import Action, FeedbackEvent, FeedbackType, Recommendation
 from app.storage.base import utcnow
 from app.storage.db import get_engine, read_engine
 from app.storage.models.feedback import AppliedRecommendationRow, FeedbackEventRow
 
 __all__ = [
     "Action",
-    "ChangeKind",
     "FeedbackEvent",
     "FeedbackThresholds",
     "FeedbackType",
     "PipelineFeedback",
-    "Priority",
     "Recommendation",
 ]
 
@@ -230,7 +221,7 @@ class PipelineFeedback:
         with self._reader.connect() as conn:
             stored = conn.execute(select(_A.c.recommendation).where(_A.c.identity == identity)).scalar()
         if stored is not None:
-            return _from_dict(stored)
+            return Recommendation.from_dict(stored)
         listed = ", ".join(r.identity for r in current) or "none"
         raise NotFound(f"no current recommendation {identity!r}; current ones: {listed}")
 
@@ -314,22 +305,4 @@ def _event(row) -> FeedbackEvent:
         metrics=dict(row.metrics or {}),
         context=dict(row.context or {}),
         error=row.error,
-    )
-
-
-def _from_dict(data: Mapping[str, Any]) -> Recommendation:
-    return Recommendation(
-        action=Action(data["action"]),
-        config_key=data["config_key"],
-        changes=dict(data["changes"]),
-        kind=ChangeKind(data["kind"]),
-        reason=data["reason"],
-        priority=Priority[data["priority"]],
-        rule=data["rule"],
-        evidence_ids=tuple(data["evidence_ids"]),
-        model_id=data.get("model_id"),
-        limits={
-            k: (-math.inf if low is None else float(low), math.inf if high is None else float(high))
-            for k, (low, high) in (data.get("limits") or {}).items()
-        },
     )

@@ -9,14 +9,7 @@ from collections.abc import Sequence
 
 from app.integration.feedback_rule_input import RuleInput, ids, trailing
 from app.integration.feedback_thresholds import FeedbackThresholds
-from app.integration.feedback_types import (
-    Action,
-    ChangeKind,
-    FeedbackEvent,
-    FeedbackType,
-    Priority,
-    Recommendation,
-)
+from app.integration.feedback_types import Action, FeedbackEvent, FeedbackType, Priority, Recommendation
 
 F = FeedbackType
 
@@ -56,7 +49,7 @@ def pipeline_pause(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation
         + "; ".join(_describe(e) for e in streak)
         + "; pause this config until the cause is fixed"
     )
-    return [inp.recommend(Action.PAUSE_CONFIG, {}, ChangeKind.SET, Priority.CRITICAL, reason, streak)]
+    return inp.set(Action.PAUSE_CONFIG, Priority.CRITICAL, reason, streak)
 
 
 def pipeline_oom(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
@@ -85,14 +78,4 @@ def pipeline_retry(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation
         f"pipeline error {_describe(last)}, failure {len(streak)} in a row ({ids(streak)}); "
         f"retry after {delay:g} s (exponential backoff)"
     )
-    return [
-        inp.recommend(
-            Action.RETRY,
-            {"retry_delay_s": delay},
-            ChangeKind.SET,
-            Priority.HIGH,
-            reason,
-            [last],
-            model_id=last.model_id,
-        )  # fmt: skip
-    ]
+    return inp.set(Action.RETRY, Priority.HIGH, reason, [last], model_id=last.model_id, retry_delay_s=delay)

@@ -82,6 +82,19 @@ class RuleInput:
             self.recommend(action, changes, ChangeKind.MULTIPLY, priority, reason, evidence, model_id, limits)
         ]
 
+    def set(
+        self,
+        action: Action,
+        priority: Priority,
+        reason: str,
+        evidence: Sequence[FeedbackEvent],
+        *,
+        model_id: str | None = None,
+        **values: float,
+    ) -> list[Recommendation]:
+        """The one recommendation of a rule that sets its knobs outright (none: the action alone says it)."""
+        return [self.recommend(action, values, ChangeKind.SET, priority, reason, evidence, model_id)]
+
 
 Rule = Callable[[RuleInput, FeedbackThresholds], list[Recommendation]]
 

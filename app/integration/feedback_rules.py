@@ -20,14 +20,7 @@ from collections.abc import Mapping, Sequence
 from app.integration.feedback_error_rules import pipeline_oom, pipeline_pause, pipeline_retry
 from app.integration.feedback_rule_input import Rule, RuleInput, cite, trailing
 from app.integration.feedback_thresholds import FeedbackThresholds
-from app.integration.feedback_types import (
-    Action,
-    ChangeKind,
-    FeedbackEvent,
-    FeedbackType,
-    Priority,
-    Recommendation,
-)
+from app.integration.feedback_types import Action, FeedbackEvent, FeedbackType, Priority, Recommendation
 
 F = FeedbackType
 __all__ = ["RULES", "FeedbackThresholds", "RuleInput", "evaluate"]
@@ -253,17 +246,7 @@ def production_regression(inp: RuleInput, t: FeedbackThresholds) -> list[Recomme
         f"production model {promo.model_id} (promoted #{promo.id}) regressed: {_with_ci(last)}, "
         f"a drop beyond {t.regression_elo_drop:g} Elo; roll back to the previous production model"
     )
-    return [
-        inp.recommend(
-            Action.ROLLBACK,
-            {},
-            ChangeKind.SET,
-            Priority.CRITICAL,
-            reason,
-            [promo, last],
-            model_id=promo.model_id,
-        )
-    ]
+    return inp.set(Action.ROLLBACK, Priority.CRITICAL, reason, [promo, last], model_id=promo.model_id)
 
 
 # In this order, so recommendations of equal priority come out in a fixed order.

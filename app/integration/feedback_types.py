@@ -152,6 +152,25 @@ class Recommendation:
             "limits": {k: [x if math.isfinite(x) else None for x in v] for k, v in self.limits.items()},
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Recommendation:
+        """The inverse of ``to_dict`` (an open side of a limit comes back as infinity)."""
+        return cls(
+            action=Action(data["action"]),
+            config_key=data["config_key"],
+            changes=dict(data["changes"]),
+            kind=ChangeKind(data["kind"]),
+            reason=data["reason"],
+            priority=Priority[data["priority"]],
+            rule=data["rule"],
+            evidence_ids=tuple(data["evidence_ids"]),
+            model_id=data.get("model_id"),
+            limits={
+                k: (-math.inf if low is None else float(low), math.inf if high is None else float(high))
+                for k, (low, high) in (data.get("limits") or {}).items()
+            },
+        )
+
 
 def _limited(new: float, old: float | None, low: float, high: float) -> float:
     """``new`` kept from moving past ``low``/``high``; a value already beyond a limit is not pulled back to it."""

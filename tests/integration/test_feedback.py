@@ -5,13 +5,12 @@ import pytest
 from app.core.errors import NotFound
 from app.integration.feedback import (
     Action,
-    ChangeKind,
     FeedbackThresholds,
     FeedbackType,
     PipelineFeedback,
-    Priority,
     Recommendation,
 )
+from app.integration.feedback_types import ChangeKind, Priority
 
 F = FeedbackType
 
