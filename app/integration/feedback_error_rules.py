@@ -49,7 +49,7 @@ def pipeline_pause(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation
         + "; ".join(_describe(e) for e in streak)
         + "; pause this config until the cause is fixed"
     )
-    return inp.set(Action.PAUSE_CONFIG, Priority.CRITICAL, reason, streak)
+    return inp.recommend(Action.PAUSE_CONFIG, Priority.CRITICAL, reason, streak)
 
 
 def pipeline_oom(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
@@ -78,4 +78,6 @@ def pipeline_retry(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation
         f"pipeline error {_describe(last)}, failure {len(streak)} in a row ({ids(streak)}); "
         f"retry after {delay:g} s (exponential backoff)"
     )
-    return inp.set(Action.RETRY, Priority.HIGH, reason, [last], model_id=last.model_id, retry_delay_s=delay)
+    return inp.recommend(
+        Action.RETRY, Priority.HIGH, reason, [last], changes={"retry_delay_s": delay}, model_id=last.model_id
+    )

@@ -43,18 +43,20 @@ class RuleInput:
     def recommend(
         self,
         action: Action,
-        changes: Mapping[str, float],
-        kind: ChangeKind,
         priority: Priority,
         reason: str,
         evidence: Sequence[FeedbackEvent],
+        *,
+        changes: Mapping[str, float] | None = None,
+        kind: ChangeKind = ChangeKind.SET,
         model_id: str | None = None,
         limits: Mapping[str, tuple[float, float]] | None = None,
-    ) -> Recommendation:
-        return Recommendation(
+    ) -> list[Recommendation]:
+        """A rule's one recommendation, resting on ``evidence``; without ``changes`` the action alone says it."""
+        recommendation = Recommendation(
             action=action,
             config_key=self.config_key,
-            changes=dict(changes),
+            changes=dict(changes or {}),
             kind=kind,
             reason=reason,
             priority=priority,
@@ -63,6 +65,7 @@ class RuleInput:
             model_id=model_id,
             limits=dict(limits or {}),
         )
+        return [recommendation]
 
     def scale(
         self,
@@ -74,26 +77,14 @@ class RuleInput:
         model_id: str | None = None,
         **knobs: tuple[float, float, float],
     ) -> list[Recommendation]:
-        """The one recommendation of a tuning rule that multiplies each knob by its factor: ``knob=(factor, floor,
+        """``recommend`` for a tuning rule that multiplies each knob by its factor: ``knob=(factor, floor,
         ceiling)``, the value kept from moving past its floor and ceiling."""
         changes = {knob: factor for knob, (factor, _, _) in knobs.items()}
         limits = {knob: (floor, ceiling) for knob, (_, floor, ceiling) in knobs.items()}
-        return [
-            self.recommend(action, changes, ChangeKind.MULTIPLY, priority, reason, evidence, model_id, limits)
-        ]
-
-    def set(
-        self,
-        action: Action,
-        priority: Priority,
-        reason: str,
-        evidence: Sequence[FeedbackEvent],
-        *,
-        model_id: str | None = None,
-        **values: float,
-    ) -> list[Recommendation]:
-        """The one recommendation of a rule that sets its knobs outright (none: the action alone says it)."""
-        return [self.recommend(action, values, ChangeKind.SET, priority, reason, evidence, model_id)]
+        return self.recommend(
+            action, priority, reason, evidence,
+            changes=changes, kind=ChangeKind.MULTIPLY, model_id=model_id, limits=limits,
+        )  # fmt: skip
 
 
 Rule = Callable[[RuleInput, FeedbackThresholds], list[Recommendation]]

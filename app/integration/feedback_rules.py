@@ -246,7 +246,7 @@ def production_regression(inp: RuleInput, t: FeedbackThresholds) -> list[Recomme
         f"production model {promo.model_id} (promoted #{promo.id}) regressed: {_with_ci(last)}, "
         f"a drop beyond {t.regression_elo_drop:g} Elo; roll back to the previous production model"
     )
-    return inp.set(Action.ROLLBACK, Priority.CRITICAL, reason, [promo, last], model_id=promo.model_id)
+    return inp.recommend(Action.ROLLBACK, Priority.CRITICAL, reason, [promo, last], model_id=promo.model_id)
 
 
 # In this order, so recommendations of equal priority come out in a fixed order.
