@@ -14,26 +14,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import fmean
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from app.integration.feedback_rules import FeedbackThresholds, train_loss
 from app.integration.feedback_types import FeedbackEvent, FeedbackType
+from app.integration.pipeline_config import TuningRule
 
 F = FeedbackType
 
-# Rules that tune a knob of the next cycle; the others (rollback, pause, retry, OOM) react to incidents and are
-# neither cooled down nor backed off.
-TUNING_RULES = (
-    "overfitting",
-    "promotion_rejections",
-    "selfplay_restore",
-    "lr_restore",
-    "loss_plateau",
-    "elo_plateau",
-    "weak_win_rate",
-)
+TUNING_RULES = get_args(TuningRule)
 
 
 @dataclass(frozen=True)

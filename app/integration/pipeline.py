@@ -228,7 +228,11 @@ class Pipeline(CycleEffects, StepJobs):
         for rec in self.feedback.get_recommendations(self.config_key, current=settings.model_dump()):
             if rec.action is Action.PAUSE_CONFIG:
                 raise PipelineStopped(f"the feedback loop paused {self.config_key}: {rec.reason}")
-            if rec.action is Action.RETRY or not self.config.feedback:
+            if (
+                rec.action is Action.RETRY
+                or not self.config.feedback
+                or rec.rule in self.config.feedback_rules_off
+            ):
                 continue  # a retry concerns the failed step; without feedback the cycle keeps its settings
             if rec.action is Action.ROLLBACK:
                 restored = self.lifecycle.rollback(self.config_key, reason=rec.reason, run=self.run_name)

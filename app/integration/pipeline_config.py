@@ -12,6 +12,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.core.names import DEFAULT_ANCHORS, parse_config_key
 from app.registry.policy import PromotionPolicy
 
+TuningRule = Literal[
+    "overfitting",
+    "promotion_rejections",
+    "selfplay_restore",
+    "lr_restore",
+    "loss_plateau",
+    "elo_plateau",
+    "weak_win_rate",
+]
+"""The feedback rules that tune a knob of the next cycle (the others react to incidents: rollback, pause, retry)."""
+
 
 class CycleSettings(BaseModel):
     """The knobs of one cycle: the ones the feedback loop tunes (names match ``Recommendation.changes``).
@@ -110,6 +121,13 @@ class PipelineConfig(BaseModel):
             "settings (events are still recorded, a PAUSE still stops the run): the baseline to compare against."
         ),
     )
+    feedback_rules_off: list[TuningRule] = Field(
+        default_factory=list,
+        description=(
+            "Tuning rules whose recommendations the loop does not apply (they are still recorded, as with "
+            'feedback off), e.g. ["loss_plateau"]; the incident rules (rollback, pause, retry) always act.'
+        ),
+    )
     sample_reuse: float | None = Field(
         default=None,
         gt=0,
@@ -132,11 +150,11 @@ class PipelineConfig(BaseModel):
     parallel_games: int = Field(default=64, ge=1, description="Selfplay games advanced together.")
     train_threads: int | None = Field(
         default=None,
-        ge=1,
+        ge=0,
         le=256,
         description=(
-            "torch CPU threads of the training job; None: $ZEROLOOP_TORCH_THREADS, else 1. More pay where the "
-            "trainer has the cores to itself (mode=sync); in async mode selfplay needs them."
+            "torch CPU threads of the training job; 0: one per core of the machine it runs on (at most 4). None: 0 "
+            "in mode=sync, where the trainer has the machine to itself, else 1 (selfplay needs the other cores)."
         ),
     )
     selfplay_jobs: int = Field(
@@ -200,6 +218,13 @@ class PipelineConfig(BaseModel):
         """Jobs an in-process node should run at once: the selfplay jobs (0: one per core), plus the other lane's
         in async mode."""
         return (self.selfplay_jobs or os.cpu_count() or 1) + (1 if self.overlapped else 0)
+
+    @property
+    def trainer_threads(self) -> int:
+        """``train_threads`` in force (see the field): every core in mode=sync unless set, else one."""
+        if self.train_threads is not None:
+            return self.train_threads
+        return 0 if self.mode == "sync" else 1  # 0: every core (app.nn.configure_threads)
 
     @property
     def overlapped(self) -> bool:

@@ -128,7 +128,7 @@ def training_config(
         replay_window=s.replay_window,
         output_model_id=cycle.candidate_model_id,
         seed=cycle_seed(config, cycle),
-        num_threads=config.train_threads,
+        num_threads=config.trainer_threads,
         **extras,
     )
 

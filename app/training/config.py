@@ -92,8 +92,10 @@ class TrainConfig(BaseModel):
     device: str | None = Field(default=None, description="torch device; None = CUDA when present, else CPU.")
     num_threads: int | None = Field(
         default=None,
-        ge=1,
-        description="torch CPU threads; None = $ZEROLOOP_TORCH_THREADS, else 1.",
+        ge=0,
+        description=(
+            "torch CPU threads; 0 = one per core of the machine (at most 4); None = $ZEROLOOP_TORCH_THREADS, else 1."
+        ),
     )
 
     @model_validator(mode="after")

@@ -61,7 +61,8 @@ def test_the_training_job_runs_on_the_loops_torch_threads(settings):
     with Pipeline(KEY, settings=settings, config=config, jobs=object()) as pipeline:
         cycle = pipeline._ensure_cycle(1)
         assert pipeline_stages.job_config(_training(pipeline, cycle, 100))["num_threads"] == 2
-    with Pipeline(KEY, settings=settings, config=tiny_config(), jobs=object()) as pipeline:
-        assert (
-            _training(pipeline, pipeline._ensure_cycle(1), 100).num_threads is None
-        )  # the job's own default
+    # Unset: every core in the synchronous loop (the trainer runs alone), one when selfplay runs beside it.
+    for mode, threads in (("sync", 0), ("async", 1), ("gate_async", 1)):
+        config = tiny_config().model_copy(update={"mode": mode})
+        with Pipeline(KEY, settings=settings, config=config, jobs=object()) as pipeline:
+            assert _training(pipeline, pipeline._ensure_cycle(1), 100).num_threads == threads

@@ -1,4 +1,5 @@
 import copy
+import os
 
 import numpy as np
 import pytest
@@ -173,8 +174,10 @@ def test_threads_follow_argument_then_environment(monkeypatch):
         assert configure_threads() == 2
         monkeypatch.delenv("ZEROLOOP_TORCH_THREADS")
         assert configure_threads() == 1
+        # 0: the machine's usable cores, at most four.
+        assert configure_threads(0) == min(len(os.sched_getaffinity(0)), 4)
         with pytest.raises(InvalidConfig, match=">= 1"):
-            configure_threads(0)
+            configure_threads(-1)
         monkeypatch.setenv("ZEROLOOP_TORCH_THREADS", "many")
         with pytest.raises(InvalidConfig, match="ZEROLOOP_TORCH_THREADS"):
             configure_threads()
