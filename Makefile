@@ -3,7 +3,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONFIG ?= hex6_2p
-CYCLES ?= 27
+CYCLES ?= 100
+MINUTES ?= 9.5
 ARGS ?=
 
 .PHONY: run test lint venv
@@ -17,7 +18,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/zeroloop run $(CONFIG) --cycles $(CYCLES) $(ARGS)
+	$(VENV)/bin/zeroloop run $(CONFIG) --cycles $(CYCLES) --minutes $(MINUTES) $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check app tests bench
