@@ -59,9 +59,12 @@ def test_precedence_default_then_per_game_then_file_then_flag(tmp_path):
     }  # fmt: skip
     plain = resolve(KEY)
     assert plain.config == PipelineConfig(
-        sample_reuse=8.0, gumbel=True, cycle=CycleSettings(num_simulations=16)
+        sample_reuse=8.0,
+        gumbel=True,
+        feedback_rules_off=["loss_plateau"],
+        cycle=CycleSettings(num_simulations=16),
     )
-    per_game = {"sample_reuse", "gumbel", "cycle.num_simulations"}
+    per_game = {"sample_reuse", "gumbel", "feedback_rules_off", "cycle.num_simulations"}
     assert {k for k, v in plain.sources.items() if v != "default"} == per_game
     assert {plain.sources[k] for k in per_game} == {"per-game default"}
 
