@@ -233,7 +233,7 @@ class Pipeline(CycleEffects, StepJobs):
                 or not self.config.feedback
                 or rec.rule in self.config.feedback_rules_off
             ):
-                continue  # a retry concerns the failed step; without feedback the cycle keeps its settings
+                continue  # a retry concerns the failed step; feedback off, or this rule off: settings kept
             if rec.action is Action.ROLLBACK:
                 restored = self.lifecycle.rollback(self.config_key, reason=rec.reason, run=self.run_name)
                 entry = _change(rec, {"rollback_to": restored.model_id})
