@@ -261,9 +261,8 @@ def promote(
         evidence=parse_pairs(evidence, "evidence", numbers=False),
         policy=policy,
     )
-    console.print(f"[bold]{m.model_id}[/]: {before.stage.value} → {m.stage.value}")
-    if previous is not None and previous.model_id != m.model_id:
-        console.print(f"[bold]{previous.model_id}[/]: PRODUCTION → RETIRED (superseded)")
+    _moved(m.model_id, before.stage.value, m.stage.value)
+    _retired(previous, m.model_id, "superseded")
 
 
 def rollback(
@@ -274,9 +273,8 @@ def rollback(
     lifecycle = ModelLifecycle()
     current = lifecycle.get_production(config)
     restored = lifecycle.rollback(config, reason=reason)
-    if current is not None:
-        console.print(f"[bold]{current.model_id}[/]: PRODUCTION → RETIRED (rolled back)")
-    console.print(f"[bold]{restored.model_id}[/]: RETIRED → PRODUCTION")
+    _retired(current, restored.model_id, "rolled back")
+    _moved(restored.model_id, "RETIRED", "PRODUCTION")
 
 
 def restore(
@@ -288,9 +286,18 @@ def restore(
     model = lifecycle.get_model(model_id)
     before, current = model.stage.value, lifecycle.get_production(model.config_key, model.run)
     restored = lifecycle.restore(model_id, reason=reason)
-    if current is not None:
-        console.print(f"[bold]{current.model_id}[/]: PRODUCTION → RETIRED (replaced)")
-    console.print(f"[bold]{restored.model_id}[/]: {before} → PRODUCTION (restored)")
+    _retired(current, restored.model_id, "replaced")
+    _moved(restored.model_id, before, "PRODUCTION", "restored")
+
+
+def _moved(model_id: str, before: str, after: str, why: str = "") -> None:
+    console.print(f"[bold]{model_id}[/]: {before} → {after}" + (f" ({why})" if why else ""))
+
+
+def _retired(production: ModelRecord | None, successor: str, why: str) -> None:
+    """The line for the production model that ``successor`` pushed out, if there was one."""
+    if production is not None and production.model_id != successor:
+        _moved(production.model_id, "PRODUCTION", "RETIRED", why)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,12 +8,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.errors import InvalidConfig
-from app.core.names import DEFAULT_ANCHORS, PRODUCTION, config_key, is_anchor
+from app.core.names import DEFAULT_ANCHORS, PRODUCTION, is_anchor
 from app.evaluation.players import check_name
 from app.evaluation.sprt import SPRTResult, check_error_rates
+from app.games.job_config import GameJobConfig
 
 
-class EvalConfig(BaseModel):
+class EvalConfig(GameJobConfig):
     """Candidate against opponent until the gate decides or the cap, then games against the fixed anchors.
 
     Two-player games are played in pairs with seats swapped after a shared random opening and gated on the
@@ -22,10 +23,6 @@ class EvalConfig(BaseModel):
     candidate finished ahead of (1), level with (0.5) or behind (0) the opponent's designated seat.
     """
 
-    model_config = ConfigDict(extra="forbid")
-
-    board_type: str = Field(description="Board type from the games registry, e.g. 'hex8'.")
-    num_players: int = Field(default=2, ge=2, le=4, description="Players per game.")
     candidate: str = Field(description="Model id or anchor ('random', 'rollout_mcts_<n>') being evaluated.")
     opponent: str = Field(default=PRODUCTION, description="'production', an anchor, or a model id.")
     max_games: int = Field(
@@ -66,10 +63,6 @@ class EvalConfig(BaseModel):
 
     @model_validator(mode="after")
     def _valid(self) -> EvalConfig:
-        # Imported here: the game kernels (numba) load when a config is checked, not when its module is imported.
-        from app.games.registry import make_game
-
-        make_game(self.board_type, self.num_players)
         key = self.config_key
         check_name(self.candidate, key, allow_production=False)
         check_name(self.opponent, key)
@@ -92,10 +85,6 @@ class EvalConfig(BaseModel):
                 f"max_games={self.max_games} is less than one opening group ({self.num_players} games)"
             )
         return self
-
-    @property
-    def config_key(self) -> str:
-        return config_key(self.board_type, self.num_players)
 
 
 class RatedPlayer(BaseModel):

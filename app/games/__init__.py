@@ -1,21 +1,19 @@
-"""Game rules behind one protocol, and the registry of built-in board types."""
+"""Game rules behind one protocol, and the registry of built-in board types.
 
-from app.games.base import Game, State, Symmetry, play_randomly
-from app.games.connect import ConnectGame, ConnectState
-from app.games.hex import HexGame, HexState
-from app.games.registry import DEFAULT_BOARD_TYPE, game_for_key, make_game, supported
+Names are imported on first use: ``app.games.job_config``, which every stage's config builds on, stays cheap to
+import (see ``app.core.lazy``).
+"""
 
-__all__ = [
-    "DEFAULT_BOARD_TYPE",
-    "ConnectGame",
-    "ConnectState",
-    "Game",
-    "HexGame",
-    "HexState",
-    "State",
-    "Symmetry",
-    "game_for_key",
-    "make_game",
-    "play_randomly",
-    "supported",
-]
+from app.core.lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    globals(),
+    {
+        "app.games.base": ("Game", "State", "Symmetry", "play_randomly"),
+        "app.games.connect": ("ConnectGame", "ConnectState"),
+        "app.games.hex": ("HexGame", "HexState"),
+        "app.games.job_config": ("GameJobConfig",),
+        "app.games.registry": ("DEFAULT_BOARD_TYPE", "game_for_key", "make_game", "supported"),
+    },
+)

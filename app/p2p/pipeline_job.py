@@ -8,32 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 
 from app.core.config import Settings, get_settings
-from app.core.names import config_key
 from app.core.progress import ProgressFn, no_progress
+from app.games.job_config import GameJobConfig
 from app.integration.pipeline_config import PipelineConfig, defaults_for
 from app.p2p.local_jobs import LocalJobs
 
 
-class PipelineJobConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    board_type: str = Field(description="Board type from the games registry, e.g. 'hex6'.")
-    num_players: int = Field(default=2, ge=2, le=4, description="Players per game.")
+class PipelineJobConfig(GameJobConfig):
     cycles: int = Field(default=4, ge=1, le=10_000, description="Cycles to have finished (resumes).")
     pipeline: PipelineConfig | None = Field(
         default=None, description="Pipeline settings; None = the defaults."
     )
-
-    @model_validator(mode="after")
-    def _known_game(self) -> PipelineJobConfig:
-        # Imported here: the game kernels (numba) load when a config is checked, not when its module is imported.
-        from app.games.registry import make_game
-
-        make_game(self.board_type, self.num_players)
-        return self
 
 
 def run_pipeline_job(
@@ -41,7 +29,7 @@ def run_pipeline_job(
 ) -> dict[str, Any]:
     from app.integration.pipeline import Pipeline, PipelineEvent  # torch and the stages: only when a job runs
 
-    key = config_key(cfg.board_type, cfg.num_players)
+    key = cfg.config_key
     steps = 4 * cfg.cycles
 
     def on_event(event: PipelineEvent) -> None:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from app.core.errors import InvalidConfig
-from app.core.names import UNIFORM, config_key, parse_model_id
+from app.core.names import UNIFORM, parse_model_id
+from app.games.job_config import GameJobConfig
 
 
-class SelfplayConfig(BaseModel):
+class SelfplayConfig(GameJobConfig):
     """What to play: N games of one config key with one model (or the uniform-prior agent)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    board_type: str = Field(description="Board type from the games registry, e.g. 'hex8'.")
-    num_players: int = Field(default=2, ge=2, le=4, description="Players per game.")
     games: int = Field(default=64, ge=1, le=1_000_000, description="Games to play.")
     model_id: str | None = Field(
         default=None,
@@ -89,11 +86,7 @@ class SelfplayConfig(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _known_game(self) -> SelfplayConfig:
-        # Imported here: the game kernels (numba) load when a config is checked, not when its module is imported.
-        from app.games.registry import make_game
-
-        make_game(self.board_type, self.num_players)
+    def _consistent(self) -> SelfplayConfig:
         if self.resign_threshold is not None and self.num_players != 2:
             raise InvalidConfig(
                 "resignation is only defined for two-player games; leave resign_threshold unset"
@@ -107,14 +100,10 @@ class SelfplayConfig(BaseModel):
             )
         # Checked here so a bad id is refused when the job is submitted, not when it runs.
         if self.model_id not in (None, UNIFORM):
-            key = config_key(self.board_type, self.num_players)
+            key = self.config_key
             if parse_model_id(self.model_id).config_key != key:
                 raise InvalidConfig(f"model_id {self.model_id!r} is not a model of {key}")
         return self
-
-    @property
-    def config_key(self) -> str:
-        return config_key(self.board_type, self.num_players)
 
 
 class SelfplayResult(BaseModel):

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from app.core.errors import InvalidConfig
-from app.core.names import config_key, parse_model_id
+from app.core.names import parse_model_id
+from app.games.job_config import GameJobConfig
 from app.nn.config import NetConfig
 
 
-class TrainConfig(BaseModel):
+class TrainConfig(GameJobConfig):
     """Train a new network on the newest shards of one config key.
 
     Given only the board type, the player count and the epochs, it trains on the newest ``replay_window``
     positions, starting from the production model of the config key when there is one.
     """
 
-    model_config = ConfigDict(extra="forbid")
-
-    board_type: str = Field(description="Board type from the games registry, e.g. 'hex8'.")
-    num_players: int = Field(default=2, ge=2, le=4, description="Players per game.")
     epochs: int = Field(
         default=4, ge=1, le=10_000, description="Passes over the training split of the window."
     )
@@ -100,10 +97,6 @@ class TrainConfig(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:
-        # Imported here: the game kernels (numba) load when a config is checked, not when its module is imported.
-        from app.games.registry import make_game
-
-        make_game(self.board_type, self.num_players)
         for field in ("parent_model_id", "output_model_id"):
             mid = getattr(self, field)
             if mid is not None and parse_model_id(mid).config_key != self.config_key:
@@ -113,10 +106,6 @@ class TrainConfig(BaseModel):
         if self.parent_model_id is not None and self.parent_model_id == self.output_model_id:
             raise InvalidConfig(f"model {self.output_model_id!r} cannot be its own parent")
         return self
-
-    @property
-    def config_key(self) -> str:
-        return config_key(self.board_type, self.num_players)
 
     def hyperparameters(self) -> dict[str, Any]:
         """What shapes the trained weights (recorded in the checkpoint's lineage)."""
