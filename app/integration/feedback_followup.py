@@ -1,8 +1,8 @@
 """The loop checks its own advice: follow-up verdicts on applied recommendations, cool-downs and back-off.
 
 A tuning rule's change is judged ``followup_cycles`` cycles after it was applied (a cycle ends with its
-PROMOTION_DECISION event) on the quantity the rule meant to move: the training loss after a learning-rate decay,
-the train/validation gap after an anti-overfitting change, the gate's Elo or score after more selfplay or search,
+PROMOTION_DECISION event) on the quantity the rule meant to move: the gate's Elo after a learning-rate decay, the
+train/validation gap after an anti-overfitting change, the gate's Elo or score after more selfplay or search,
 the promotion rate after a rejection streak. The verdict, with both numbers, is stored as a FOLLOW_UP event. A
 rule whose last ``backoff_failures`` verdicts all say "did not help" is skipped for ``backoff_cycles`` cycles; any
 tuning rule waits ``cooldown_cycles`` cycles after one of its changes was applied. Everything here is a pure
@@ -100,18 +100,22 @@ def _of(events: Sequence[FeedbackEvent], ftype: FeedbackType) -> list[FeedbackEv
     return [e for e in events if e.feedback_type is ftype]
 
 
-def _loss_falls(before, after, cited) -> Judged | None:
-    prev, nxt = _of(before, F.TRAINING_COMPLETE), _of(after, F.TRAINING_COMPLETE)
-    if not prev or not nxt:
+def _gate_gains(before, after, cited) -> Judged | None:
+    """The gate's Elo over production after the change beats that of the cycles the rule cited.
+
+    A learning-rate decay is meant to make candidates stronger. Judged on the loss it always looked right: in
+    selfplay a smaller step lowers the loss of data that keeps changing, stronger or not. In bench/loop.py runs the
+    decays were never backed off, and the runs they decayed deepest were the weakest."""
+    models = {e.model_id for e in cited}
+    old = [
+        e.metric("elo_delta")
+        for e in _of(before, F.EVALUATION_RESULT)
+        if e.model_id in models and "elo_delta" in e.metrics
+    ]
+    new = [e.metric("elo_delta") for e in _of(after, F.EVALUATION_RESULT) if "elo_delta" in e.metrics]
+    if not old or not new:
         return None
-    if "val_loss" in prev[-1].metrics and all("val_loss" in e.metrics for e in nxt):
-        b, a, name = prev[-1].metric("val_loss"), fmean(e.metric("val_loss") for e in nxt), "val_loss"
-    else:
-        losses = [train_loss(e) for e in nxt]
-        if train_loss(prev[-1]) is None or None in losses:
-            return None
-        b, a, name = train_loss(prev[-1]), fmean(losses), "loss"
-    return name, b, a, a < b
+    return "elo_delta", fmean(old), fmean(new), fmean(new) > fmean(old)
 
 
 def _gap(e: FeedbackEvent) -> float | None:
@@ -157,7 +161,7 @@ def _promotions_hold(before, after, cited) -> Judged | None:
 
 
 EXPECTATIONS: dict[str, Expectation] = {
-    "loss_plateau": _loss_falls,
+    "loss_plateau": _gate_gains,
     "overfitting": _gap_shrinks,
     "elo_plateau": _rises("elo_delta"),
     "weak_win_rate": _rises("score"),

@@ -94,24 +94,25 @@ def test_rules_show_verdicts_and_a_backed_off_rule(zl, settings):
     fb = PipelineFeedback(settings)
     version = 0
 
-    def cycle(val_loss: float) -> None:
+    def cycle(elo_delta: float) -> None:
         nonlocal version
         version += 1
-        fb.record(FeedbackType.TRAINING_COMPLETE, f"hex8_2p_v{version}", {"loss": 1.0, "val_loss": val_loss})
+        fb.record(FeedbackType.TRAINING_COMPLETE, f"hex8_2p_v{version}", {"loss": 1.0, "val_loss": 1.0})
+        fb.record(FeedbackType.EVALUATION_RESULT, f"hex8_2p_v{version}", {"elo_delta": elo_delta})
         fb.record(FeedbackType.PROMOTION_DECISION, f"hex8_2p_v{version}", {"promoted": 1})
         fb.follow_up("hex8_2p")
 
     for _ in range(4):
-        cycle(1.0)
-    for worse in (1.05, 1.1):  # two decays in a row that did not help
+        cycle(50.0)
+    for worse in (40.0, 30.0):  # two decays in a row that did not help
         [rec] = [r for r in fb.get_recommendations("hex8_2p") if r.rule == "loss_plateau"]
         fb.mark_applied(rec)
         for _ in range(4):
             cycle(worse)
     r = zl("feedback", "rules", "--config", "hex8_2p")
     assert r.code == 0
-    assert "backed off" in r.out and "did not help: val_loss 1.05 -> 1.1" in r.out
+    assert "backed off" in r.out and "did not help: elo_delta 40 -> 30" in r.out
     data = json.loads(zl("feedback", "rules", "--config", "hex8_2p", "--json").out)
     [plateau] = [s for s in data["rules"] if s["rule"] == "loss_plateau"]
     assert plateau["backed_off"] and plateau["failed"] == 2 and plateau["applied"] == 2
-    assert [v["metrics"]["after"] for v in data["verdicts"]] == [1.05, 1.1]
+    assert [v["metrics"]["after"] for v in data["verdicts"]] == [40.0, 30.0]

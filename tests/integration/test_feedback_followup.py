@@ -21,10 +21,13 @@ class Loop:
     def __init__(self, fb: PipelineFeedback):
         self.fb, self.version = fb, 0
 
-    def cycle(self, *, loss: float = 1.0, val_loss: float = 1.0, promoted: int = 1) -> None:
+    def cycle(
+        self, *, loss: float = 1.0, val_loss: float = 1.0, promoted: int = 1, elo_delta: float = 50.0
+    ) -> None:
         self.version += 1
         model = f"{KEY}_v{self.version}"
         self.fb.record(F.TRAINING_COMPLETE, model, {"loss": loss, "val_loss": val_loss})
+        self.fb.record(F.EVALUATION_RESULT, model, {"elo_delta": elo_delta})
         self.fb.record(F.PROMOTION_DECISION, model, {"promoted": promoted})
         self.fb.follow_up(KEY)
 
@@ -107,38 +110,50 @@ def test_promotions_after_a_selfplay_growth_undo_it_once(fb):
 
 def test_an_applied_change_gets_a_verdict_with_the_numbers(fb):
     loop = Loop(fb)
-    for _ in range(4):
-        loop.cycle(val_loss=1.2)
+    for elo in (20, 30, 40, 50):
+        loop.cycle(elo_delta=elo)
     fb.mark_applied(loop.rules()["loss_plateau"])
     assert fb.follow_up(KEY) == []  # no cycle ended since the change: nothing to judge yet
-    loop.cycle(val_loss=1.02)  # follows up on its own, as the pipeline does
+    loop.cycle(elo_delta=45)  # follows up on its own, as the pipeline does
     [verdict] = fb.history(KEY, feedback_type=F.FOLLOW_UP)
-    assert verdict.context["rule"] == "loss_plateau" and verdict.context["metric"] == "val_loss"
-    assert verdict.metrics == {"improved": 1.0, "before": 1.2, "after": 1.02, "cycles": 1.0}
+    assert verdict.context["rule"] == "loss_plateau" and verdict.context["metric"] == "elo_delta"
+    # Against the gate Elo of the plateaued cycles the rule cited (35 on average), not only the last one's 50.
+    assert verdict.metrics == {"improved": 1.0, "before": 35.0, "after": 45.0, "cycles": 1.0}
     assert fb.follow_up(KEY) == []  # recorded once
     [status] = [s for s in fb.rule_status(KEY) if s.rule == "loss_plateau"]
     assert (status.improved, status.failed, status.backed_off) == (1, 0, False)
+
+
+def test_a_learning_rate_decay_is_judged_on_strength_not_on_the_loss_it_lowers_anyway(fb):
+    loop = Loop(fb)
+    for _ in range(4):
+        loop.cycle(val_loss=1.2, elo_delta=60)
+    fb.mark_applied(loop.rules()["loss_plateau"])
+    loop.cycle(val_loss=1.0, elo_delta=25)  # the loss fell; the candidate gained less over production
+    [verdict] = fb.history(KEY, feedback_type=F.FOLLOW_UP)
+    assert (verdict.context["metric"], verdict.metrics["improved"]) == ("elo_delta", 0.0)
+    assert (verdict.metrics["before"], verdict.metrics["after"]) == (60.0, 25.0)
 
 
 def test_a_rule_whose_changes_keep_failing_is_backed_off_for_a_while(fb):
     loop = Loop(fb)
     for _ in range(4):
         loop.cycle()
-    for val_loss in (1.05, 1.1):
+    for elo in (40, 30):
         fb.mark_applied(loop.rules()["loss_plateau"])
-        loop.cycle(val_loss=val_loss)  # worse than before the change: did not help
+        loop.cycle(elo_delta=elo)  # candidates gain less than before the change: did not help
         for _ in range(3):
-            loop.cycle(val_loss=val_loss)  # the rest of a fresh plateau window
+            loop.cycle(elo_delta=elo)  # the rest of a fresh plateau window
     verdicts = fb.history(KEY, feedback_type=F.FOLLOW_UP)
     assert [(v.metrics["improved"], v.metrics["before"], v.metrics["after"]) for v in verdicts] == [
-        (0.0, 1.0, 1.05),
-        (0.0, 1.05, 1.1),
+        (0.0, 50.0, 40.0),
+        (0.0, 40.0, 30.0),
     ]
     [status] = [s for s in fb.rule_status(KEY) if s.rule == "loss_plateau"]
     assert status.backed_off and status.failed == 2 and status.backoff_cycles_left == 6 - 3
     assert "loss_plateau" not in loop.rules()  # the plateau is there, the rule is skipped
     for _ in range(3):
-        loop.cycle(val_loss=1.1)
+        loop.cycle(elo_delta=30)
     assert "loss_plateau" in loop.rules()  # its back-off is over
 
 
