@@ -9,8 +9,9 @@ e.g. ``--set solver=true --set full_search_fraction=0.25 --set cycle.num_simulat
 ``--minutes`` of loop time have passed. Every model that became production (at ``--check-simulations`` a move)
 then plays a fixed match against each anchor: the same openings at every point and in every run, colours
 alternating over each opening. Each point prints the loop's elapsed seconds when that model was promoted, the
-model, its score against each anchor with a 95% Wilson interval, and the seconds spent in each stage so far; the
-checks run after the loop, so they never pause it (``--set mode=async`` keeps selfplay running beside the other
+model, its score against each anchor with a 95% Wilson interval, the seconds spent in each stage so far, and the
+feedback loop's knobs (``KNOBS``) in the cycle that trained it; each cycle's line names the knobs that differ from
+the first cycle's. The checks run after the loop, so they never pause it (``--set mode=async`` keeps selfplay running beside the other
 stages). The report ends with the CPU busy fraction of the loop from /proc/stat (the whole machine: run it on a
 quiet one).
 
@@ -36,6 +37,8 @@ from pathlib import Path
 
 STAGES = ("selfplay", "training", "evaluation")
 POINTS_FILE = "bench_points.json"
+KNOBS = ("learning_rate", "selfplay_games", "num_simulations", "epochs", "batch_size", "replay_window")
+"""The cycle settings the feedback loop tunes, shown beside strength so that its trajectory can be read off."""
 MATCH_SEED = 10_000
 """Seed of the check openings: the same match at every evaluation point and in every run."""
 
@@ -116,7 +119,9 @@ def run(args, config, home: Path) -> None:
         f"checks: production at {args.check_simulations} simulations{solver}, {args.check_games} games per anchor"
     )
     stage_s: dict[str, float] = defaultdict(float)
-    points: list[tuple[float, str, dict[str, float]]] = []  # (loop s, new production, stage seconds so far)
+    # (loop s, new production, stage seconds so far, knobs of the cycle that trained it)
+    points: list[tuple[float, str, dict[str, float], dict[str, float]]] = []
+    first: dict[str, float] = {}
     lifecycle, started, cycles = ModelLifecycle(settings), time.perf_counter(), 0
 
     def on_event(event) -> None:
@@ -126,13 +131,20 @@ def run(args, config, home: Path) -> None:
         cycles, summary, loop_s = event.cycle, event.data, time.perf_counter() - started
         for stage, seconds in summary["seconds"].items():
             stage_s[stage] += seconds or 0.0
+        knobs = {k: v for k, v in pipeline.state.cycle(event.cycle).settings.items() if k in KNOBS}
+        first.update({} if first else knobs)
+        moved = " ".join(f"{k}={v:g}" for k, v in knobs.items() if v != first[k])
         print(
-            f"cycle {event.cycle}: {summary['candidate']} {summary['decision']}, loop {loop_s:.0f}s",
+            f"cycle {event.cycle}: {summary['candidate']} {summary['decision']}, loop {loop_s:.0f}s"
+            + (f" | {moved}" if moved else ""),
             flush=True,
         )
         production = lifecycle.get_production(args.config)
         if production is not None and production.model_id not in {p[1] for p in points}:
-            points.append((loop_s, production.model_id, dict(stage_s)))
+            trained_in = lifecycle.get_model(production.model_id).metadata.get("cycle", event.cycle)
+            cycle_row = pipeline.state.cycle(trained_in) if isinstance(trained_in, int) else None
+            trained = {k: v for k, v in cycle_row.settings.items() if k in KNOBS} if cycle_row else knobs
+            points.append((loop_s, production.model_id, dict(stage_s), trained))
         if loop_s >= args.minutes * 60:
             raise _Budget
 
@@ -168,14 +180,14 @@ def run(args, config, home: Path) -> None:
 
 def check_and_report(args, settings, game, anchors: list[str], saved: dict) -> None:
     check_started = time.perf_counter()
-    for at, model_id, stages in thinned(saved["points"], args.check_every):
+    for at, model_id, stages, *knobs in thinned(saved["points"], args.check_every):
         scores = [
             match_score(
                 settings, game, model_id, anchor, args.check_games, args.check_simulations, args.check_solver
             )
             for anchor in anchors
         ]
-        print(point_line(at, model_id, anchors, scores, stages), flush=True)
+        print(point_line(at, model_id, anchors, scores, stages, knobs[0] if knobs else {}), flush=True)
     report(
         saved["loop_s"],
         saved["cycles"],
@@ -207,14 +219,15 @@ def report(loop_s: float, cycles: int, stage_s, busy: float, check_s: float) -> 
 
 
 def point_line(
-    loop_s: float, model_id: str, anchors: list[str], scores: list[tuple[float, int]], stage_s
+    loop_s: float, model_id: str, anchors: list[str], scores: list[tuple[float, int]], stage_s, knobs
 ) -> str:
     against = []
     for anchor, (score, games) in zip(anchors, scores, strict=True):
         low, high = wilson_interval(score, games)
         against.append(f"{anchor} {score:.1%} [{low:.0%}, {high:.0%}]")
     stages = ", ".join(f"{s} {stage_s[s]:.0f}s" for s in STAGES)
-    return f"  t={loop_s:.0f}s {model_id}: " + "; ".join(against) + f" | stages so far: {stages}"
+    line = f"  t={loop_s:.0f}s {model_id}: " + "; ".join(against) + f" | stages so far: {stages}"
+    return line + (" | knobs: " + " ".join(f"{k}={v:g}" for k, v in knobs.items()) if knobs else "")
 
 
 def wilson_interval(score: float, games: int, z: float = 1.96) -> tuple[float, float]:
