@@ -72,8 +72,10 @@ class FeedbackThresholds(BaseSettings):
     lr_floor: float = Field(
         default=2e-4, gt=0, description="DECAY_LEARNING_RATE stops at this learning rate."
     )
+    # lr_restore only undoes decays, so it never passes the rate they started from; a ceiling below a run's
+    # starting rate would leave a rejection streak unanswered (promotion_rejections waits for lr_restore).
     lr_ceiling: float = Field(
-        default=3e-3, gt=0, description="lr_restore raises the learning rate up to this."
+        default=0.05, gt=0, description="lr_restore raises the learning rate up to this."
     )
     epochs_floor: int = Field(default=1, ge=1, description="REDUCE_OVERFITTING keeps at least these epochs.")
     replay_window_ceiling: int = Field(

@@ -19,6 +19,7 @@ KEY = "hex5_2p"
 TINY = [
     "cycle.selfplay_games=8", "cycle.num_simulations=4", "cycle.epochs=1", "cycle.batch_size=32",
     "cycle.replay_window=5000", "parallel_games=8", "gate_max_games=4", 'anchors=["random"]', "anchors_games=2",
+    "selfplay_jobs=1",  # one selfplay job, whatever the cores: the job counts below stay the same everywhere
 ]  # fmt: skip
 
 
@@ -87,7 +88,8 @@ def test_a_tiny_run_stores_the_settings_it_was_given(settings, tmp_path):
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())  # rich wraps long lines at the runner's width
     assert (
-        'settings given: parallel_games=8, gate_max_games=4, anchors=["random"], anchors_games=2, seed=3, '
+        'settings given: parallel_games=8, selfplay_jobs=1, gate_max_games=4, anchors=["random"], anchors_games=2, '
+        'seed=3, '
         in said
     )
     assert "cycle.epochs=1, " in said and "cycle.epochs=2" not in said

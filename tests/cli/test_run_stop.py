@@ -21,7 +21,7 @@ TINY = [
     "--set", "cycle.selfplay_games=64", "--set", "cycle.num_simulations=16", "--set", "cycle.epochs=1",
     "--set", "cycle.batch_size=32", "--set", "cycle.replay_window=5000", "--set", "parallel_games=4",
     "--set", "selfplay_shard_games=4", "--set", "gate_max_games=4", "--set", 'anchors=["random"]',
-    "--set", "anchors_games=2",
+    "--set", "anchors_games=2", "--set", "selfplay_jobs=1",  # one selfplay job: its shards are the ones resumed
 ]  # fmt: skip
 
 

@@ -75,7 +75,7 @@ def test_stalled_promotions_with_a_decayed_learning_rate_raise_it_back(fb):
     undo = rules["lr_restore"]
     assert undo.action is Action.RAISE_LEARNING_RATE
     assert undo.apply({"learning_rate": 1.5e-3})["learning_rate"] == pytest.approx(3e-3)
-    assert undo.apply({"learning_rate": 2.5e-3})["learning_rate"] == pytest.approx(3e-3)  # the ceiling
+    assert undo.apply({"learning_rate": 0.04})["learning_rate"] == pytest.approx(0.05)  # the ceiling
     fb.mark_applied(undo)
     # The decay is undone: a new streak is answered with more selfplay, and no second raise.
     for _ in range(3):

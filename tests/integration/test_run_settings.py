@@ -62,9 +62,12 @@ def test_precedence_default_then_per_game_then_file_then_flag(tmp_path):
         sample_reuse=8.0,
         gumbel=True,
         feedback_rules_off=["loss_plateau"],
-        cycle=CycleSettings(num_simulations=16),
+        selfplay_jobs=0,
+        cycle=CycleSettings(num_simulations=16, learning_rate=6e-3),
     )
-    per_game = {"sample_reuse", "gumbel", "feedback_rules_off", "cycle.num_simulations"}
+    per_game = {
+        "sample_reuse", "gumbel", "feedback_rules_off", "selfplay_jobs", "cycle.num_simulations", "cycle.learning_rate"
+    }  # fmt: skip
     assert {k for k, v in plain.sources.items() if v != "default"} == per_game
     assert {plain.sources[k] for k in per_game} == {"per-game default"}
 
@@ -140,7 +143,7 @@ def test_the_next_cycle_continues_from_the_stored_ones_with_feedback_marked(sett
     assert rows["cycle.num_simulations"] == (64, "flag")  # given now: the next cycle takes it
     assert rows["cycle.selfplay_games"] == (8, "stored (cycle 1)")
     assert rows["cycle.epochs"] == (1, "flag")
-    assert rows["cycle.learning_rate"] == (3e-3, "default")
+    assert rows["cycle.learning_rate"] == (3e-3, "stored (cycle 1)")  # the stored cycles keep theirs
     assert resolved.notes == ()
     assert resolved.cycle_overrides() == {"num_simulations": (64, "flag"), "epochs": (1, "flag")}
     plain = {key: (v, source) for key, v, source in resolve_for_run(KEY, settings=settings).rows()}
