@@ -89,8 +89,7 @@ def test_a_tiny_run_stores_the_settings_it_was_given(settings, tmp_path):
     said = " ".join(result.output.split())  # rich wraps long lines at the runner's width
     assert (
         'settings given: parallel_games=8, selfplay_jobs=1, gate_max_games=4, anchors=["random"], anchors_games=2, '
-        'seed=3, '
-        in said
+        "seed=3, " in said
     )
     assert "cycle.epochs=1, " in said and "cycle.epochs=2" not in said
     [cycle] = PipelineState(settings, KEY).cycles()
