@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.cores import usable_cores
 from app.core.names import DEFAULT_ANCHORS, parse_config_key
 from app.registry.policy import PromotionPolicy
 
@@ -217,9 +217,7 @@ class PipelineConfig(BaseModel):
     def job_slots(self) -> int:
         """Jobs an in-process node should run at once: the selfplay jobs (0: one per core), plus the other lane's
         in async mode."""
-        # The cores this process may run on: os.cpu_count() counts the host's, a container's limit aside.
-        cores = len(os.sched_getaffinity(0))
-        return (self.selfplay_jobs or cores) + (1 if self.overlapped else 0)
+        return (self.selfplay_jobs or usable_cores()) + (1 if self.overlapped else 0)
 
     @property
     def trainer_threads(self) -> int:

@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 import torch
 
+from app.core.cores import usable_cores
 from app.core.errors import InvalidConfig
 from app.nn.model import PolicyValueNet
 
@@ -63,7 +64,7 @@ def configure_threads(num_threads: int | None = None) -> int:
         else:
             num_threads = DEFAULT_CPU_THREADS
     if num_threads == ALL_CORES:
-        num_threads = min(len(os.sched_getaffinity(0)), MAX_ALL_CORES)
+        num_threads = min(usable_cores(), MAX_ALL_CORES)
     if num_threads < 1:
         raise InvalidConfig(f"torch threads must be >= 1 (or {ALL_CORES}: every core), got {num_threads}")
     if torch.get_num_threads() != num_threads:
