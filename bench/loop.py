@@ -11,9 +11,9 @@ then plays a fixed match against each anchor: the same openings at every point a
 alternating over each opening. Each point prints the loop's elapsed seconds when that model was promoted, the
 model, its score against each anchor with a 95% Wilson interval, the seconds spent in each stage so far, and the
 feedback loop's knobs (``KNOBS``) in the cycle that trained it; each cycle's line names the knobs that differ from
-the first cycle's. The checks run after the loop, so they never pause it (``--set mode=async`` keeps selfplay running beside the other
-stages). The report ends with the CPU busy fraction of the loop from /proc/stat (the whole machine: run it on a
-quiet one).
+the first cycle's. The checks run after the loop, so they never pause it (``--set mode=async`` keeps selfplay
+running beside the other stages). The report ends with the CPU busy fraction of the loop from /proc/stat (the whole
+machine: run it on a quiet one).
 
 ``--check-every S`` checks only the last production of each S seconds of loop time (and the final one).
 ``--defer-checks --home DIR`` runs the loop only and keeps its points in ``DIR/bench_points.json``; a later
@@ -124,6 +124,10 @@ def run(args, config, home: Path) -> None:
     first: dict[str, float] = {}
     lifecycle, started, cycles = ModelLifecycle(settings), time.perf_counter(), 0
 
+    def cycle_knobs(number: int) -> dict[str, float]:
+        cycle = pipeline.state.cycle(number)
+        return {k: v for k, v in cycle.settings.items() if k in KNOBS} if cycle else {}
+
     def on_event(event) -> None:
         nonlocal cycles
         if event.kind != "cycle_done":
@@ -131,8 +135,9 @@ def run(args, config, home: Path) -> None:
         cycles, summary, loop_s = event.cycle, event.data, time.perf_counter() - started
         for stage, seconds in summary["seconds"].items():
             stage_s[stage] += seconds or 0.0
-        knobs = {k: v for k, v in pipeline.state.cycle(event.cycle).settings.items() if k in KNOBS}
-        first.update({} if first else knobs)
+        knobs = cycle_knobs(event.cycle)
+        if not first:
+            first.update(knobs)
         moved = " ".join(f"{k}={v:g}" for k, v in knobs.items() if v != first[k])
         print(
             f"cycle {event.cycle}: {summary['candidate']} {summary['decision']}, loop {loop_s:.0f}s"
@@ -142,9 +147,7 @@ def run(args, config, home: Path) -> None:
         production = lifecycle.get_production(args.config)
         if production is not None and production.model_id not in {p[1] for p in points}:
             trained_in = lifecycle.get_model(production.model_id).metadata.get("cycle", event.cycle)
-            cycle_row = pipeline.state.cycle(trained_in) if isinstance(trained_in, int) else None
-            trained = {k: v for k, v in cycle_row.settings.items() if k in KNOBS} if cycle_row else knobs
-            points.append((loop_s, production.model_id, dict(stage_s), trained))
+            points.append((loop_s, production.model_id, dict(stage_s), cycle_knobs(trained_in)))
         if loop_s >= args.minutes * 60:
             raise _Budget
 
