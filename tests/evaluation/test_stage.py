@@ -201,3 +201,55 @@ def test_a_seed_reproduces_every_game(settings):
     assert a.llr_path == b.llr_path
     other = run_evaluation(cfg.model_copy(update={"seed": 1}), settings=settings)
     assert [r.moves for r in load_games(settings, "hex5_2p", evaluation_id=other.evaluation_id)] != moves[0]
+
+
+def _games_by_purpose(settings, evaluation_id):
+    rows = load_games(settings, "hex5_2p", evaluation_id=evaluation_id)
+    return {p: [r.moves for r in rows if r.purpose == p] for p in ("gate", "anchor")}
+
+
+def test_anchor_games_beside_the_gate_are_the_games_played_after_it(settings, monkeypatch):
+    import threading
+
+    import app.evaluation.stage as stage
+
+    threads = []
+    real = stage._anchor_games
+
+    def spy(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stage, "_anchor_games", spy)
+    cfg = _cfg(max_games=8, batch_games=4, anchors_games=4, opening_moves=2)
+    beside = run_evaluation(cfg, settings=settings)
+    after = run_evaluation(cfg.model_copy(update={"anchors_alongside": False}), settings=settings)
+
+    assert threads[0].startswith("anchors") and threads[1] == threading.main_thread().name
+    assert (beside.anchor_games, after.anchor_games) == (4, 4)
+    played = [_games_by_purpose(settings, r.evaluation_id) for r in (beside, after)]
+    assert played[0] == played[1] and len(played[0]["anchor"]) == 4 and len(played[0]["gate"]) == 8
+    assert beside.llr_path == after.llr_path
+
+
+def test_a_failure_beside_the_gate_fails_the_evaluation(settings, monkeypatch):
+    import app.evaluation.stage as stage
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("anchor table collapsed")
+
+    monkeypatch.setattr(stage, "_anchor_games", broken)
+    with pytest.raises(RuntimeError, match="collapsed"):
+        run_evaluation(_cfg(max_games=8), settings=settings)
+    (row,) = [get_evaluation(settings, e) for e in _evaluation_ids(settings)]
+    assert row.status == "failed" and "collapsed" in row.error
+
+
+def _evaluation_ids(settings):
+    from sqlalchemy import select
+
+    from app.storage.db import session_scope
+    from app.storage.models.evaluation import EvaluationRow
+
+    with session_scope(settings) as s:
+        return list(s.scalars(select(EvaluationRow.id)).all())
