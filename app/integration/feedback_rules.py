@@ -124,19 +124,6 @@ def _win_rate(e: FeedbackEvent) -> float | None:
     return None
 
 
-def _surely_weak(e: FeedbackEvent, t: FeedbackThresholds) -> bool:
-    """Below ``min_win_rate``, and where the event has an Elo interval, all of it below that score's Elo.
-
-    A 64-game gate's interval is about ±60 Elo: a one-hour hex6 run read scores of 0.44-0.48 as weak five times and
-    raised selfplay's simulations 16 → 191 without one of those results being told apart from an even match."""
-    if _win_rate(e) >= t.min_win_rate:
-        return False
-    if "elo_ci_high" not in e.metrics:
-        return True
-    p = min(max(t.min_win_rate, 1e-6), 1 - 1e-6)
-    return e.metric("elo_ci_high") < -400 * math.log10(1 / p - 1)
-
-
 def weak_win_rate(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
     latest: dict[str, FeedbackEvent] = {}
     for e in inp.of_type(F.EVALUATION_RESULT):
@@ -146,7 +133,7 @@ def weak_win_rate(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]
         e
         for _, e in sorted(latest.items())
         if inp.fresh(e)
-        and _surely_weak(e, t)
+        and _win_rate(e) < t.min_win_rate
         and (e.metric("games") is None or e.metric("games") >= t.win_rate_min_games)
     ]
     if not weak:
@@ -154,12 +141,8 @@ def weak_win_rate(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]
     parts = []
     for e in weak:
         games = f" over {e.metric('games'):g} games" if "games" in e.metrics else ""
-        interval = ""
-        if "elo_ci_high" in e.metrics and "elo_ci_low" in e.metrics:
-            interval = f", Elo [{e.metric('elo_ci_low'):+.0f}, {e.metric('elo_ci_high'):+.0f}]"
         parts.append(
-            f"{e.model_id or '?'} scored {_win_rate(e):.2f}{games}{interval} against {e.context['opponent']} "
-            f"(#{e.id})"
+            f"{e.model_id or '?'} scored {_win_rate(e):.2f}{games} against {e.context['opponent']} (#{e.id})"
         )
     reason = f"weak against an opponent (below {t.min_win_rate:.2f}): " + "; ".join(parts)
     return inp.scale(

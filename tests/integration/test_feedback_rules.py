@@ -188,19 +188,6 @@ def test_weak_win_rate_uses_the_latest_result_per_opponent_and_enough_games(h):
     assert h.run(weak_win_rate) == []
 
 
-def test_weak_win_rate_needs_the_whole_interval_below_even(h):
-    # A 64-game gate against production: 0.44 with an interval reaching above 0 Elo is not told apart from even.
-    noisy = dict(score=0.44, games=64, elo_delta=-42, elo_ci_low=-104, elo_ci_high=15)
-    h.add(F.EVALUATION_RESULT, "hex8_2p_v5", **noisy, context={"opponent": "hex8_2p_v4"})
-    assert h.run(weak_win_rate) == []
-    surely = dict(score=0.3, games=64, elo_delta=-147, elo_ci_low=-230, elo_ci_high=-64)
-    h.add(F.EVALUATION_RESULT, "hex8_2p_v6", **surely, context={"opponent": "hex8_2p_v4"})
-    [rec] = h.run(weak_win_rate)
-    assert "hex8_2p_v6 scored 0.30 over 64 games, Elo [-230, -64] against hex8_2p_v4 (#2)" in rec.reason
-    # The bound follows min_win_rate: below 0.4 (-70 Elo) the second result's interval is not wholly below it.
-    assert h.run(weak_win_rate, thresholds=FeedbackThresholds(min_win_rate=0.4)) == []
-
-
 # -- promotion rejections -----------------------------------------------------------------------------------
 
 
