@@ -64,11 +64,9 @@ def run_evaluation(
                     rng=anchors_rng, settings=settings, evaluation_id=evaluation_id, progress=report,
                 )  # fmt: skip
 
-            # Networks are loaded here, before the second thread starts: torch's ONNX export is not thread-safe.
-            lineup = _lineup(game, agent(candidate), agent(opponent))
-            anchors_agent(candidate)
             # Beside the gate the anchor games report nothing: progress is the gate's to tell, from one thread.
             alongside = pool.submit(play_anchors, no_progress) if cfg.anchors_alongside and anchors else None
+            lineup = _lineup(game, agent(candidate), agent(opponent))
             test = _gate(
                 cfg, game, lineup, rng=rng, settings=settings, evaluation_id=evaluation_id, progress=progress
             )
