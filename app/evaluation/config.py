@@ -55,13 +55,6 @@ class EvalConfig(GameJobConfig):
         le=100_000,
         description="Stored games each neighbouring pair of anchors must have; missing ones are played.",
     )
-    anchors_alongside: bool = Field(
-        default=True,
-        description=(
-            "Play the anchor games in a second thread beside the gate's games (one more core busy; the search "
-            "kernels release the GIL) instead of after them. Either way the same games are played."
-        ),
-    )
     seed: int = Field(default=0, ge=0, description="Seed of openings and every agent's random choices.")
     purpose: Literal["gate", "adhoc"] = Field(
         default="adhoc",

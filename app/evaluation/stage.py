@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -45,32 +44,29 @@ def run_evaluation(
             f"the candidate {candidate!r} is the {cfg.opponent} model itself; nothing to evaluate"
         )
 
-    agent = _agents(cfg, game, settings)
-    anchors_agent = _agents(cfg, game, settings) if cfg.anchors_alongside else agent
-    # Their own streams: the anchor games' openings do not depend on how many games the gate played, so they are
-    # the same whether they run beside the gate or after it.
-    rng, anchors_rng = np.random.default_rng(cfg.seed), np.random.default_rng([cfg.seed, 1])
+    agents: dict[str, Agent] = {}
+
+    def agent(name: str) -> Agent:
+        if name not in agents:
+            agents[name] = make_agent(name, game, settings, num_simulations=cfg.num_simulations)
+        return agents[name]
+
+    rng = np.random.default_rng(cfg.seed)
     evaluation_id = store.create_evaluation(
         settings, config_key=key, candidate=candidate, opponent=opponent, config=cfg.model_dump(mode="json")
     )
     started = time.perf_counter()
     try:
+        lineup = _lineup(game, agent(candidate), agent(opponent))
+        test = _gate(
+            cfg, game, lineup, rng=rng, settings=settings, evaluation_id=evaluation_id, progress=progress
+        )
+
         anchors = [a for a in cfg.anchors if a not in (candidate, opponent)]
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="anchors") as pool:
-
-            def play_anchors(report: ProgressFn) -> int:
-                return _anchor_games(
-                    cfg, game, anchors_agent, candidate, anchors,
-                    rng=anchors_rng, settings=settings, evaluation_id=evaluation_id, progress=report,
-                )  # fmt: skip
-
-            # Beside the gate the anchor games report nothing: progress is the gate's to tell, from one thread.
-            alongside = pool.submit(play_anchors, no_progress) if cfg.anchors_alongside and anchors else None
-            lineup = _lineup(game, agent(candidate), agent(opponent))
-            test = _gate(
-                cfg, game, lineup, rng=rng, settings=settings, evaluation_id=evaluation_id, progress=progress
-            )
-            anchor_games = alongside.result() if alongside is not None else play_anchors(progress)
+        anchor_games = _anchor_games(
+            cfg, game, agent, candidate, anchors,
+            rng=rng, settings=settings, evaluation_id=evaluation_id, progress=progress,
+        )  # fmt: skip
         calibration_games = _calibrate(
             cfg, game, agent, rng=rng, settings=settings, evaluation_id=evaluation_id
         )
@@ -95,18 +91,6 @@ def run_evaluation(
         f"Elo {result.elo_delta:+.0f} [{result.elo_ci_low:+.0f}, {result.elo_ci_high:+.0f}]",
     )
     return result
-
-
-def _agents(cfg: EvalConfig, game: Game, settings: Settings) -> Callable[[str], Agent]:
-    """A memo of agents by name. Each thread gets its own: an agent keeps its search between calls."""
-    agents: dict[str, Agent] = {}
-
-    def agent(name: str) -> Agent:
-        if name not in agents:
-            agents[name] = make_agent(name, game, settings, num_simulations=cfg.num_simulations)
-        return agents[name]
-
-    return agent
 
 
 def _anchor_games(

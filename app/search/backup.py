@@ -38,14 +38,14 @@ class LeafEvaluations(NamedTuple):
         )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def _store_logits(logits, leaf_prior, t, node, j):
     """``logits[t, node]`` ← log(max(leaf_prior[j], MIN_PRIOR)) (float32 [B, N, A] from float32 [K, A])."""
     for a in range(logits.shape[2]):
         logits[t, node, a] = math.log(max(leaf_prior[j, a], MIN_PRIOR))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def _backup_path(tree, t, node, source):
     """Add ``source[t, node]`` (float32 [B, N, P]) to every node from ``node`` up to the root, turning one
     virtual visit of each into a real one."""
@@ -59,7 +59,7 @@ def _backup_path(tree, t, node, source):
         n = parent[t, n]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def backup_leaves(tree, count, pending, evals, store_logits, solver):
     """Store the evaluations of a step's new leaves, then add each leaf's value (absolute player order) to every
     node on its path, turning the descent's virtual visits into real ones.

@@ -70,7 +70,7 @@ def _considered_visits(max_considered: int, num_simulations: int) -> list[int]:
     return sequence[:num_simulations]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def sigma_completed_q(tree, t, node, c_visit, c_scale, out):
     """Fill ``out`` float64 [A] with σ(q̂) at node ``node`` of tree ``t`` (legal actions only; the rest untouched).
 
@@ -120,7 +120,7 @@ def sigma_completed_q(tree, t, node, c_visit, c_scale, out):
     return sum_n
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def _softmax_with_logits(tree, t, node, scratch):
     """``scratch`` float64 [A] ← exp(scratch + logits - max) on the legal actions of the node (the rest
     untouched); returns their sum, so π'(a) = scratch[a] / sum when ``scratch`` held σ(q̂)."""
@@ -139,7 +139,7 @@ def _softmax_with_logits(tree, t, node, scratch):
     return total
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def _max_logit(tree, t, node):
     legal, logits = tree.legal, tree.logits
     best = -np.inf
@@ -149,7 +149,7 @@ def _max_logit(tree, t, node):
     return best
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def _root_score_argmax(tree, t, root_gumbel, sigma, considered_visit):
     """argmax of ``g + logits + σ(q̂)`` over legal root actions with exactly ``considered_visit`` visits
     (-1 when none has)."""
@@ -178,7 +178,7 @@ def _root_score_argmax(tree, t, root_gumbel, sigma, considered_visit):
     return best
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def gumbel_root_action(tree, t, gumbel, scratch):
     """The root action for the next simulation of tree ``t`` under sequential halving (``gumbel``: GumbelParams;
     ``scratch``: float64 [A])."""
@@ -197,7 +197,7 @@ def gumbel_root_action(tree, t, gumbel, scratch):
     return _root_score_argmax(tree, t, root_gumbel, scratch, 0)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def gumbel_interior_action(tree, t, node, gumbel, scratch):
     """Deterministic non-root selection: ``argmax(π'(a) - n(a) / (1 + Σn))``, π' = softmax(logits + σ(q̂))."""
     sum_n = sigma_completed_q(tree, t, node, gumbel.c_visit, gumbel.c_scale, scratch)
@@ -217,7 +217,7 @@ def gumbel_interior_action(tree, t, node, gumbel, scratch):
     return best
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def gumbel_root_outputs(tree, gumbel, policy, action):
     """After the search: ``policy`` float32 [B, A] ← π' = softmax(logits + σ(q̂)) at each root (zero on illegal
     actions) and ``action`` int64 [B] ← the sequential-halving winner: among the most-visited root actions, the

@@ -159,7 +159,7 @@ def _add_virtual_visits(tree, t, node):
         n = parent[t, n]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def select_leaves(tree, tree_ids, params, gumbel, pending):
     """Descend up to ``params.leaves_per_tree`` times in each tree of ``tree_ids`` (int64 [G]), never past the
     tree's simulation budget (``params.num_simulations`` backups after the root's own).

@@ -27,7 +27,7 @@ LOSS = -1.0
 """A proven value of at most this for the mover is a loss."""
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def propagate_proven(tree, t, node):
     """After ``node`` of tree ``t`` became solved, mark its ancestors that are now decided (``tree.solved``,
     ``tree.proven``)."""
@@ -56,7 +56,7 @@ def propagate_proven(tree, t, node):
         child = n
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def proven_best_action(tree, t, node):
     """At a node solved as a win or a draw for its mover, the first action whose child proves that result;
     -1 at an undecided or lost node (a proven win below an undecided node solves it, so none is missed)."""

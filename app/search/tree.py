@@ -8,8 +8,7 @@ indexed by node, because only the game can look inside them.
 How the kernels use it, for speed (each measured): a function that reads a field in a loop binds it to a local
 first (``legal = tree.legal``), as numba counts a reference each time an array is taken out of the tuple; small
 helpers called once per node of a descent are inlined by numba (``inline="always"``), since a call that is not
-inlined passes every array of the tuple one by one; per-edge arithmetic is written out, not called. The kernels called from Python release the GIL (``nogil``), so a
-search in a second thread runs beside this one (the evaluation's anchor games beside its gate).
+inlined passes every array of the tuple one by one; per-edge arithmetic is written out, not called.
 """
 
 from __future__ import annotations
