@@ -142,7 +142,8 @@ class Cluster:
         ray = str(Path(sys.executable).parent / "ray")
         args = [
             *prefix, ray, "start", f"--node-ip-address={host.ip}", "--disable-usage-stats",
-            f"--temp-dir={temp_dir}", f"--resources={json.dumps({host.resource: 1})}", *extra,
+            "--include-log-monitor=false", f"--temp-dir={temp_dir}",
+            f"--resources={json.dumps({host.resource: 1})}", *extra,
         ]  # fmt: skip
         env = ray_env(str(temp_dir))
         env["HOME"] = str(temp_dir.parent)

@@ -35,10 +35,10 @@ def main(home: str) -> None:
     findings: dict = {"default_slots": executor.default_slots()}
     try:
 
-        def run(job_type: str, config: dict, **kw) -> dict:
+        def run(job_type: str, config: dict, timeout: float = 240, **kw) -> dict:
             job = store.submit(settings, JobCreate(type=job_type, config=config, **kw))
             node.wake()
-            return wait_for(lambda i: store.get_job(settings, i), job.id, timeout=240).model_dump(mode="json")
+            return wait_for(lambda i: store.get_job(settings, i), job.id, timeout=timeout).model_dump(mode="json")
 
         findings["sleep"] = run("sleep", {"seconds": 0.2, "progress_steps": 2})
         findings["failing"] = run("sleep", {"seconds": 0, "fail": True})
@@ -64,6 +64,13 @@ def main(home: str) -> None:
         ).model_dump(mode="json")
         eventually(lambda: not executor.running(), 60, "the stalled task to be given up")
         executor.lease_s = LEASE_S
+
+        # A finished task wakes the node: with an hour between its rounds it still collects the job at once.
+        node.tick_s = 3600.0
+        node.wake()
+        findings["woken"] = run("sleep", {"seconds": 0.5}, timeout=90)
+        node.tick_s = 0.1
+        node.wake()
 
         findings["selfplay"] = run("selfplay", SMALL_SELFPLAY, resources=Resources(cpus=1))
     finally:

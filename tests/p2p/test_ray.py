@@ -79,6 +79,9 @@ def test_jobs_run_as_ray_tasks(tmp_path):
         stalled
     )
 
+    woken = findings["woken"]  # the node's round period was an hour: only the task's end could wake it
+    assert woken["state"] == "succeeded" and woken["executor"] == "ray", woken
+
     selfplay = findings["selfplay"]
     assert selfplay["state"] == "succeeded", selfplay["error"]
     assert selfplay["executor"] == "ray" and selfplay["config_key"] == "hex5_2p"

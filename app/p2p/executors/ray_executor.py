@@ -97,7 +97,7 @@ class RayExecutor:
 
     @property
     def wakeup(self) -> Callable[[], None] | None:
-        return self._local.wakeup  # remote tasks are collected at the node's next tick
+        return self._local.wakeup
 
     @wakeup.setter
     def wakeup(self, fn: Callable[[], None] | None) -> None:
@@ -145,9 +145,16 @@ class RayExecutor:
             *(self._input_ref(blob) for blob in inputs),
         )
         self._tasks[claim.job_id] = _Task(ref, claim.lease, adapter, config)
+        # Ray calls this from its own thread as the task ends, so the node collects the outcome and fills the slot
+        # then, not at its next tick: the hand-over no longer costs polling the cluster faster.
+        ref.future().add_done_callback(lambda _ended: self._ended())
         leased.set_ray_task(self.settings, claim.job_id, claim.lease, ref.task_id().hex())
         sent = ", ".join(f"{b.name} ({len(b.data)} bytes)" for b in inputs) or "no files"
         paths.append_log(self.settings, claim.job_id, f"ray task lease={claim.lease} inputs: {sent}")
+
+    def _ended(self) -> None:
+        if self.wakeup is not None:
+            self.wakeup()
 
     def _input_ref(self, blob: Blob) -> Any:
         ref = self._inputs.pop(blob.sha256, None)
