@@ -55,39 +55,6 @@ def seat_rotations(lineup: Sequence[Agent]) -> list[tuple[Agent, ...]]:
     return [tuple(lineup[(seat - r) % p] for seat in range(p)) for r in range(p)]
 
 
-def random_openings(
-    game: Game, count: int, *, num_moves: int, rng: np.random.Generator
-) -> list[tuple[int, ...]]:
-    """``count`` openings of ``num_moves`` uniformly random legal moves that leave the game unfinished.
-
-    Openings are drawn independently, so two groups may share one on a small board; that is sampling, not a bug.
-    """
-    if num_moves < 0 or count < 0:
-        raise InvalidConfig(
-            f"openings need count >= 0 and num_moves >= 0, got count={count}, num_moves={num_moves}"
-        )
-    openings = []
-    for _ in range(count):
-        for _attempt in range(100):
-            state, moves = game.initial_state(), []
-            for _ in range(num_moves):
-                legal = np.flatnonzero(game.legal_mask(state))
-                action = int(legal[rng.integers(legal.size)])
-                state = game.apply(state, action)
-                moves.append(action)
-                if game.is_terminal(state):
-                    break
-            if not game.is_terminal(state):
-                openings.append(tuple(moves))
-                break
-        else:
-            raise InvalidConfig(
-                f"could not find an opening of {num_moves} random moves that leaves {game.config_key} unfinished; "
-                "use fewer opening moves"
-            )
-    return openings
-
-
 def play_games(
     game: Game,
     seatings: Sequence[Sequence[Agent]],

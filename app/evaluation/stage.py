@@ -17,13 +17,13 @@ from app.core.errors import InvalidConfig
 from app.core.progress import ProgressFn, no_progress
 from app.core.records import from_attributes
 from app.evaluation import store
-from app.evaluation.arena import PlayedGame, play_rotated, random_openings
+from app.evaluation.arena import PlayedGame, play_rotated
 from app.evaluation.config import EvalConfig, EvalResult, RatedPlayer
 from app.evaluation.players import make_agent, resolve_name
 from app.evaluation.ratings import RatingTable
 from app.evaluation.scale import scale_fit
 from app.evaluation.sprt import GSPRT
-from app.games.base import Game
+from app.games.base import Game, random_openings
 from app.games.registry import make_game
 from app.search.types import Agent
 

@@ -17,10 +17,11 @@ from app.core.config import Settings, get_settings
 from app.core.errors import InvalidConfig
 from app.core.progress import ProgressFn, no_progress
 from app.evaluation import store
-from app.evaluation.arena import PlayedGame, play_rotated, random_openings
+from app.evaluation.arena import PlayedGame, play_rotated
 from app.evaluation.players import make_agent, resolve_name
 from app.evaluation.ratings import RatingTable
 from app.evaluation.scale import scale_fit
+from app.games.base import random_openings
 from app.games.registry import game_for_key
 from app.search.types import Agent
 

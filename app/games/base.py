@@ -11,6 +11,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from app.core.errors import InvalidConfig
+
 State = Any  # each game defines its own state type; only the game looks inside it
 
 
@@ -97,3 +99,36 @@ def play_randomly(game: Game, state: State, rng: np.random.Generator) -> np.ndar
     while not game.is_terminal(state):
         state = game.apply(state, int(rng.choice(np.flatnonzero(game.legal_mask(state)))))
     return game.returns(state)
+
+
+def random_openings(
+    game: Game, count: int, *, num_moves: int, rng: np.random.Generator
+) -> list[tuple[int, ...]]:
+    """``count`` openings of ``num_moves`` uniformly random legal moves that leave the game unfinished.
+
+    Openings are drawn independently, so two groups may share one on a small board; that is sampling, not a bug.
+    """
+    if num_moves < 0 or count < 0:
+        raise InvalidConfig(
+            f"openings need count >= 0 and num_moves >= 0, got count={count}, num_moves={num_moves}"
+        )
+    openings = []
+    for _ in range(count):
+        for _attempt in range(100):
+            state, moves = game.initial_state(), []
+            for _ in range(num_moves):
+                legal = np.flatnonzero(game.legal_mask(state))
+                action = int(legal[rng.integers(legal.size)])
+                state = game.apply(state, action)
+                moves.append(action)
+                if game.is_terminal(state):
+                    break
+            if not game.is_terminal(state):
+                openings.append(tuple(moves))
+                break
+        else:
+            raise InvalidConfig(
+                f"could not find an opening of {num_moves} random moves that leaves {game.config_key} unfinished; "
+                "use fewer opening moves"
+            )
+    return openings

@@ -92,6 +92,15 @@ class PipelineConfig(BaseModel):
     cheap_simulations: int = Field(
         default=16, ge=1, description="Simulations of the other, unrecorded selfplay moves."
     )
+    selfplay_opening_moves: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description=(
+            "Uniformly random moves that start each selfplay game, neither searched nor recorded (the gate's "
+            "openings are made the same way): without them a strong network's selfplay games repeat."
+        ),
+    )
     value_q_weight: float = Field(
         default=0.5,
         ge=0,

@@ -82,6 +82,8 @@ def selfplay_config(
         extras.update(
             full_search_fraction=config.full_search_fraction, cheap_simulations=config.cheap_simulations
         )
+    if config.selfplay_opening_moves:
+        extras["opening_moves"] = config.selfplay_opening_moves
     return SelfplayConfig(
         board_type=board_type,
         num_players=num_players,

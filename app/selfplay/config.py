@@ -55,6 +55,12 @@ class SelfplayConfig(GameJobConfig):
     cheap_simulations: int = Field(
         default=16, ge=1, le=100_000, description="Simulations of a cheap search (full_search_fraction < 1)."
     )
+    opening_moves: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="Uniformly random moves that start each game, neither searched nor recorded.",
+    )
     resign_threshold: float | None = Field(
         default=None,
         gt=-1,

@@ -11,7 +11,7 @@ import numpy as np
 
 from app.core.errors import InvalidConfig
 from app.core.progress import ProgressFn, no_progress
-from app.games.base import Game, State
+from app.games.base import Game, State, random_openings
 from app.search import BatchedMCTS, MCTSConfig, select_action
 from app.search.types import EvaluateFn, SearchOutput
 
@@ -34,6 +34,10 @@ class PlaySettings:
     are not recorded, so more games (and value signal) come from the same CPU time."""
     cheap_simulations: int = 16
     """Simulations of a cheap search (``full_search_fraction`` < 1)."""
+    opening_moves: int = 0
+    """Uniformly random moves that start each game, neither searched nor recorded (the gate's openings are made
+    the same way). Without them a strong network's games repeat: with a Gumbel root the only randomness is the
+    root's Gumbel noise, small against a peaked policy, and a long run's value loss falls to nearly nothing."""
 
 
 @dataclass
@@ -94,7 +98,13 @@ def play_games(
         nonlocal started
         record = GameRecord(index=started, resign_disabled=bool(rng.random() < play.resign_disabled_fraction))
         started += 1
-        return _Live(record=record, state=game.initial_state(), low_streak=np.zeros(P, dtype=np.int64))
+        state = game.initial_state()
+        if play.opening_moves:
+            (opening,) = random_openings(game, 1, num_moves=play.opening_moves, rng=rng)
+            for action in opening:
+                state = game.apply(state, action)
+            record.moves = list(opening)
+        return _Live(record=record, state=state, low_streak=np.zeros(P, dtype=np.int64))
 
     while len(live) < parallel_games and started < games:
         live.append(start_game())

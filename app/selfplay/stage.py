@@ -49,6 +49,7 @@ def run_selfplay(
         value_q_weight=cfg.value_q_weight,
         full_search_fraction=cfg.full_search_fraction,
         cheap_simulations=cfg.cheap_simulations,
+        opening_moves=cfg.opening_moves,
     )
     evaluate_fn: EvaluateFn | None = None  # loaded only if a part is left to play
     shards, seconds, done, played = [], 0.0, 0, 0

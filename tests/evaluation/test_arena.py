@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from app.core.errors import InvalidConfig
-from app.evaluation.arena import PlayedGame, play_games, play_rotated, random_openings, seat_rotations
+from app.evaluation.arena import PlayedGame, play_games, play_rotated, seat_rotations
 from app.evaluation.ratings import fit_ratings
 from app.evaluation.store import game_results, load_games, save_games
+from app.games.base import random_openings
 from app.games.registry import make_game
 
 

@@ -1,4 +1,5 @@
-"""Search settings of the loop's selfplay (MCTS-solver, playout cap randomisation) reach the selfplay job."""
+"""Search settings of the loop's selfplay (MCTS-solver, playout cap randomisation, random openings) reach the
+selfplay job."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def _selfplay(settings, **update):
 
 def test_defaults_send_nothing_new(settings):
     job = _selfplay(settings)
-    assert not {"solver", "full_search_fraction", "cheap_simulations"} & set(job)
+    assert not {"solver", "full_search_fraction", "cheap_simulations", "opening_moves"} & set(job)
 
 
 def test_solver_and_playout_cap_reach_a_valid_selfplay_job(settings):
@@ -29,3 +30,8 @@ def test_solver_and_playout_cap_reach_a_valid_selfplay_job(settings):
     assert (job["solver"], job["full_search_fraction"], job["cheap_simulations"]) == (True, 0.25, 2)
     config = SelfplayConfig(**job)
     assert config.solver and config.full_search_fraction == 0.25 and config.cheap_simulations == 2
+
+
+def test_random_openings_reach_a_valid_selfplay_job(settings):
+    job = _selfplay(settings, selfplay_opening_moves=2)
+    assert job["opening_moves"] == 2 and SelfplayConfig(**job).opening_moves == 2

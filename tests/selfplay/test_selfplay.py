@@ -212,3 +212,49 @@ def test_a_run_killed_after_some_shards_resumes_after_them(settings, monkeypatch
 
 
 _play = play_games
+
+
+def _peaked_evaluator(game):
+    """A network sure of one move (the lowest legal index) and of nothing else: its Gumbel selfplay repeats."""
+
+    def evaluate(planes, legal):
+        legal = np.asarray(legal, dtype=bool)
+        priors = np.where(legal, 1e-7, 0.0)
+        priors[np.arange(len(legal)), legal.argmax(axis=1)] = 1.0
+        priors /= priors.sum(axis=1, keepdims=True)
+        return priors.astype(np.float32), np.zeros((len(legal), game.num_players), np.float32)
+
+    return evaluate
+
+
+def test_random_opening_moves_make_a_sure_networks_games_differ_and_are_not_recorded():
+    game = make_game("hex5", 2)
+
+    def play(opening_moves):
+        return play_games(
+            game,
+            _peaked_evaluator(game),
+            MCTSConfig(num_simulations=8, gumbel=True),
+            games=8,
+            parallel_games=4,
+            play=PlaySettings(opening_moves=opening_moves),
+            rng=np.random.default_rng(5),
+        )
+
+    _, same = play(0)
+    assert len({tuple(r.moves) for r in same}) == 1  # every game the same line
+
+    positions, records = play(3)
+    assert len({tuple(r.moves[:3]) for r in records}) >= 6
+    assert len({tuple(r.moves) for r in records}) == len(records)
+    for r in records:
+        rows = np.flatnonzero(positions.game_id == r.index)
+        assert len(rows) == r.length - 3  # the random moves have no search, so no training position
+        state = game.initial_state()
+        for move in r.moves[:3]:
+            state = game.apply(state, move)
+        np.testing.assert_array_equal(positions.planes[rows[0]], game.encode(state))
+        for move in r.moves[3:]:
+            state = game.apply(state, move)
+        assert game.is_terminal(state) and list(game.returns(state)) == r.returns
+
