@@ -249,8 +249,9 @@ def match_score(
     each played twice with the colours swapped, drawn from a fixed seed."""
     import numpy as np
 
-    from app.evaluation.arena import play_rotated, random_openings
+    from app.evaluation.arena import play_rotated
     from app.evaluation.players import make_agent
+    from app.games.base import random_openings
 
     rng = np.random.default_rng(MATCH_SEED)
     lineup = [
