@@ -13,7 +13,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
             "PlayedGame",
             "play_games",
             "play_rotated",
-            "random_openings",
             "seat_rotations",
         ),
         "app.evaluation.config": ("EvalConfig", "EvalResult", "RatedPlayer"),

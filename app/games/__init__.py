@@ -10,7 +10,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     globals(),
     {
-        "app.games.base": ("Game", "State", "Symmetry", "play_randomly"),
+        "app.games.base": ("Game", "State", "Symmetry", "play_randomly", "random_openings"),
         "app.games.connect": ("ConnectGame", "ConnectState"),
         "app.games.hex": ("HexGame", "HexState"),
         "app.games.job_config": ("GameJobConfig",),
