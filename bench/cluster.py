@@ -7,9 +7,10 @@ without CPUs beside the node, two worker hosts with one CPU each, running as ``n
 with one small job (imports, game kernels), then ``--rounds`` times runs ``--jobs`` selfplay jobs pinned to the
 first worker host and the same number again spread over both (new seeds, so nothing is reused). Positions/s is
 counted over the wall time from the first submit to the last outcome indexed (the node's record of it); the ratio
-is 2 hosts over 1, per pair of rounds and over all of them (on a 2-core machine the issue's target is >= 1.7). Per job it reads the node's timing line: the task's ``materialize`` (installing the
-inputs), ``stage``, ``collect`` (reading the outputs back) and the node's ``accept`` (checking and indexing them),
-and reports each shard's and each checkpoint's transfer cost as a share of the job's time from claim to finish.
+is 2 hosts over 1, per pair of rounds and over all of them (on a 2-core machine the issue's target is >= 1.7).
+Per job it reads the node's timing line: the task's ``materialize`` (installing the inputs), ``stage``,
+``collect`` (reading the outputs back) and the node's ``accept`` (checking and indexing them), and reports each
+shard's and each checkpoint's transfer cost as a share of the job's time from claim to finish.
 ``--model`` plays a registered untrained network (its checkpoint travels with every job) instead of
 generation 0. ``--slots`` and ``--tick-s`` set the node's slots and round period (default: ``zeroloop serve``'s,
 two slots per CPU of the cluster and its tick).
