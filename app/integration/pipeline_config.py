@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.core.cores import usable_cores
 from app.core.names import DEFAULT_ANCHORS, parse_config_key
+from app.nn.config import checked_net_name
 from app.registry.policy import PromotionPolicy
 
 TuningRule = Literal[
@@ -76,8 +77,10 @@ class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     net: str = Field(
-        default="cpu", description="Network preset for models trained from scratch ('cpu' or 'gpu')."
+        default="cpu",
+        description="Network of models trained from scratch: a preset ('cpu', 'gpu') or a size ('b6c48').",
     )
+    _net_name = field_validator("net", mode="before")(checked_net_name)
     temperature_moves: int = Field(default=6, ge=0, description="Selfplay moves played at temperature 1.")
     gumbel: bool = Field(default=False, description="Selfplay with the Gumbel root (sequential halving).")
     solver: bool = Field(

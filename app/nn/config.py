@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.core.errors import InvalidConfig
 
@@ -32,10 +33,33 @@ class NetConfig(BaseModel):
 
     @classmethod
     def preset(cls, name: str) -> NetConfig:
+        """A preset ('cpu', 'gpu') or a size named as KataGo names its nets: 'b6c48' is 6 blocks x 48 channels
+        (heads as the 'cpu' preset's)."""
         presets = {"cpu": cls.cpu, "gpu": cls.gpu}
-        if name not in presets:
-            raise InvalidConfig(f"unknown network preset {name!r}; valid presets: {sorted(presets)}")
-        return presets[name]()
+        if name in presets:
+            return presets[name]()
+        sized = _SIZED.fullmatch(name)
+        if sized is None:
+            raise InvalidConfig(
+                f"unknown network preset {name!r}; valid: {sorted(presets)} or a size 'b<blocks>c<channels>' "
+                "such as 'b6c48'"
+            )
+        try:
+            return cls(blocks=int(sized["blocks"]), channels=int(sized["channels"]), value_hidden=64)
+        except ValidationError as exc:
+            why = "; ".join(f"{e['loc'][0]} {e['msg'].lower()}" for e in exc.errors())
+            raise InvalidConfig(f"network size {name!r} is out of range: {why}") from None
+
+
+def checked_net_name(name: Any) -> Any:
+    """A field validator's body: a preset or size name is checked when a config is made, not when training
+    starts; anything else passes to the field's type."""
+    if isinstance(name, str):
+        NetConfig.preset(name)
+    return name
+
+
+_SIZED = re.compile(r"b(?P<blocks>\d{1,3})c(?P<channels>\d{1,5})")
 
 
 def game_shapes(obj: Any) -> dict[str, Any]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.core.errors import InvalidConfig
 from app.core.names import parse_model_id
 from app.games.job_config import GameJobConfig
-from app.nn.config import NetConfig
+from app.nn.config import NetConfig, checked_net_name
 
 
 class TrainConfig(GameJobConfig):
@@ -61,9 +61,12 @@ class TrainConfig(GameJobConfig):
         default=0.1, ge=0, le=0.5, description="Fraction of the window's games held out for validation."
     )
     augment: bool = Field(default=True, description="Random board symmetry per training sample.")
-    net: NetConfig | Literal["cpu", "gpu"] | None = Field(
+    net: NetConfig | str | None = Field(
         default=None,
-        description="Architecture or preset; None = the parent's architecture, or the 'cpu' preset from scratch.",
+        description=(
+            "Architecture, preset ('cpu', 'gpu') or size ('b6c48'); None = the parent's architecture, or the "
+            "'cpu' preset from scratch."
+        ),
     )
     parent_model_id: str | None = Field(default=None, description="Model to start from; None = see `init`.")
     init: Literal["production", "scratch"] = Field(
@@ -94,6 +97,8 @@ class TrainConfig(GameJobConfig):
             "torch CPU threads; 0 = one per core of the machine (at most 4); None = $ZEROLOOP_TORCH_THREADS, else 1."
         ),
     )
+
+    _net_name = field_validator("net", mode="before")(checked_net_name)
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:

@@ -29,7 +29,7 @@ def test_presets_and_validation():
     assert (NetConfig.cpu().blocks, NetConfig.cpu().channels) == (4, 32)
     assert NetConfig.gpu().channels > NetConfig.cpu().channels
     assert NetConfig.preset("gpu") == NetConfig.gpu()
-    with pytest.raises(InvalidConfig, match="valid presets"):
+    with pytest.raises(InvalidConfig, match=r"valid: \['cpu', 'gpu'\] or a size"):
         NetConfig.preset("tpu")
     with pytest.raises(ValueError):
         NetConfig(blocks=2, channels=0)
@@ -37,6 +37,29 @@ def test_presets_and_validation():
         NetConfig(blocks=2, channels=8, dropout=0.1)  # unknown field
     with pytest.raises(InvalidConfig, match="board shape"):
         PolicyValueNet(3, (5,), 25, 2, TINY)
+
+
+def test_sizes_named_as_katago_names_its_nets():
+    sized = NetConfig.preset("b6c48")
+    assert (sized.blocks, sized.channels, sized.value_hidden) == (6, 48, NetConfig.cpu().value_hidden)
+    with pytest.raises(InvalidConfig, match="'b99c32' is out of range: blocks input should be less than"):
+        NetConfig.preset("b99c32")
+    with pytest.raises(InvalidConfig, match="such as 'b6c48'"):
+        NetConfig.preset("b6")
+
+
+def test_a_run_and_a_training_refuse_an_unknown_net_when_configured():
+    from pydantic import ValidationError
+
+    from app.integration.pipeline_config import PipelineConfig
+    from app.training.config import TrainConfig
+
+    assert PipelineConfig(net="b6c32").net == "b6c32"
+    with pytest.raises(ValidationError, match="unknown network preset 'cpux'"):
+        PipelineConfig(net="cpux")
+    with pytest.raises(ValidationError, match="'b2c0' is out of range: channels"):
+        TrainConfig(board_type="hex5", num_players=2, net="b2c0")
+    assert TrainConfig(board_type="hex5", num_players=2, net="b2c8").net == "b2c8"
 
 
 def test_value_of_a_trained_direction_moves():
