@@ -13,3 +13,15 @@ def usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return os.cpu_count() or 1
+
+
+ALL_CORES = 0
+"""A thread count for a process that has the machine to itself (the trainer between the loop's other stages): one
+thread per core it may run on, at most ``MAX_ALL_CORES``."""
+# The 4x32 net's ops at batch 128 are small; threads beyond a few are unmeasured here and likely idle.
+MAX_ALL_CORES = 4
+
+
+def threads_for(num_threads: int) -> int:
+    """``num_threads`` as a count: ``ALL_CORES`` becomes one per usable core, at most ``MAX_ALL_CORES``."""
+    return min(usable_cores(), MAX_ALL_CORES) if num_threads == ALL_CORES else num_threads

@@ -11,6 +11,7 @@ function of the stored history, like the rules themselves.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import fmean
@@ -18,7 +19,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from app.integration.feedback_rules import FeedbackThresholds, train_loss
+from app.integration.feedback_rules import FeedbackThresholds, lane_ratio, train_loss
 from app.integration.feedback_types import FeedbackEvent, FeedbackType
 from app.integration.pipeline_config import TuningRule
 
@@ -160,6 +161,16 @@ def _promotions_hold(before, after, cited) -> Judged | None:
     return "promotion_rate", fmean(old) if old else 1.0, fmean(new), fmean(new) >= 0.5
 
 
+def _lanes_balance(before, after, cited) -> Judged | None:
+    """After a core moved, the lanes wait less for each other: selfplay's seconds over training and the gate's
+    come nearer 1 (judged on |log ratio|, so x2 and x0.5 are equally far off)."""
+    old = [abs(math.log(r)) for r in map(lane_ratio, _of(cited, F.PROMOTION_DECISION)) if r is not None]
+    new = [abs(math.log(r)) for r in map(lane_ratio, _of(after, F.PROMOTION_DECISION)) if r is not None]
+    if not old or not new:
+        return None
+    return "|log(selfplay s / (training + gate) s)|", fmean(old), fmean(new), fmean(new) < fmean(old)
+
+
 EXPECTATIONS: dict[str, Expectation] = {
     "loss_plateau": _gate_gains,
     "overfitting": _gap_shrinks,
@@ -168,6 +179,7 @@ EXPECTATIONS: dict[str, Expectation] = {
     "promotion_rejections": _promotions_resume,
     "lr_restore": _promotions_resume,
     "selfplay_restore": _promotions_hold,
+    "lane_balance": _lanes_balance,
 }
 
 

@@ -225,6 +225,72 @@ def selfplay_restore(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendati
     )  # fmt: skip
 
 
+# -- compute allocation -------------------------------------------------------------------------------------
+
+_LANE_METRICS = (
+    "selfplay_s",
+    "training_s",
+    "evaluation_s",
+    "selfplay_jobs",
+    "train_threads",
+    "selfplay_slots_max",
+)
+
+
+def lane_ratio(e: FeedbackEvent) -> float | None:
+    """An asynchronous cycle's selfplay seconds over its training and gate seconds (the two lanes run side by side,
+    so the longer one is waited for); None for a synchronous cycle or one recorded without its rates."""
+    if e.metric("overlapped") != 1 or any(name not in e.metrics for name in _LANE_METRICS):
+        return None
+    other, selfplay = e.metric("training_s") + e.metric("evaluation_s"), e.metric("selfplay_s")
+    return selfplay / other if other > 0 and selfplay > 0 else None
+
+
+def _lanes(e: FeedbackEvent) -> str:
+    m = e.metric
+    return (
+        f"{e.model_id or '?'} (#{e.id}): selfplay {m('selfplay_s'):.0f} s on {m('selfplay_jobs'):g} job(s) at "
+        f"{m('positions_per_s') or 0:.0f} positions/s, training {m('training_s'):.0f} s on "
+        f"{m('train_threads'):g} thread(s) at {m('samples_per_s') or 0:.0f} samples/s, gate {m('evaluation_s'):.0f} s "
+        f"at {m('gate_games_per_s') or 0:.2f} games/s"
+    )
+
+
+def lane_balance(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
+    """In an asynchronous loop selfplay runs beside training and the gate; when one lane keeps finishing first
+    and waiting, a core moves to the other: one more selfplay job and one trainer thread less, or the reverse."""
+    window = [e for e in inp.of_type(F.PROMOTION_DECISION) if lane_ratio(e) is not None]
+    window = window[-t.lane_balance_cycles :]
+    if len(window) < t.lane_balance_cycles or not inp.fresh(window[0]):
+        return []
+    ratios, last = [lane_ratio(e) for e in window], window[-1]
+    jobs, threads = round(last.metric("selfplay_jobs")), round(last.metric("train_threads"))
+    slack = 1 + t.lane_balance_tolerance
+    if all(r > slack for r in ratios) and jobs < last.metric("selfplay_slots_max"):
+        behind, waits = "selfplay", "training and the gate"
+        changes = {"selfplay_slots": jobs + 1, "trainer_cores": max(1, threads - 1)}
+    elif all(r < 1 / slack for r in ratios) and jobs > 1:
+        behind, waits = "training and the gate", "selfplay"
+        cores = round(last.metric("cores") or threads + 1)
+        changes = {"selfplay_slots": jobs - 1, "trainer_cores": min(cores, threads + 1)}
+    else:
+        return []
+    moved = ", ".join(
+        f"{name} {before} → {after}"
+        for name, before, after in (
+            ("selfplay jobs", jobs, changes["selfplay_slots"]),
+            ("trainer threads", threads, changes["trainer_cores"]),
+        )
+        if before != after
+    )
+    reason = (
+        f"{waits} waited for {behind} in the last {len(window)} asynchronous cycles (selfplay / training + gate "
+        f"seconds {', '.join(f'{r:.2f}' for r in ratios)}, beyond x{slack:g}): {'; '.join(map(_lanes, window))}. "
+        f"A core moves to {behind}: {moved}"
+    )
+    return inp.recommend(Action.MOVE_COMPUTE, Priority.LOW, reason, window, changes=changes)
+
+
 def production_regression(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
     """The model of the latest accepted promotion, evaluated after it, lost Elo: roll back."""
     promotions = [e for e in inp.of_type(F.PROMOTION_DECISION) if e.metric("promoted") == 1]
@@ -262,6 +328,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("loss_plateau", loss_plateau),
     ("elo_plateau", elo_plateau),
     ("weak_win_rate", weak_win_rate),
+    ("lane_balance", lane_balance),
 )
 _RULE_ORDER = {name: i for i, (name, _) in enumerate(RULES)}
 

@@ -88,6 +88,14 @@ class FeedbackThresholds(BaseSettings):
         default=400, ge=1, description="INCREASE_SELFPLAY/INCREASE_SEARCH grow simulations up to this."
     )
     batch_size_floor: int = Field(default=16, ge=1, description="REDUCE_BATCH_SIZE stops at this batch.")
+    lane_balance_cycles: int = Field(
+        default=2, ge=1, description="Asynchronous cycles in a row one lane must wait before a core moves."
+    )
+    lane_balance_tolerance: float = Field(
+        default=0.3,
+        gt=0,
+        description="One lane taking more than (1 + this) times the other's seconds is waited for.",
+    )
     # The loop checks its own advice (app.integration.feedback_followup).
     cooldown_cycles: int = Field(
         default=2, ge=0, description="Cycles a tuning rule stays quiet after one of its changes was applied."

@@ -53,6 +53,7 @@ class Action(StrEnum):
     DECAY_LEARNING_RATE = "DECAY_LEARNING_RATE"
     RAISE_LEARNING_RATE = "RAISE_LEARNING_RATE"
     INCREASE_SEARCH = "INCREASE_SEARCH"
+    MOVE_COMPUTE = "MOVE_COMPUTE"  # a core from one lane of an asynchronous loop to the other
 
 
 class ChangeKind(StrEnum):

@@ -168,7 +168,16 @@ class Pipeline(CycleEffects, StepJobs):
                 lambda s: stages.evaluation_config(self.config, cycle, s, opponent=opponent, **game),
             )
             self._after_evaluation(cycle, evaluation)
-            decision = self._promotion(cycle, evaluation)
+            lanes = stages.lane_metrics(
+                self.config,
+                CycleSettings(**cycle.settings),
+                selfplay,
+                training,
+                evaluation,
+                parts=self._selfplay_jobs_of(number),
+                max_parts=stages.selfplay_slots_max(self.config, self.jobs.slots),
+            )
+            decision = self._promotion(cycle, evaluation, lanes)
         except PipelineStopped as exc:
             self._stopped(number, exc)
             raise
@@ -298,6 +307,10 @@ class Pipeline(CycleEffects, StepJobs):
                 return trained
             later = earlier
         return player
+
+    def _selfplay_jobs_of(self, number: int) -> int:
+        """How many jobs cycle ``number``'s selfplay was split into (each part is a step ``selfplay:K``)."""
+        return max(1, sum(1 for name in self.state.steps(number) if name.startswith("selfplay:")))
 
     def _trained(self, cycle: Cycle) -> str | None:
         """The cycle's candidate once it has a checkpoint (trained, promoted or not), else None."""

@@ -21,6 +21,7 @@ TuningRule = Literal[
     "loss_plateau",
     "elo_plateau",
     "weak_win_rate",
+    "lane_balance",
 ]
 """The feedback rules that tune a knob of the next cycle (the others react to incidents: rollback, pause, retry)."""
 
@@ -43,6 +44,16 @@ class CycleSettings(BaseModel):
     batch_size: int = Field(default=128, ge=16, le=4096, description="Training batch size.")
     replay_window: int = Field(
         default=40_000, ge=1_000, le=5_000_000, description="Newest positions trained on."
+    )
+    # The compute of the two lanes in async modes, which lane_balance moves; 0 leaves it to the run's settings.
+    selfplay_slots: int = Field(
+        default=0, ge=0, le=256, description="Selfplay jobs of the cycle; 0: as the run's selfplay_jobs says."
+    )
+    trainer_cores: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="torch threads of the cycle's training; 0: as train_threads says.",
     )
 
     @classmethod

@@ -4,6 +4,7 @@ two of them and started again records nothing twice and promotes nobody twice.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from app.core.errors import ModelNotFound
@@ -82,9 +83,12 @@ class CycleEffects:
             context={"opponent": evaluation.opponent, "decision": evaluation.decision},
         )
 
-    def _promotion(self, cycle: Cycle, evaluation: EvalResult) -> str:
+    def _promotion(
+        self, cycle: Cycle, evaluation: EvalResult, lanes: Mapping[str, float] | None = None
+    ) -> str:
         """Gate accepted → STAGING; the staging policy confirmed → PRODUCTION; otherwise RETIRED. Both verdicts
-        follow from the stored evaluation, so a rerun after a kill between the moves finishes the same way."""
+        follow from the stored evaluation, so a rerun after a kill between the moves finishes the same way.
+        ``lanes``: the cycle's stage rates (``pipeline_stages.lane_metrics``), recorded with the decision."""
         number, candidate = cycle.cycle, cycle.candidate_model_id
         row = self.state.step(number, "promotion")
         if row is not None and row.status == "done":
@@ -126,7 +130,11 @@ class CycleEffects:
             self.feedback.record(
                 FeedbackType.PROMOTION_DECISION,
                 model_id=candidate,
-                metrics={"promoted": 1.0 if promoted else 0.0, "elo_delta": float(evaluation.elo_delta)},
+                metrics={
+                    "promoted": 1.0 if promoted else 0.0,
+                    "elo_delta": float(evaluation.elo_delta),
+                    **(lanes or {}),
+                },
                 context=context,
             )
         self.state.save_step(number, "promotion", status="done", result={"decision": decision})

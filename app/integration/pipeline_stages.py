@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from app.core.cores import threads_for, usable_cores
 from app.core.names import MAIN_RUN, UNIFORM, PlayerKind, parse_player
 from app.evaluation.config import EvalConfig, EvalResult
 from app.integration.feedback_types import TRAINING_METRICS
@@ -52,10 +53,21 @@ PART_SEED_STRIDE = 1_000_003
 
 
 def selfplay_parts(config: PipelineConfig, s: CycleSettings, slots: Callable[[], int]) -> int:
-    """How many jobs the cycle's selfplay is split into: ``selfplay_jobs``, never more than its games. With
-    ``selfplay_jobs=0`` one per slot the job system offers now (``slots()``), less the other lane's in async mode."""
-    wanted = config.selfplay_jobs or slots() - (1 if config.overlapped else 0)
+    """How many jobs the cycle's selfplay is split into: the cycle's ``selfplay_slots`` (lane_balance's), else
+    ``selfplay_jobs``, never more than its games. With both 0 one per slot the job system offers now (``slots()``),
+    less the other lane's in async mode."""
+    wanted = s.selfplay_slots or config.selfplay_jobs or selfplay_slots_max(config, slots)
     return max(1, min(wanted, s.selfplay_games))
+
+
+def selfplay_slots_max(config: PipelineConfig, slots: Callable[[], int]) -> int:
+    """The slots the cycle's selfplay may fill: every slot, less the other lane's in async mode."""
+    return max(1, slots() - (1 if config.overlapped else 0))
+
+
+def trainer_threads(config: PipelineConfig, s: CycleSettings) -> int:
+    """The training job's torch threads: the cycle's ``trainer_cores`` (lane_balance's), else the run's."""
+    return s.trainer_cores or config.trainer_threads
 
 
 def selfplay_config(
@@ -130,7 +142,7 @@ def training_config(
         replay_window=s.replay_window,
         output_model_id=cycle.candidate_model_id,
         seed=cycle_seed(config, cycle),
-        num_threads=config.trainer_threads,
+        num_threads=trainer_threads(config, s),
         **extras,
     )
 
@@ -210,6 +222,34 @@ def evaluation_feedback(evaluation: EvalResult) -> dict[str, float]:
     if evaluation.candidate_rating is not None:
         metrics["elo"] = evaluation.candidate_rating.elo
     return {k: float(v) for k, v in metrics.items()}
+
+
+def lane_metrics(
+    config: PipelineConfig,
+    s: CycleSettings,
+    selfplay: SelfplayResult,
+    training: TrainResult,
+    evaluation: EvalResult,
+    *,
+    parts: int,
+    max_parts: int,
+) -> dict[str, float]:
+    """Each stage's seconds and rate and the compute each lane had: what lane_balance weighs. They ride on the
+    PROMOTION_DECISION event that closes the cycle."""
+    seconds = evaluation.seconds
+    return {
+        "overlapped": 1.0 if config.overlapped else 0.0,
+        "selfplay_s": selfplay.seconds,
+        "training_s": training.seconds,
+        "evaluation_s": seconds,
+        "positions_per_s": selfplay.positions_per_s,
+        "samples_per_s": training.samples_per_s,
+        "gate_games_per_s": evaluation.games / seconds if seconds > 0 else 0.0,
+        "selfplay_jobs": float(parts),
+        "selfplay_slots_max": float(max_parts),
+        "train_threads": float(threads_for(trainer_threads(config, s))),
+        "cores": float(usable_cores()),
+    }
 
 
 def cycle_summary(

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 import torch
 
-from app.core.cores import usable_cores
+from app.core.cores import ALL_CORES, threads_for
 from app.core.errors import InvalidConfig
 from app.nn.model import PolicyValueNet
 
@@ -41,11 +41,6 @@ CPU_DEFAULT_MODE: Literal["eager", "jit", "compile", "onnx"] = "onnx"
 # makes OpenMP's spinning threads wait on each other; measured under load, inference at batch 1 fell from 137 to
 # 12 positions/s and training from 432 to 87 samples/s. Parallelism comes from running more workers instead.
 DEFAULT_CPU_THREADS = 1
-ALL_CORES = 0
-"""``num_threads`` for a process that has the machine to itself (the trainer between the loop's other stages): one
-thread per core it may run on, at most ``MAX_ALL_CORES``."""
-# The 4x32 net's ops at batch 128 are small; threads beyond a few are unmeasured here and likely idle.
-MAX_ALL_CORES = 4
 
 
 def configure_threads(num_threads: int | None = None) -> int:
@@ -63,8 +58,7 @@ def configure_threads(num_threads: int | None = None) -> int:
                 raise InvalidConfig(f"${THREADS_ENV} must be a positive integer, got {env!r}") from None
         else:
             num_threads = DEFAULT_CPU_THREADS
-    if num_threads == ALL_CORES:
-        num_threads = min(usable_cores(), MAX_ALL_CORES)
+    num_threads = threads_for(num_threads)
     if num_threads < 1:
         raise InvalidConfig(f"torch threads must be >= 1 (or {ALL_CORES}: every core), got {num_threads}")
     if torch.get_num_threads() != num_threads:

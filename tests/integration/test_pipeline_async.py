@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.core.config import get_settings
+from app.integration.feedback import FeedbackType, PipelineFeedback
 from app.integration.pipeline import Pipeline
 from app.p2p.local_jobs import LocalJobs
 from app.storage.db import session_scope
@@ -41,6 +42,13 @@ def test_selfplay_of_the_next_cycle_runs_beside_training_and_the_state_stays_con
     assert _job(settings, 2, "selfplay").started_at < _job(settings, 1, "evaluation").finished_at
     # and cycle 3's selfplay waited for cycle 1 to be finished (one cycle of lookahead, no more).
     assert _job(settings, 3, "selfplay").created_at >= _job(settings, 1, "evaluation").finished_at
+    # Each cycle's closing decision carries its stage rates, which lane_balance weighs.
+    decisions = PipelineFeedback(settings).history(KEY, feedback_type=FeedbackType.PROMOTION_DECISION)
+    assert len(decisions) == 3
+    for event in decisions:
+        assert event.metrics["overlapped"] == 1.0 and event.metrics["selfplay_jobs"] == 1.0
+        assert event.metrics["selfplay_s"] > 0 and event.metrics["samples_per_s"] > 0
+        assert event.metrics["gate_games_per_s"] > 0
     # Each gate played the production model of its time.
     first, second = cycles[0], cycles[1]
     assert second.summary["opponent"] == (
