@@ -88,13 +88,13 @@ class FeedbackThresholds(BaseSettings):
         default=400, ge=1, description="INCREASE_SELFPLAY/INCREASE_SEARCH grow simulations up to this."
     )
     batch_size_floor: int = Field(default=16, ge=1, description="REDUCE_BATCH_SIZE stops at this batch.")
+    # lane_balance moves a core when one lane waited this many asynchronous cycles in a row, each time for more
+    # than (1 + tolerance) times its own seconds.
     lane_balance_cycles: int = Field(
-        default=2, ge=1, description="Asynchronous cycles in a row one lane must wait before a core moves."
+        default=2, ge=1, description="Cycles one lane waits before a core moves."
     )
     lane_balance_tolerance: float = Field(
-        default=0.3,
-        gt=0,
-        description="One lane taking more than (1 + this) times the other's seconds is waited for.",
+        default=0.3, gt=0, description="Waited for: slower by more than this."
     )
     # The loop checks its own advice (app.integration.feedback_followup).
     cooldown_cycles: int = Field(

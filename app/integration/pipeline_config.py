@@ -46,15 +46,8 @@ class CycleSettings(BaseModel):
         default=40_000, ge=1_000, le=5_000_000, description="Newest positions trained on."
     )
     # The compute of the two lanes in async modes, which lane_balance moves; 0 leaves it to the run's settings.
-    selfplay_slots: int = Field(
-        default=0, ge=0, le=256, description="Selfplay jobs of the cycle; 0: as the run's selfplay_jobs says."
-    )
-    trainer_cores: int = Field(
-        default=0,
-        ge=0,
-        le=256,
-        description="torch threads of the cycle's training; 0: as train_threads says.",
-    )
+    selfplay_slots: int = Field(0, ge=0, le=256, description="Selfplay jobs; 0: as selfplay_jobs says.")
+    trainer_cores: int = Field(0, ge=0, le=256, description="Trainer's threads; 0: as train_threads says.")
 
     @classmethod
     def bounds(cls) -> dict[str, tuple[float, float]]:

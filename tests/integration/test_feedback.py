@@ -15,11 +15,6 @@ from app.integration.feedback_types import ChangeKind, Priority
 F = FeedbackType
 
 
-@pytest.fixture
-def fb(settings) -> PipelineFeedback:
-    return PipelineFeedback(settings)
-
-
 def overfit(fb: PipelineFeedback, key: str = "hex8_2p", start: int = 1) -> None:
     for i, (loss, val) in enumerate([(1.0, 1.0), (0.9, 1.05), (0.8, 1.1)]):
         fb.record(F.TRAINING_COMPLETE, f"{key}_v{start + i}", {"loss": loss, "val_loss": val})

@@ -10,11 +10,6 @@ F = FeedbackType
 KEY = "hex8_2p"
 
 
-@pytest.fixture
-def fb(settings) -> PipelineFeedback:
-    return PipelineFeedback(settings)
-
-
 class Loop:
     """Writes cycles into the feedback history and follows up after each, as the pipeline does."""
 

@@ -10,11 +10,6 @@ F = FeedbackType
 KEY = "hex6_2p"
 
 
-@pytest.fixture
-def fb(settings) -> PipelineFeedback:
-    return PipelineFeedback(settings)
-
-
 class Lanes:
     """Writes cycles with the stage rates the pipeline records, and follows up after each."""
 
