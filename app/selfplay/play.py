@@ -113,27 +113,7 @@ def play_games(
         results = searches.run([g.state for g in live], rng)
         still: list[_Live] = []
         for g, (out, i, full) in zip(live, results, strict=True):
-            mover = game.current_player(g.state)
-            if full:
-                g.planes.append(game.encode(g.state))
-                g.policies.append(out.policy[i].astype(np.float32))
-                g.movers.append(mover)
-                g.root_values.append(out.root_values[i])
-            if _resigns(g, mover, out.root_values[i], play):
-                g.record.resigned_by = mover
-                returns = np.full(P, 1.0, dtype=np.float32)
-                returns[mover] = -1.0
-                g.record.returns = returns.tolist()
-                done.append(g)
-                continue
-            action = _choose(out, i, len(g.record.moves), play, rng)
-            g.record.moves.append(action)
-            g.state = game.apply(g.state, action)
-            if game.is_terminal(g.state):
-                g.record.returns = game.returns(g.state).astype(np.float32).tolist()
-                done.append(g)
-            else:
-                still.append(g)
+            (done if _advance(game, g, out, i, full, play, rng) else still).append(g)
         while len(still) < parallel_games and started < games:
             still.append(start_game())
         live = still
@@ -141,6 +121,31 @@ def play_games(
 
     done.sort(key=lambda g: g.record.index)
     return _positions(done, P, play.value_q_weight), [g.record for g in done]
+
+
+def _advance(
+    game: Game, g: _Live, out: SearchOutput, i: int, full: bool, play: PlaySettings, rng: np.random.Generator
+) -> bool:
+    """One move of game ``g`` from its search result (row ``i`` of ``out``); True once the game is over."""
+    mover = game.current_player(g.state)
+    if full:
+        g.planes.append(game.encode(g.state))
+        g.policies.append(out.policy[i].astype(np.float32))
+        g.movers.append(mover)
+        g.root_values.append(out.root_values[i])
+    if _resigns(g, mover, out.root_values[i], play):
+        g.record.resigned_by = mover
+        returns = np.full(game.num_players, 1.0, dtype=np.float32)
+        returns[mover] = -1.0
+        g.record.returns = returns.tolist()
+        return True
+    action = _choose(out, i, len(g.record.moves), play, rng)
+    g.record.moves.append(action)
+    g.state = game.apply(g.state, action)
+    if game.is_terminal(g.state):
+        g.record.returns = game.returns(g.state).astype(np.float32).tolist()
+        return True
+    return False
 
 
 class _Searches:
