@@ -274,7 +274,8 @@ def defaults_for(config_key: str) -> PipelineConfig:
     # became 94% / 91% / 78% (40-46 cycles, CPU busy 0.81 instead of 0.68; ~6.5 min in: 77% / 87% / 52% instead of
     # 61% / 52% / 56%). Two selfplay jobs alone: 82% / 93% / 80%; with selfplay_model=latest as well: 86% / 77% / 78%.
     # Not taken: selfplay_opening_moves=2 over one hour (seed 0) kept selfplay varied (value loss 0.08, not 0.008)
-    # and promoting until 51 minutes, but ended at 89% against rollout_mcts_10000 where the default ended at 88%.
+    # and promoting until 51 minutes, but ended at 89% against rollout_mcts_10000 where the default ended at 88%;
+    # with net="b6c32" as well, 61% at 14 minutes (83% with 4x32) and 89% at the end.
     return PipelineConfig(
         sample_reuse=8.0,
         gumbel=True,
