@@ -35,9 +35,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from app.integration.pipeline_config import CycleSettings
+
 STAGES = ("selfplay", "training", "evaluation")
 POINTS_FILE = "bench_points.json"
-KNOBS = ("learning_rate", "selfplay_games", "num_simulations", "epochs", "batch_size", "replay_window")
+KNOBS = tuple(CycleSettings.model_fields)
 """The cycle settings the feedback loop tunes, shown beside strength so that its trajectory can be read off."""
 MATCH_SEED = 10_000
 """Seed of the check openings: the same match at every evaluation point and in every run."""
