@@ -11,7 +11,6 @@ function of the stored history, like the rules themselves.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import fmean
@@ -161,14 +160,24 @@ def _promotions_hold(before, after, cited) -> Judged | None:
     return "promotion_rate", fmean(old) if old else 1.0, fmean(new), fmean(new) >= 0.5
 
 
-def _lanes_balance(before, after, cited) -> Judged | None:
-    """After a core moved, the lanes wait less for each other: selfplay's seconds over training and the gate's
-    come nearer 1 (judged on |log ratio|, so x2 and x0.5 are equally far off)."""
-    old = [abs(math.log(r)) for r in map(lane_ratio, _of(cited, F.PROMOTION_DECISION)) if r is not None]
-    new = [abs(math.log(r)) for r in map(lane_ratio, _of(after, F.PROMOTION_DECISION)) if r is not None]
+def _seconds_per_position(e: FeedbackEvent) -> float | None:
+    """An asynchronous cycle's wall-clock (its longer lane) per selfplay position it made."""
+    if lane_ratio(e) is None or not e.metric("positions_per_s"):
+        return None
+    selfplay = e.metric("selfplay_s")
+    return max(selfplay, e.metric("training_s") + e.metric("evaluation_s")) / (
+        e.metric("positions_per_s") * selfplay
+    )
+
+
+def _cycles_cheaper(before, after, cited) -> Judged | None:
+    """After a core moved, a cycle costs less wall-clock per selfplay position. Judged on the lanes' balance it
+    looked right where it lost: the lanes came nearer while both got slower (see lane_balance)."""
+    old = [v for v in map(_seconds_per_position, _of(cited, F.PROMOTION_DECISION)) if v is not None]
+    new = [v for v in map(_seconds_per_position, _of(after, F.PROMOTION_DECISION)) if v is not None]
     if not old or not new:
         return None
-    return "|log(selfplay s / (training + gate) s)|", fmean(old), fmean(new), fmean(new) < fmean(old)
+    return "cycle seconds per selfplay position", fmean(old), fmean(new), fmean(new) < fmean(old)
 
 
 EXPECTATIONS: dict[str, Expectation] = {
@@ -179,7 +188,7 @@ EXPECTATIONS: dict[str, Expectation] = {
     "promotion_rejections": _promotions_resume,
     "lr_restore": _promotions_resume,
     "selfplay_restore": _promotions_hold,
-    "lane_balance": _lanes_balance,
+    "lane_balance": _cycles_cheaper,
 }
 
 

@@ -258,7 +258,11 @@ def _lanes(e: FeedbackEvent) -> str:
 
 def lane_balance(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
     """In an asynchronous loop selfplay runs beside training and the gate; when one lane keeps finishing first
-    and waiting, a core moves to the other: one more selfplay job and one trainer thread less, or the reverse."""
+    and waiting, a core moves to the other: one more selfplay job and one trainer thread less, or one selfplay job
+    less. The trainer takes a second thread only where the cores hold every job and thread: beside busy selfplay,
+    OpenMP's threads wait on each other (bench/loop.py --minutes 10 --set mode=async, hex6, seed 0, 2 cores: a move
+    to one selfplay job and two trainer threads made 31 cycles and 68% against rollout_mcts_1000, where no move made
+    36 and 86%); the freed core then runs the one-threaded trainer alone."""
     window = [e for e in inp.of_type(F.PROMOTION_DECISION) if lane_ratio(e) is not None]
     window = window[-t.lane_balance_cycles :]
     if len(window) < t.lane_balance_cycles or not inp.fresh(window[0]):
@@ -272,7 +276,8 @@ def lane_balance(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
     elif all(r < 1 / slack for r in ratios) and jobs > 1:
         behind, waits = "training and the gate", "selfplay"
         cores = round(last.metric("cores") or threads + 1)
-        changes = {"selfplay_slots": jobs - 1, "trainer_cores": min(cores, threads + 1)}
+        more = threads + 1 if jobs - 1 + threads + 1 <= cores else threads
+        changes = {"selfplay_slots": jobs - 1, "trainer_cores": more}
     else:
         return []
     moved = ", ".join(

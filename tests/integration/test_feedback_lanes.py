@@ -16,7 +16,10 @@ class Lanes:
     def __init__(self, fb: PipelineFeedback):
         self.fb, self.version = fb, 0
 
-    def cycle(self, selfplay_s, training_s, evaluation_s, *, jobs=2, threads=1, slots_max=2, overlapped=1.0):
+    def cycle(
+        self, selfplay_s, training_s, evaluation_s, *, jobs=2, threads=1, slots_max=2, cores=2, overlapped=1.0,
+        positions_per_s=400.0,
+    ):  # fmt: skip
         self.version += 1
         model = f"{KEY}_v{self.version}"
         self.fb.record(F.TRAINING_COMPLETE, model, {"loss": 1.0 / self.version, "val_loss": 1.0})
@@ -26,13 +29,13 @@ class Lanes:
             "selfplay_s": selfplay_s,
             "training_s": training_s,
             "evaluation_s": evaluation_s,
-            "positions_per_s": 400.0,
+            "positions_per_s": positions_per_s,
             "samples_per_s": 3000.0,
             "gate_games_per_s": 1.5,
             "selfplay_jobs": float(jobs),
             "selfplay_slots_max": float(slots_max),
             "train_threads": float(threads),
-            "cores": 2.0,
+            "cores": float(cores),
         }
         self.fb.record(F.PROMOTION_DECISION, model, {"promoted": 1.0, "elo_delta": 50.0, **lanes})
         self.fb.follow_up(KEY)
@@ -41,20 +44,30 @@ class Lanes:
         return {r.rule: r for r in self.fb.get_recommendations(KEY)}.get("lane_balance")
 
 
-def test_selfplay_waited_for_by_the_trainer_and_gate_gets_the_core_back(fb):
+def test_selfplay_waited_for_by_the_trainer_and_gate_gives_up_a_job(fb):
     lanes = Lanes(fb)
     lanes.cycle(10, 20, 10, jobs=2, threads=1)
     assert lanes.move() is None  # one cycle is not yet a pattern
     lanes.cycle(12, 22, 9, jobs=2, threads=1)
     move = lanes.move()
     assert move.action is Action.MOVE_COMPUTE
-    assert dict(move.changes) == {"selfplay_slots": 1, "trainer_cores": 2}
+    # On 2 cores the trainer keeps one thread: the freed core runs it alone (two threads beside selfplay wait).
+    assert dict(move.changes) == {"selfplay_slots": 1, "trainer_cores": 1}
     assert "selfplay waited for training and the gate" in move.reason
     assert "0.33, 0.39" in move.reason  # the ratios the rule saw
     assert "3000 samples/s" in move.reason and "1.50 games/s" in move.reason  # the rates, for the reader
-    assert "selfplay jobs 2 → 1, trainer threads 1 → 2" in move.reason
+    assert "selfplay jobs 2 → 1" in move.reason and "trainer threads" not in move.reason.split("moves to")[-1]
     settings = CycleSettings().tuned(move.apply(CycleSettings().model_dump()))
-    assert (settings.selfplay_slots, settings.trainer_cores) == (1, 2)
+    assert (settings.selfplay_slots, settings.trainer_cores) == (1, 1)
+
+
+def test_where_the_cores_hold_every_job_the_trainer_takes_the_freed_core_as_a_thread(fb):
+    lanes = Lanes(fb)
+    for _ in range(2):
+        lanes.cycle(10, 20, 10, jobs=7, threads=1, slots_max=7, cores=8)
+    move = lanes.move()
+    assert dict(move.changes) == {"selfplay_slots": 6, "trainer_cores": 2}
+    assert "selfplay jobs 7 → 6, trainer threads 1 → 2" in move.reason
 
 
 def test_training_and_gate_waiting_for_selfplay_move_a_core_to_selfplay_within_its_slots(fb):
@@ -79,18 +92,33 @@ def test_balanced_or_synchronous_cycles_move_nothing(fb):
     assert lanes.move() is None
 
 
-def test_a_move_is_followed_up_on_whether_the_lanes_came_nearer(fb):
+def test_a_move_is_followed_up_on_whether_cycles_got_cheaper_per_position(fb):
     lanes = Lanes(fb)
     for _ in range(2):
-        lanes.cycle(10, 30, 10)  # ratio 0.25
+        lanes.cycle(10, 30, 10)  # 40 s of cycle for 10 s x 400 positions/s: 0.01 s per position
     fb.mark_applied(lanes.move())
-    lanes.cycle(30, 25, 10)  # ratio 0.86: nearer 1
+    lanes.cycle(30, 25, 10)  # 35 s for 30 s x 400 = 12000 positions: cheaper
     [verdict] = fb.history(KEY, feedback_type=F.FOLLOW_UP)
     assert verdict.context["rule"] == "lane_balance" and verdict.metrics["improved"] == 1.0
-    assert verdict.metrics["before"] == pytest.approx(1.386, abs=1e-3)  # |log 0.25|
-    assert verdict.metrics["after"] == pytest.approx(0.154, abs=1e-3)  # |log 30/35|
+    assert verdict.context["metric"] == "cycle seconds per selfplay position"
+    assert verdict.metrics["before"] == pytest.approx(0.01)
+    assert verdict.metrics["after"] == pytest.approx(35 / 12000)
     [status] = [s for s in fb.rule_status(KEY) if s.rule == "lane_balance"]
     assert (status.applied, status.improved, status.cooldown_cycles_left) == (1, 1, 1)
+
+
+def test_lanes_that_come_nearer_while_the_cycle_gets_dearer_did_not_help(fb):
+    lanes = Lanes(fb)
+    for _ in range(2):
+        lanes.cycle(10, 30, 10)  # ratio 0.25; 40 s for 4000 positions
+    fb.mark_applied(lanes.move())
+    lanes.cycle(20, 12, 10, positions_per_s=100.0)  # ratio 0.91, but 22 s for 2000 positions
+    [verdict] = fb.history(KEY, feedback_type=F.FOLLOW_UP)
+    assert verdict.metrics["improved"] == 0.0
+    assert (verdict.metrics["before"], verdict.metrics["after"]) == (
+        pytest.approx(0.01),
+        pytest.approx(0.011),
+    )
 
 
 def test_a_cycles_lane_settings_reach_its_selfplay_split_and_its_trainer(settings):
