@@ -276,8 +276,11 @@ def lane_balance(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
     elif all(r < 1 / slack for r in ratios) and jobs > 1:
         behind, waits = "training and the gate", "selfplay"
         cores = round(last.metric("cores") or threads + 1)
-        more = threads + 1 if jobs - 1 + threads + 1 <= cores else threads
-        changes = {"selfplay_slots": jobs - 1, "trainer_cores": more}
+        # One job fewer and one thread more must still fit the cores: jobs - 1 + threads + 1 <= cores.
+        changes = {
+            "selfplay_slots": jobs - 1,
+            "trainer_cores": threads + 1 if jobs + threads <= cores else threads,
+        }
     else:
         return []
     moved = ", ".join(
