@@ -265,29 +265,28 @@ def promote(
     _retired(previous, m.model_id, "superseded")
 
 
+_Reason = Annotated[str, typer.Option("--reason", help="Why (kept in the history).")]
+
+
 def rollback(
     config: Annotated[str, typer.Argument(help="Config key, e.g. hex8_2p.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the history).")],
+    reason: _Reason,
 ) -> None:
     """Restore the previous production model of a config key; retire the current one."""
     lifecycle = ModelLifecycle()
     current = lifecycle.get_production(config)
-    restored = lifecycle.rollback(config, reason=reason)
-    _retired(current, restored.model_id, "rolled back")
-    _moved(restored.model_id, "RETIRED", "PRODUCTION")
+    _reinstated(current, lifecycle.rollback(config, reason=reason), "RETIRED", "rolled back")
 
 
 def restore(
     model_id: Annotated[str, typer.Argument(help="Model to put back in production, e.g. hex8_2p_v8.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the history).")],
+    reason: _Reason,
 ) -> None:
     """Put a chosen model (RETIRED included) into production; retire the current one."""
     lifecycle = ModelLifecycle()
     model = lifecycle.get_model(model_id)
     before, current = model.stage.value, lifecycle.get_production(model.config_key, model.run)
-    restored = lifecycle.restore(model_id, reason=reason)
-    _retired(current, restored.model_id, "replaced")
-    _moved(restored.model_id, before, "PRODUCTION", "restored")
+    _reinstated(current, lifecycle.restore(model_id, reason=reason), before, "replaced", "restored")
 
 
 def _moved(model_id: str, before: str, after: str, why: str = "") -> None:
@@ -298,6 +297,14 @@ def _retired(production: ModelRecord | None, successor: str, why: str) -> None:
     """The line for the production model that ``successor`` pushed out, if there was one."""
     if production is not None and production.model_id != successor:
         _moved(production.model_id, "PRODUCTION", "RETIRED", why)
+
+
+def _reinstated(
+    production: ModelRecord | None, restored: ModelRecord, before: str, retired_why: str, why: str = ""
+) -> None:
+    """The lines of a model put back into production and of the production model it pushed out."""
+    _retired(production, restored.model_id, retired_why)
+    _moved(restored.model_id, before, "PRODUCTION", why)
 
 
 def register(app: typer.Typer) -> None:

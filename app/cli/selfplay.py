@@ -16,10 +16,6 @@ from app.selfplay.config import SelfplayConfig
 _OPTS = ConfigOptions(SelfplayConfig)
 
 
-def register(app: typer.Typer) -> None:
-    app.command("selfplay")(selfplay)
-
-
 def selfplay(
     config_key: Annotated[str, typer.Argument(help="Config key to play, e.g. hex8_2p.")],
     games: int = _OPTS.option("games", "--games", "-n"),
@@ -74,3 +70,7 @@ def _result_table(result) -> Table:
         "yes" if result.reused else "no",
     )
     return table
+
+
+def register(app: typer.Typer) -> None:
+    app.command("selfplay")(selfplay)

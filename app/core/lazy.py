@@ -13,10 +13,11 @@ from typing import Any
 
 
 def lazy_exports(
-    package: str, namespace: dict[str, Any], modules: Mapping[str, tuple[str, ...]]
+    namespace: dict[str, Any], modules: Mapping[str, tuple[str, ...]]
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]], list[str]]:
-    """``(__getattr__, __dir__, __all__)`` for ``package``, whose names are listed per module in ``modules``; each
-    is read from its module when first used and then kept in ``namespace`` (the package's globals)."""
+    """``(__getattr__, __dir__, __all__)`` for the package whose globals are ``namespace``, its names listed per
+    module in ``modules``; each is read from its module when first used and then kept in ``namespace``."""
+    package = namespace["__name__"]
     exports = {name: module for module, names in modules.items() for name in names}
     names = sorted(exports)
 

@@ -6,15 +6,9 @@ Names are imported on first use: the config module stays cheap to import (see ``
 from app.core.lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(
-    __name__,
     globals(),
     {
-        "app.evaluation.arena": (
-            "PlayedGame",
-            "play_games",
-            "play_rotated",
-            "seat_rotations",
-        ),
+        "app.evaluation.arena": ("PlayedGame", "play_games", "play_rotated", "seat_rotations"),
         "app.evaluation.config": ("EvalConfig", "EvalResult", "RatedPlayer"),
         "app.evaluation.players": ("DEFAULT_ANCHORS",),
         "app.evaluation.ratings": ("GameResult", "Rating", "RatingTable", "fit_ratings"),

@@ -7,7 +7,6 @@ import (see ``app.core.lazy``).
 from app.core.lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(
-    __name__,
     globals(),
     {
         "app.games.base": ("Game", "State", "Symmetry", "play_randomly", "random_openings"),

@@ -7,7 +7,6 @@ not pull in the HTTP client or torch.
 from app.core.lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(
-    __name__,
     globals(),
     {
         "app.integration.feedback": ("PipelineFeedback", "FeedbackType", "Recommendation"),

@@ -75,6 +75,9 @@ class CycleSettings(BaseModel):
         return CycleSettings(**values)
 
 
+_GATE_TEST = ("max_games", "elo0", "elo1", "alpha", "beta")
+
+
 class PipelineConfig(BaseModel):
     """Choices fixed for the whole run of a config key."""
 
@@ -228,6 +231,11 @@ class PipelineConfig(BaseModel):
         if self.anchors and self.anchors_games > 0:
             return PromotionPolicy(min_rating_gain=0.0)
         return PromotionPolicy()
+
+    @property
+    def gate_test(self) -> dict[str, float]:
+        """The gate's SPRT settings named as ``EvalConfig`` names them: ``gate_<name>`` here is ``<name>`` there."""
+        return {name: getattr(self, f"gate_{name}") for name in _GATE_TEST}
 
     @property
     def job_slots(self) -> int:

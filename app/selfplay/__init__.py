@@ -6,7 +6,6 @@ Names are imported on first use: the config module stays cheap to import (see ``
 from app.core.lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(
-    __name__,
     globals(),
     {
         "app.selfplay.config": ("SelfplayConfig", "SelfplayResult"),

@@ -27,13 +27,18 @@ class RunRow(Base):
     __table_args__ = (UniqueConstraint("config_key", "run", name="uq_pipeline_runs_config_key_run"),)
 
 
-class CycleRow(Base):
-    __tablename__ = "pipeline_cycles"
+class _CycleScoped:
+    """The columns that place a row in one cycle of one run."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     config_key: Mapped[str] = mapped_column(String(64), nullable=False)
     run: Mapped[str] = mapped_column(String(64), nullable=False, server_default="main")
     cycle: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class CycleRow(_CycleScoped, Base):
+    __tablename__ = "pipeline_cycles"
+
     status: Mapped[str] = mapped_column(String(16), nullable=False)  # running | done | failed
     settings: Mapped[dict] = mapped_column(JSON, nullable=False)
     changes: Mapped[list] = mapped_column(JSON, nullable=False)  # recommendations applied to reach `settings`
@@ -49,13 +54,9 @@ class CycleRow(Base):
     )
 
 
-class StepRow(Base):
+class StepRow(_CycleScoped, Base):
     __tablename__ = "pipeline_steps"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    config_key: Mapped[str] = mapped_column(String(64), nullable=False)
-    run: Mapped[str] = mapped_column(String(64), nullable=False, server_default="main")
-    cycle: Mapped[int] = mapped_column(Integer, nullable=False)
     step: Mapped[str] = mapped_column(String(16), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)  # submitted | done | failed
     job_id: Mapped[str | None] = mapped_column(String(64))

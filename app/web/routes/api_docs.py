@@ -25,20 +25,26 @@ OAUTH2_REDIRECT_URL = "/docs/oauth2-redirect"
 router = APIRouter(tags=["docs"], include_in_schema=False)
 
 
-def _root(request: Request) -> str:
-    return request.scope.get("root_path", "")
+def _page(request: Request, viewer: str) -> dict[str, str]:
+    """The arguments both viewers take: the schema's URL and the page title, under the app's root path."""
+    return {
+        "openapi_url": _url(request, request.app.openapi_url),
+        "title": f"{request.app.title} - {viewer}",
+    }
+
+
+def _url(request: Request, path: str) -> str:
+    return request.scope.get("root_path", "") + path
 
 
 @router.get("/docs")
 def swagger_ui(request: Request) -> HTMLResponse:
-    root = _root(request)
     return get_swagger_ui_html(
-        openapi_url=f"{root}{request.app.openapi_url}",
-        title=f"{request.app.title} - Swagger UI",
-        swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
-        swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
-        swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
-        oauth2_redirect_url=f"{root}{OAUTH2_REDIRECT_URL}",
+        **_page(request, "Swagger UI"),
+        swagger_js_url=_url(request, f"{ASSETS_URL}/swagger-ui-bundle.js"),
+        swagger_css_url=_url(request, f"{ASSETS_URL}/swagger-ui.css"),
+        swagger_favicon_url=_url(request, f"{ASSETS_URL}/favicon.png"),
+        oauth2_redirect_url=_url(request, OAUTH2_REDIRECT_URL),
         swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from validator.swagger.io
     )
 
@@ -50,13 +56,11 @@ def swagger_ui_redirect() -> HTMLResponse:
 
 @router.get("/redoc")
 def redoc(request: Request) -> HTMLResponse:
-    root = _root(request)
     return get_redoc_html(
-        openapi_url=f"{root}{request.app.openapi_url}",
-        title=f"{request.app.title} - ReDoc",
-        redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
-        redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
-        with_google_fonts=False,
+        **_page(request, "ReDoc"),
+        with_google_fonts=False,  # fonts.googleapis.com is not reached from a node without internet
+        redoc_js_url=_url(request, f"{ASSETS_URL}/redoc.standalone.js"),
+        redoc_favicon_url=_url(request, f"{ASSETS_URL}/favicon.png"),
     )
 
 
