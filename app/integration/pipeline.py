@@ -308,6 +308,21 @@ class Pipeline(CycleEffects, StepJobs):
             later = earlier
         return player
 
+    def _successor(self, cycle: Cycle, playing: str) -> str | None:
+        """The model the cycle's selfplay switches to between shards once it is registered: with
+        ``selfplay_model="latest"`` in an overlapped loop, the previous cycle's candidate while it is still
+        training beside this selfplay (KataGo's selfplay picks up each new network between games). None
+        otherwise, and after a rollback, which abandons the line that candidate continues."""
+        config = self.config
+        if not (config.selfplay_switch and config.selfplay_model == "latest" and config.overlapped):
+            return None
+        if _rolled_back(cycle):
+            return None
+        previous = self.state.cycle(cycle.cycle - 1)
+        if previous is None or previous.candidate_model_id == playing or self._trained(previous) is not None:
+            return None
+        return previous.candidate_model_id
+
     def _selfplay_jobs_of(self, number: int) -> int:
         """How many jobs cycle ``number``'s selfplay was split into (each part is a step ``selfplay:K``)."""
         return max(1, sum(1 for name in self.state.steps(number) if name.startswith("selfplay:")))

@@ -133,6 +133,13 @@ class PipelineConfig(BaseModel):
             "gate then decides only which model is production)."
         ),
     )
+    selfplay_switch: bool = Field(
+        default=True,
+        description=(
+            "With selfplay_model=latest in an async mode: a cycle's selfplay switches, between shards "
+            "(selfplay_shard_games), to the previous cycle's candidate once it is trained beside it."
+        ),
+    )
     feedback: bool = Field(
         default=True,
         description=(

@@ -61,6 +61,7 @@ class StepJobs:
     _halt: threading.Event
     _game: dict[str, Any]
     _selfplay_model: Callable[[Cycle], str]
+    _successor: Callable[[Cycle, str], str | None]
 
     def _selfplay_step(self, cycle: Cycle) -> SelfplayResult:
         """The cycle's selfplay, split into ``selfplay_parts`` jobs run side by side (a thread waits on each).
@@ -71,20 +72,27 @@ class StepJobs:
         number = cycle.cycle
         row = self.state.step(number, "selfplay")
         if row is not None and row.status == "split":
-            # As first chosen: the parts' games and seeds depend on the count, and every part plays one model.
-            parts, model = int(row.result["parts"]), row.result.get("model")
+            # As first chosen: the parts' games and seeds depend on the count; every part starts with one model.
+            parts, model, successor = (
+                int(row.result["parts"]),
+                row.result.get("model"),
+                row.result.get("successor"),
+            )
         elif row is not None:
-            parts, model = 1, None  # done, or an unsplit job already submitted: pick it up as it is
+            parts, model, successor = 1, None, None  # done, or an unsplit job already submitted: as it is
         else:
             parts = stages.selfplay_parts(self.config, CycleSettings(**cycle.settings), self.jobs.slots)
             model = self._selfplay_model(cycle)
+            successor = self._successor(cycle, model)
+        players = {"model_id": model, "successor": successor}
         if parts == 1:
             return self._job_step(
                 cycle,
                 "selfplay",
-                lambda s: stages.selfplay_config(self.config, cycle, s, **self._game, model_id=model),
+                lambda s: stages.selfplay_config(self.config, cycle, s, **self._game, **players),
             )
-        self.state.save_step(number, "selfplay", status="split", result={"parts": parts, "model": model})
+        split = {"parts": parts, "model": model, **({"successor": successor} if successor else {})}
+        self.state.save_step(number, "selfplay", status="split", result=split)
         fractions, lock = [0.0] * parts, threading.Lock()
 
         def progress(part: int, event: PipelineEvent) -> None:
@@ -100,7 +108,7 @@ class StepJobs:
                 cycle,
                 f"selfplay:{part}",
                 lambda s: stages.selfplay_config(
-                    self.config, cycle, s, **self._game, part=part, parts=parts, model_id=model
+                    self.config, cycle, s, **self._game, part=part, parts=parts, **players
                 ),
                 on_progress=lambda event: progress(part, event),
             )

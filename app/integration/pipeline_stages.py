@@ -80,9 +80,11 @@ def selfplay_config(
     part: int = 1,
     parts: int = 1,
     model_id: str | None = None,
+    successor: str | None = None,
 ) -> SelfplayConfig:
     """Part ``part`` of ``parts`` of the cycle's selfplay: its share of the games, its own seed and shard name
-    (part 1 is named and seeded as an unsplit selfplay is). ``model_id``: who plays (default: ``playing_model``)."""
+    (part 1 is named and seeded as an unsplit selfplay is). ``model_id``: who plays (default: ``playing_model``);
+    ``successor``: the model it switches to between shards once that is registered (``Pipeline._successor``)."""
     if not 1 <= part <= parts:
         raise ValueError(f"part must be in 1..{parts}, got {part}")
     games, extra = divmod(s.selfplay_games, parts)
@@ -96,6 +98,8 @@ def selfplay_config(
         )
     if config.selfplay_opening_moves:
         extras["opening_moves"] = config.selfplay_opening_moves
+    if successor is not None:
+        extras["successor"] = successor
     return SelfplayConfig(
         board_type=board_type,
         num_players=num_players,
@@ -259,6 +263,9 @@ def cycle_summary(
         "candidate": cycle.candidate_model_id,
         "opponent": evaluation.opponent,
         "selfplay_model": selfplay.model_id,
+        "selfplay_models": list(
+            dict.fromkeys(selfplay.shard_models)
+        ),  # more than one: it switched between shards
         "selfplay_games": selfplay.games,
         "positions": selfplay.positions,
         "games_per_s": selfplay.games_per_s,

@@ -1,11 +1,11 @@
 """The selfplay job's transfer seam: the model's checkpoint goes out, the shards and their game records come back.
 
 Node side, before the task: the model is resolved here (None → the production model of the config key, or
-generation 0) and pinned in the config, so the task plays exactly the model the node meant; its checkpoint is
-sent as a blob. Task side: the checkpoint is registered in the scratch installation, the stage runs as it
-always does, and every shard it wrote is sent back with its game records. Node side, after: each shard is
-checked against its sha256 and decoded before anything is written, then indexed as the stage itself would
-(records first, the shard last), so a shard is indexed once however often its job ran.
+generation 0; a ``successor`` already registered instead) and pinned in the config, so the task plays exactly the
+model the node meant; its checkpoint is sent as a blob. Task side: the checkpoint is registered in the scratch
+installation, the stage runs as it always does, and every shard it wrote is sent back with its game records. Node
+side, after: each shard is checked against its sha256 and decoded before anything is written, then indexed as the
+stage itself would (records first, the shard last), so a shard is indexed once however often its job ran.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from app.core.errors import ChecksumMismatch
 from app.core.names import UNIFORM
 from app.p2p.remote_models import install_model, model_blob
 from app.p2p.transfer import Blob, RemoteOutcome
-from app.registry import production_model_id
+from app.registry import has_checkpoint, production_model_id
 from app.selfplay.config import SelfplayConfig, SelfplayResult
 from app.selfplay.play import GameRecord
 from app.selfplay.stage import selfplay_result, store_part
@@ -35,7 +35,10 @@ class SelfplayAdapter:
     def prepare(self, settings: Settings, config: dict[str, Any]) -> tuple[dict[str, Any], list[Blob]]:
         cfg = SelfplayConfig.model_validate(config)
         model_id = cfg.model_id or production_model_id(settings, cfg.config_key) or UNIFORM
-        pinned = cfg.model_copy(update={"model_id": model_id}).model_dump(mode="json")
+        if cfg.successor is not None and has_checkpoint(settings, cfg.successor):
+            model_id = cfg.successor
+        # The task cannot see a successor registered on the node later: it plays the one model pinned here.
+        pinned = cfg.model_copy(update={"model_id": model_id, "successor": None}).model_dump(mode="json")
         if model_id == UNIFORM:
             return pinned, []
         return pinned, [model_blob(settings, model_id, MODEL_PREFIX)]
@@ -65,16 +68,14 @@ class SelfplayAdapter:
         if missing:
             raise ChecksumMismatch(f"the remote selfplay task did not send shards {', '.join(missing)}")
         store = ShardStore(settings)
+        models = remote.shard_models or [remote.model_id] * len(remote.shards)
         shards = [
-            store_part(
-                settings, store, cfg.config_key, name, remote.model_id, parts[name], _records(outcome, name)
-            )
-            for name in remote.shards
+            store_part(settings, store, cfg.config_key, name, model, parts[name], _records(outcome, name))
+            for name, model in zip(remote.shards, models, strict=True)
         ]
         return selfplay_result(
             settings,
             cfg,
-            remote.model_id,
             remote.shard_name,
             shards,
             seconds=remote.seconds,

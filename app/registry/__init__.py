@@ -8,6 +8,7 @@ keeps artifact paths relative to the data directory, ``lifecycle`` is the servic
 from app.registry.lifecycle import ModelLifecycle
 from app.registry.load import (
     ModelArtifact,
+    has_checkpoint,
     load_registered_net,
     model_artifact,
     production_model_id,
@@ -39,6 +40,7 @@ __all__ = [
     "Transition",
     "allowed_transitions",
     "copy_into_home",
+    "has_checkpoint",
     "load_registered_net",
     "model_artifact",
     "production_model_id",

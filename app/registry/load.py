@@ -55,6 +55,15 @@ def model_artifact(settings: Settings, model_id: str) -> ModelArtifact:
     return ModelArtifact(row.model_id, row.config_key, path, row.sha256)
 
 
+def has_checkpoint(settings: Settings, model_id: str) -> bool:
+    """Whether ``model_id`` is registered with its checkpoint (a candidate still training is not)."""
+    try:
+        model_artifact(settings, model_id)
+    except ModelNotFound:
+        return False
+    return True
+
+
 def production_model_id(settings: Settings, config_key: str) -> str | None:
     """The model id in PRODUCTION for a config key, or None before the first promotion."""
     query = select(_M.c.model_id).where(

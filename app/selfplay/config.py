@@ -17,6 +17,14 @@ class SelfplayConfig(GameJobConfig):
         default=None,
         description="Model to play with; None = the production model of the config key, 'uniform' = generation 0.",
     )
+    successor: str | None = Field(
+        default=None,
+        description=(
+            "A model expected to be registered while this job plays (the candidate training beside it): from the "
+            "first shard begun after its checkpoint is registered, the job plays it instead (shard_games splits "
+            "the games into shards; each shard records its model). None: one model throughout."
+        ),
+    )
     num_simulations: int = Field(default=64, ge=1, le=100_000, description="MCTS simulations per move.")
     parallel_games: int = Field(
         default=64, ge=1, le=4096, description="Games advanced together in one batch."
@@ -105,10 +113,15 @@ class SelfplayConfig(GameJobConfig):
                 f"({self.num_simulations}) for playout cap randomisation to save anything"
             )
         # Checked here so a bad id is refused when the job is submitted, not when it runs.
-        if self.model_id not in (None, UNIFORM):
-            key = self.config_key
-            if parse_model_id(self.model_id).config_key != key:
-                raise InvalidConfig(f"model_id {self.model_id!r} is not a model of {key}")
+        key = self.config_key
+        for what, model in (("model_id", self.model_id), ("successor", self.successor)):
+            if model not in (None, UNIFORM) and parse_model_id(model).config_key != key:
+                raise InvalidConfig(f"{what} {model!r} is not a model of {key}")
+        if self.successor is not None and self.successor in (self.model_id, UNIFORM):
+            raise InvalidConfig(
+                f"successor {self.successor!r} must be a model other than the one the job starts with "
+                f"({self.model_id or 'production'}) and not 'uniform'"
+            )
         return self
 
 
@@ -120,6 +133,10 @@ class SelfplayResult(BaseModel):
     shard_name: str
     shard_path: str = Field(description="The file of the first shard written.")
     shards: list[str] = Field(default_factory=list, description="Every shard of the run, in order.")
+    shard_models: list[str] = Field(
+        default_factory=list,
+        description="The model that played each shard, in the order of `shards` (`model_id`: the first's).",
+    )
     games: int
     positions: int
     reused: bool = Field(description="True when the shard already existed and nothing was replayed.")
@@ -147,6 +164,7 @@ class SelfplayResult(BaseModel):
             shard_name=first.shard_name,
             shard_path=first.shard_path,
             shards=[shard for p in parts for shard in p.shards],
+            shard_models=[model for p in parts for model in p.shard_models],
             games=games,
             positions=positions,
             reused=all(p.reused for p in parts),

@@ -20,7 +20,7 @@ from app.core.progress import ProgressFn, no_progress
 from app.games.base import Game
 from app.games.registry import make_game
 from app.nn import uniform_evaluator
-from app.registry import production_model_id, registered_evaluator
+from app.registry import has_checkpoint, production_model_id, registered_evaluator
 from app.search import MCTSConfig
 from app.search.types import EvaluateFn
 from app.selfplay.config import SelfplayConfig, SelfplayResult
@@ -56,6 +56,8 @@ def run_selfplay(
     for part in parts:
         shard = store.find(cfg.config_key, part.name)
         if shard is None:
+            if _switches(settings, cfg, model_id):
+                model_id, evaluate_fn = cfg.successor, None
             evaluate_fn = evaluate_fn or _evaluator(settings, game, model_id)
             started = time.perf_counter()
             shard = _play_part(settings, cfg, game, evaluate_fn, play, part, model_id, store, done, progress)
@@ -65,7 +67,13 @@ def run_selfplay(
         done += part.games
     reused = played == 0
     progress(1.0, f"shard {parts[0].name} already exists; nothing replayed" if reused else f"{done} games")
-    return selfplay_result(settings, cfg, model_id, name, shards, seconds=seconds, reused=reused)
+    return selfplay_result(settings, cfg, name, shards, seconds=seconds, reused=reused)
+
+
+def _switches(settings: Settings, cfg: SelfplayConfig, playing: str) -> bool:
+    """Whether the next shard plays ``cfg.successor`` instead of ``playing``: it is registered with its
+    checkpoint by now. Asked before each shard, so a job switches once, between shards, never back."""
+    return cfg.successor is not None and playing != cfg.successor and has_checkpoint(settings, cfg.successor)
 
 
 @dataclass(frozen=True)
@@ -193,14 +201,14 @@ def _columns(record: GameRecord) -> dict[str, Any]:
 def selfplay_result(
     settings: Settings,
     cfg: SelfplayConfig,
-    model_id: str,
     name: str,
     shards: list[ShardRecord],
     *,
     seconds: float,
     reused: bool,
 ) -> SelfplayResult:
-    """The run's result, counted over the game records of ``shards`` as this installation indexed them."""
+    """The run's result, counted over the game records of ``shards`` as this installation indexed them; the
+    model of each shard is the one its index records."""
     with session_scope(settings) as s:
         rows = s.scalars(
             select(SelfplayGameRow).where(
@@ -224,12 +232,14 @@ def selfplay_result(
             false_resign += bool(returns[r.would_resign] > returns.min() or returns.max() == returns.min())
     games = len(rows)
     positions = sum(int(shard.positions) for shard in shards)
+    models = [shard.model_id or UNIFORM for shard in shards]
     return SelfplayResult(
         config_key=cfg.config_key,
-        model_id=model_id,
+        model_id=models[0],
         shard_name=name,
         shard_path=str(shards[0].path),
         shards=[shard.name for shard in shards],
+        shard_models=models,
         games=games,
         positions=positions,
         reused=reused,

@@ -6,6 +6,7 @@ from typer.testing import CliRunner
 from app.cli import app
 from app.storage.shards import ShardStore
 from tests.cli.zl import run_cli
+from tests.tiny_models import register_tiny_model
 
 # Every hex5 cell in reading order: wherever the opponent played, the person's next free cell is further down
 # the list, so a game always ends before the input does (occupied cells are refused and the next line is read).
@@ -21,19 +22,6 @@ def zl(capsys, monkeypatch):
 
 def _play(*args: str, input: str):
     return CliRunner().invoke(app, ["play", *args], input=input)
-
-
-def _register_tiny_model(settings, model_id: str = "hex5_2p_v1") -> None:
-    torch = pytest.importorskip("torch")
-    from app.games.registry import make_game
-    from app.integration import ModelLifecycle
-    from app.nn import Lineage, NetConfig, PolicyValueNet, save_checkpoint
-
-    torch.manual_seed(0)
-    net = PolicyValueNet.for_game(make_game("hex5", 2), NetConfig(blocks=1, channels=8, value_hidden=16))
-    path = settings.path("models", "hex5_2p", f"{model_id}.safetensors")
-    meta = save_checkpoint(path, net, Lineage(config_key="hex5_2p", model_id=model_id))
-    ModelLifecycle(settings).register_model(model_id, "STAGING", artifact_path=str(path), sha256=meta.sha256)
 
 
 # -- selfplay ----------------------------------------------------------------------------------------------------
@@ -69,7 +57,7 @@ def test_selfplay_writes_a_shard_and_a_rerun_reuses_it(zl, settings):
 
 
 def test_selfplay_json_with_a_named_shard_gumbel_and_a_registered_model(zl, settings):
-    _register_tiny_model(settings)
+    register_tiny_model(settings)
     r = zl(
         "selfplay",
         "hex5_2p",
@@ -155,7 +143,7 @@ def test_play_against_uniform_and_a_registered_model(settings):
     assert r.exit_code == 0, r.output
     assert "uniform_mcts_4 (player 1) plays" in r.stdout and "result: " in r.stdout
 
-    _register_tiny_model(settings)
+    register_tiny_model(settings)
     r = _play("hex5_2p", "--model", "hex5_2p_v1", "-s", "2", "--seat", "1", input=ALL_HEX5_CELLS)
     assert r.exit_code == 0, r.output
     assert "hex5_2p_v1 (player 0) plays" in r.stdout and "result: " in r.stdout

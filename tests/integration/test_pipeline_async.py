@@ -8,12 +8,14 @@ import pytest
 from sqlalchemy import select
 
 from app.core.config import get_settings
+from app.core.names import UNIFORM
 from app.integration.feedback import FeedbackType, PipelineFeedback
 from app.integration.pipeline import Pipeline
 from app.p2p.local_jobs import LocalJobs
 from app.storage.db import session_scope
 from app.storage.models.jobs import JobRow
 from app.storage.models.pipeline import StepRow
+from app.storage.shards import ShardStore
 
 from .test_pipeline import KEY, check_invariants, kill_at, tiny_config
 
@@ -113,3 +115,22 @@ def test_a_kill_in_gate_async_then_a_rerun_finishes_consistently(settings, home)
         cycles = Pipeline(KEY, settings=get_settings(), config=config, jobs=jobs).run(2)
     assert [c.status for c in cycles] == ["done", "done"]
     check_invariants(settings, 2)
+
+
+@pytest.mark.slow
+def test_an_async_latest_selfplay_is_sent_the_candidate_training_beside_it_and_records_who_played(settings):
+    config = _async().model_copy(update={"selfplay_model": "latest", "selfplay_shard_games": 2})
+    with LocalJobs(settings, slots=2) as jobs:
+        cycles = Pipeline(KEY, settings=settings, config=config, jobs=jobs).run(3)
+    assert [c.status for c in cycles] == ["done"] * 3
+    store = ShardStore(settings)
+    for previous, cycle in zip(cycles, cycles[1:], strict=False):
+        job = _job(settings, cycle.cycle, "selfplay")
+        start, successor = job.config["model_id"], job.config.get("successor")
+        # Cycle 1's candidate trains while cycle 2's selfplay starts (and so on): it is the successor.
+        assert successor in (None, previous.candidate_model_id) and start != successor
+        models = [store.get(KEY, name).model_id or UNIFORM for name in job.result["shards"]]
+        assert models == job.result["shard_models"] and models[0] == start
+        switched = models.index(successor) if successor in models else len(models)
+        assert set(models[:switched]) == {start} and set(models[switched:]) <= {successor}  # once, never back
+        assert cycle.summary["selfplay_models"] == list(dict.fromkeys(models))

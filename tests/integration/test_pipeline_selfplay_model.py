@@ -8,6 +8,7 @@ import dataclasses
 import pytest
 
 from app.core.names import UNIFORM
+from app.integration import pipeline_stages
 from app.integration.pipeline import Pipeline
 from app.integration.pipeline_stages import playing_model
 from app.p2p import store as job_store
@@ -55,3 +56,31 @@ def test_selfplay_plays_the_newest_trained_candidate_or_the_production_model(set
         if who == "latest":
             after = dataclasses.replace(third, cycle=4, changes=[])
             assert pipeline._selfplay_model(after) == third.candidate_model_id
+
+
+@pytest.mark.parametrize(
+    ("update", "switches"),
+    [
+        ({"mode": "async", "selfplay_model": "latest"}, True),
+        ({"mode": "gate_async", "selfplay_model": "latest"}, True),
+        ({"mode": "sync", "selfplay_model": "latest"}, False),  # nothing trains beside a synchronous selfplay
+        ({"mode": "async", "selfplay_model": "production"}, False),
+        ({"mode": "async", "selfplay_model": "latest", "selfplay_switch": False}, False),
+    ],
+)
+def test_an_overlapped_latest_selfplay_switches_to_the_candidate_training_beside_it(
+    settings, update, switches
+):
+    config = tiny_config().model_copy(update=update)
+    with Pipeline(KEY, settings=settings, config=config, jobs=object()) as pipeline:
+        first, second = pipeline._ensure_cycle(1), pipeline._ensure_cycle(2)
+        playing = pipeline._selfplay_model(second)
+        successor = pipeline._successor(second, playing)
+        assert successor == (first.candidate_model_id if switches else None)
+        job = pipeline_stages.selfplay_config(
+            pipeline.config, second, pipeline.config.cycle, board_type="hex5", num_players=2,
+            model_id=playing, successor=successor,
+        )  # fmt: skip
+        assert job.successor == successor and job.model_id == playing
+        rolled = dataclasses.replace(second, changes=[{"action": "rollback"}])
+        assert pipeline._successor(rolled, playing) is None  # a rollback abandons the line it continues

@@ -22,7 +22,9 @@ def _selfplay(settings, **update):
 
 def test_defaults_send_nothing_new(settings):
     job = _selfplay(settings)
-    assert not {"solver", "full_search_fraction", "cheap_simulations", "opening_moves"} & set(job)
+    assert not {"solver", "full_search_fraction", "cheap_simulations", "opening_moves", "successor"} & set(
+        job
+    )
 
 
 def test_solver_and_playout_cap_reach_a_valid_selfplay_job(settings):

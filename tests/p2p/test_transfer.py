@@ -22,6 +22,7 @@ from app.p2p.remote_task import run_remote
 from app.p2p.transfer import Blob, RemoteWork, StayOnNode, remote_adapter
 from app.storage.shards import ShardStore
 from tests.p2p.ray_body import SMALL_SELFPLAY
+from tests.tiny_models import register_tiny_model
 
 
 class _Call:
@@ -40,20 +41,6 @@ class FakeMailbox:
     def _report(self, job_id, lease, report):
         self.seen.append(report)
         self.box.report(job_id, lease, report)
-
-
-def _register_tiny_model(settings: Settings, model_id: str = "hex5_2p_v1") -> str:
-    torch = pytest.importorskip("torch")
-    from app.games.registry import make_game
-    from app.nn import Lineage, NetConfig, PolicyValueNet, save_checkpoint
-    from app.registry import ModelLifecycle
-
-    torch.manual_seed(0)
-    net = PolicyValueNet.for_game(make_game("hex5", 2), NetConfig(blocks=1, channels=8, value_hidden=16))
-    path = settings.path("models", "hex5_2p", f"{model_id}.safetensors")
-    meta = save_checkpoint(path, net, Lineage(config_key="hex5_2p", model_id=model_id))
-    ModelLifecycle(settings).register_model(model_id, "STAGING", artifact_path=str(path), sha256=meta.sha256)
-    return model_id
 
 
 def test_a_blob_is_refused_when_its_bytes_do_not_match_its_sha256():
@@ -82,7 +69,7 @@ def test_selfplay_plays_the_sent_checkpoint_in_scratch_and_the_node_indexes_its_
 ):
     from app.registry import ModelLifecycle
 
-    model_id = _register_tiny_model(settings)
+    model_id = register_tiny_model(settings)
     ModelLifecycle(settings).promote_to_production(model_id)
     mailbox = FakeMailbox()
     config = {**SMALL_SELFPLAY, "model_id": None, "shard_games": 1}
@@ -174,7 +161,7 @@ def test_training_gets_the_window_and_parent_and_the_node_keeps_the_checkpoint(s
     from app.selfplay import SelfplayConfig, run_selfplay
     from app.training.config import TrainResult
 
-    parent = _register_tiny_model(settings)
+    parent = register_tiny_model(settings)
     run_selfplay(SelfplayConfig(**{**SMALL_SELFPLAY, "shard_games": 1}), settings=settings)
     window = [r.name for r in ShardStore(settings).records("hex5_2p")]
     config = {"board_type": "hex5", "num_players": 2, "epochs": 1, "batch_size": 16, "replay_window": 5000,
@@ -209,9 +196,9 @@ def test_evaluation_plays_the_sent_players_remotely_and_the_node_stores_and_rate
     from app.evaluation.config import EvalResult
     from app.registry import ModelLifecycle
 
-    production = _register_tiny_model(settings, "hex5_2p_v1")
+    production = register_tiny_model(settings, "hex5_2p_v1")
     ModelLifecycle(settings).promote_to_production(production)
-    candidate = _register_tiny_model(settings, "hex5_2p_v2")
+    candidate = register_tiny_model(settings, "hex5_2p_v2")
     config = {"board_type": "hex5", "num_players": 2, "candidate": candidate, "opponent": "production",
               "max_games": 4, "anchors": ["random", "rollout_mcts_4"], "anchors_games": 2,
               "calibration_games": 2, "num_simulations": 2, "purpose": "gate"}  # fmt: skip
@@ -250,3 +237,17 @@ def test_evaluation_plays_the_sent_players_remotely_and_the_node_stores_and_rate
     )
     with pytest.raises(ChecksumMismatch, match="sent 0"):
         adapter.accept(settings, sent, short)
+
+
+def test_a_successor_is_pinned_when_registered_and_dropped_when_not(settings):
+    """The task cannot see the node's registry: a successor already registered is what it plays; one that is
+    not is dropped, so the task plays the one model it was sent."""
+    model_id = register_tiny_model(settings)
+    config = {**SMALL_SELFPLAY, "model_id": model_id, "successor": "hex5_2p_v2", "shard_games": 1}
+    pinned, inputs = SelfplayAdapter().prepare(settings, config)
+    assert (pinned["model_id"], pinned["successor"]) == (model_id, None)
+    assert [b.name for b in inputs] == [f"model:{model_id}"]
+    register_tiny_model(settings, "hex5_2p_v2")
+    pinned, inputs = SelfplayAdapter().prepare(settings, config)
+    assert (pinned["model_id"], pinned["successor"]) == ("hex5_2p_v2", None)
+    assert [b.name for b in inputs] == ["model:hex5_2p_v2"]

@@ -8,6 +8,7 @@ from app.search import BatchedMCTS, MCTSConfig
 from app.selfplay import SelfplayConfig, run_selfplay
 from app.selfplay.play import PlaySettings, play_games
 from app.storage.shards import ShardStore
+from tests.tiny_models import register_tiny_model
 
 
 def _cfg(**kw):
@@ -214,6 +215,56 @@ def test_a_run_killed_after_some_shards_resumes_after_them(settings, monkeypatch
 _play = play_games
 
 
+def test_a_run_switches_to_its_successor_between_shards_once_it_is_registered(settings, monkeypatch):
+    """The successor is registered while the first shard is written (the candidate finishing its training beside
+    this selfplay): the later shards play it, and each shard, its records and the result say who played."""
+    import app.selfplay.stage as stage
+    from app.storage.db import session_scope
+    from app.storage.models.selfplay import SelfplayGameRow
+
+    register_tiny_model(settings, "hex5_2p_v1")
+    real = stage.ShardStore.write
+
+    def register_after_first(self, config_key, name, data, model_id=None):
+        record = real(self, config_key, name, data, model_id=model_id)
+        if name.endswith("-000"):
+            register_tiny_model(settings, "hex5_2p_v2")
+        return record
+
+    monkeypatch.setattr(stage.ShardStore, "write", register_after_first)
+    cfg = _cfg(games=6, shard_games=2, shard_name="run", model_id="hex5_2p_v1", successor="hex5_2p_v2")
+    result = run_selfplay(cfg, settings=settings)
+    assert result.shard_models == ["hex5_2p_v1", "hex5_2p_v2", "hex5_2p_v2"]
+    assert result.model_id == "hex5_2p_v1" and result.games == 6
+    store = ShardStore(settings)
+    assert [store.get("hex5_2p", n).model_id for n in result.shards] == result.shard_models
+    with session_scope(settings) as s:
+        played = {(r.shard_name, r.model_id) for r in s.query(SelfplayGameRow).all()}
+    assert played == set(zip(result.shards, result.shard_models, strict=True))
+    monkeypatch.setattr(stage.ShardStore, "write", real)
+    again = run_selfplay(cfg, settings=settings)  # a rerun replays nothing and reads the models back
+    assert again.reused and again.shard_models == result.shard_models
+
+
+def test_a_successor_never_registered_leaves_one_model_throughout(settings):
+    register_tiny_model(settings, "hex5_2p_v1")
+    cfg = _cfg(games=4, shard_games=2, shard_name="run", model_id="hex5_2p_v1", successor="hex5_2p_v2")
+    assert run_selfplay(cfg, settings=settings).shard_models == ["hex5_2p_v1", "hex5_2p_v1"]
+
+
+@pytest.mark.parametrize(
+    ("update", "message"),
+    [
+        ({"model_id": "hex5_2p_v1", "successor": "hex5_2p_v1"}, "other than the one the job starts with"),
+        ({"successor": "uniform"}, "not 'uniform'"),
+        ({"successor": "hex6_2p_v3"}, "successor 'hex6_2p_v3' is not a model of hex5_2p"),
+    ],
+)
+def test_a_successor_must_be_another_model_of_the_key(update, message):
+    with pytest.raises(ValidationError, match=message):
+        _cfg(**update)
+
+
 def _peaked_evaluator(game):
     """A network sure of one move (the lowest legal index) and of nothing else: its Gumbel selfplay repeats."""
 
@@ -257,4 +308,3 @@ def test_random_opening_moves_make_a_sure_networks_games_differ_and_are_not_reco
         for move in r.moves[3:]:
             state = game.apply(state, move)
         assert game.is_terminal(state) and list(game.returns(state)) == r.returns
-
