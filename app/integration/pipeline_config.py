@@ -125,6 +125,14 @@ class PipelineConfig(BaseModel):
             "restart from the production model, discarding the training of rejected candidates."
         ),
     )
+    trainer: Literal["per_candidate", "continuous"] = Field(
+        default="per_candidate",
+        description=(
+            "per_candidate: each candidate's training warms up and decays its learning rate afresh (cosine) with "
+            "fresh AdamW moments; continuous: one trainer across candidates, as KataGo's: each continues its "
+            "parent's moments at a constant learning rate (the feedback loop may still decay it)."
+        ),
+    )
     selfplay_model: Literal["production", "latest"] = Field(
         default="production",
         description=(

@@ -133,6 +133,8 @@ def training_config(
         extras["samples"] = max(1, round(selfplay.positions * config.sample_reuse))
     if shard_prefix(cycle):
         extras["shard_prefix"] = shard_prefix(cycle)  # a run trains on its own shards only
+    if config.trainer == "continuous":
+        extras.update(optimizer_from_parent=True, lr_schedule="constant")
     if parent == UNIFORM:
         extras.update(init="scratch", net=config.net)
     else:

@@ -5,7 +5,8 @@ Node side, before the task: the window is chosen here, over the node's shard ind
 production model too, when the config starts from it). Task side: the shards are indexed in the scratch
 installation with the node's sha256s and the parent registered (and promoted, for ``init='production'``), so the
 stage plans the same run it would on the node. Node side, after: the checkpoint is checked against its sha256 and
-written atomically at the path it has in the scratch installation, now under the node's home.
+written atomically at the path it has in the scratch installation, now under the node's home. With
+``optimizer_from_parent`` the parent's optimiser moments go out and the run's own come back beside the checkpoint.
 
 A run the node has already started or finished (its output's checkpoint or resumable state is in the node's home)
 stays on the node (``StayOnNode``): resuming and reusing a finished run are the stage's own business there.
@@ -27,11 +28,13 @@ from app.storage.db import session_scope
 from app.storage.models.shards import ShardRow
 from app.storage.shards import ShardStore, decode_shard
 from app.training.config import TrainConfig, TrainResult
+from app.training.moments import moments_file
 
 PARENT = "model:"
 PRODUCTION = "production:"
 SHARD = "shard:"
 CHECKPOINT = "checkpoint:"
+MOMENTS = "moments:"
 
 
 class TrainingAdapter:
@@ -51,6 +54,9 @@ class TrainingAdapter:
             parent, prefix = production_model_id(settings, key), PRODUCTION
         if parent is not None:
             blobs.append(model_blob(settings, parent, prefix))
+            moments = moments_file(settings.home, key, parent)
+            if cfg.optimizer_from_parent and moments.is_file():
+                blobs.append(Blob.of(MOMENTS + parent, moments.read_bytes()))
         records = ShardStore(settings).newest(key, cfg.replay_window, prefix=cfg.shard_prefix or "")
         for record in reversed(records):  # oldest first, so that the scratch index keeps their order
             blobs.append(Blob(SHARD + record.name, record.sha256, Path(record.path).read_bytes()))
@@ -79,6 +85,10 @@ class TrainingAdapter:
                             created_at=utcnow(),
                         )
                     )
+            elif blob.name.startswith(MOMENTS):
+                write_bytes_atomic(
+                    moments_file(scratch.home, key, blob.name.removeprefix(MOMENTS)), blob.verified()
+                )
             else:
                 production = blob.name.startswith(PRODUCTION)
                 model_id = blob.name.removeprefix(PRODUCTION if production else PARENT)
@@ -88,9 +98,11 @@ class TrainingAdapter:
         trained = TrainResult.model_validate(result)
         path = Path(trained.checkpoint_path)
         relative = path.relative_to(scratch.home).as_posix()
-        return RemoteOutcome(
-            result=result, blobs=[Blob(CHECKPOINT + relative, trained.sha256, path.read_bytes())]
-        )
+        blobs = [Blob(CHECKPOINT + relative, trained.sha256, path.read_bytes())]
+        moments = moments_file(scratch.home, trained.config_key, trained.model_id or "")
+        if trained.model_id is not None and moments.is_file():
+            blobs.append(Blob.of(MOMENTS + trained.model_id, moments.read_bytes()))  # for the next candidate
+        return RemoteOutcome(result=result, blobs=blobs)
 
     def accept(self, settings: Settings, config: dict[str, Any], outcome: RemoteOutcome) -> Any:
         trained = TrainResult.model_validate(outcome.result)
@@ -110,4 +122,8 @@ class TrainingAdapter:
                 raise AlreadyExists(
                     f"{path} already holds another checkpoint; choose another output_model_id"
                 ) from None
+        for moments in (b for b in outcome.blobs if b.name == MOMENTS + (trained.model_id or "")):
+            write_bytes_atomic(
+                moments_file(settings.home, trained.config_key, trained.model_id), moments.verified()
+            )
         return trained.model_copy(update={"checkpoint_path": str(path)})

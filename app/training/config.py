@@ -47,6 +47,13 @@ class TrainConfig(GameJobConfig):
         le=1,
         description="Cosine: the last step's learning rate as a fraction of the peak.",
     )
+    optimizer_from_parent: bool = Field(
+        default=False,
+        description=(
+            "Start from the AdamW moments the parent's run left (one continuous trainer across candidates, as "
+            "KataGo's); fresh moments when it left none. The run leaves its own for its child."
+        ),
+    )
     value_loss_weight: float = Field(default=1.0, gt=0, le=100, description="Weight of the value loss term.")
     max_grad_norm: float | None = Field(default=10.0, gt=0, description="Gradient norm clip; None = no clip.")
     replay_window: int = Field(
@@ -117,6 +124,8 @@ class TrainConfig(GameJobConfig):
         skip = {"resume", "device", "num_threads", "checkpoint_every_steps", "checkpoint_every_s"}
         if self.shard_prefix is None:
             skip.add("shard_prefix")  # so that runs recorded before it existed keep their fingerprint
+        if not self.optimizer_from_parent:
+            skip.add("optimizer_from_parent")  # likewise
         return self.model_dump(mode="json", exclude=skip)
 
 

@@ -26,16 +26,10 @@ from app.storage.shards import ShardStore
 from app.training.config import TrainConfig, TrainResult
 from app.training.data import Window, augment, load_window, split_by_game
 from app.training.losses import MetricSums, losses
+from app.training.moments import continue_moments, save_moments
 from app.training.plan import Plan, completed_result, plan_run, sample_budget
 from app.training.schedule import make_scheduler
-from app.training.state import (
-    CompletedState,
-    LoopPosition,
-    Manifest,
-    RunningState,
-    TrainingState,
-    save_state,
-)
+from app.training.state import CompletedState, LoopPosition, Manifest, RunningState, TrainingState, save_state
 
 VAL_BATCH = 1024
 PROGRESS_EVERY_S = 0.25
@@ -156,6 +150,8 @@ def _build_model(cfg: TrainConfig, plan: Plan, game: Any, device: torch.device, 
         net.load_state_dict(plan.parent_net.state_dict())
     net.to(device)
     optimizer = _optimizer(net, cfg)
+    if cfg.optimizer_from_parent and plan.manifest.parent_model_id is not None:
+        continue_moments(optimizer, plan.run_dir.parent / plan.manifest.parent_model_id)
     scheduler = make_scheduler(
         optimizer,
         cfg.lr_schedule,
@@ -289,6 +285,10 @@ def _save_result(run: _Run, resumed_from: int, started: float) -> TrainResult:
         extra=extra,
     )
     meta = save_checkpoint(plan.checkpoint_path, run.model.net, lineage)
+    if cfg.optimizer_from_parent:
+        save_moments(
+            plan.run_dir, run.model.optimizer
+        )  # before the state says done: a rerun writes them again
     result = TrainResult(
         config_key=cfg.config_key,
         model_id=cfg.output_model_id,

@@ -189,6 +189,35 @@ def test_training_gets_the_window_and_parent_and_the_node_keeps_the_checkpoint(s
     assert sha256_file(checkpoint) == result.sha256
 
 
+@pytest.mark.slow  # plays hex5 games and trains a small network (torch)
+def test_a_continuous_trainer_gets_its_parents_moments_and_the_node_keeps_the_runs_own(settings):
+    from app.selfplay import SelfplayConfig, run_selfplay
+    from app.training.moments import moments_file, save_moments
+
+    torch = pytest.importorskip("torch")
+    from app.nn import load_checkpoint
+    from app.registry import model_artifact
+
+    parent = register_tiny_model(settings)
+    net, _ = load_checkpoint(model_artifact(settings, parent).path)
+    moments_dir = moments_file(settings.home, "hex5_2p", parent).parent
+    moments_dir.mkdir(parents=True)
+    groups = [[q for q in net.parameters() if q.ndim > 1], [q for q in net.parameters() if q.ndim <= 1]]
+    optimizer = torch.optim.AdamW([{"params": g} for g in groups])  # the trainer's two groups
+    save_moments(moments_dir, optimizer)  # what the parent's run would have left
+    run_selfplay(SelfplayConfig(**{**SMALL_SELFPLAY, "shard_games": 1}), settings=settings)
+    config = {"board_type": "hex5", "num_players": 2, "epochs": 1, "batch_size": 16, "replay_window": 5000,
+              "parent_model_id": parent, "output_model_id": "hex5_2p_v2", "optimizer_from_parent": True}  # fmt: skip
+    adapter = remote_adapter("training")
+    sent, inputs = adapter.prepare(settings, config)
+    assert f"moments:{parent}" in [b.name for b in inputs]
+    outcome = run_remote(RemoteWork("job4", 1, "training", sent), FakeMailbox(), *inputs)
+    assert outcome.error is None, outcome.error
+    assert "moments:hex5_2p_v2" in [b.name for b in outcome.blobs]
+    adapter.accept(settings, sent, outcome)
+    assert moments_file(settings.home, "hex5_2p", "hex5_2p_v2").is_file()  # the next candidate continues them
+
+
 @pytest.mark.slow  # plays hex5 games with real networks (torch, the game kernels)
 def test_evaluation_plays_the_sent_players_remotely_and_the_node_stores_and_rates_its_games_once(settings):
     from app.evaluation import store as eval_store
