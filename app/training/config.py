@@ -47,13 +47,6 @@ class TrainConfig(GameJobConfig):
         le=1,
         description="Cosine: the last step's learning rate as a fraction of the peak.",
     )
-    optimizer_from_parent: bool = Field(
-        default=False,
-        description=(
-            "Start from the AdamW moments the parent's run left (one continuous trainer across candidates, as "
-            "KataGo's); fresh moments when it left none. The run leaves its own for its child."
-        ),
-    )
     value_loss_weight: float = Field(default=1.0, gt=0, le=100, description="Weight of the value loss term.")
     max_grad_norm: float | None = Field(default=10.0, gt=0, description="Gradient norm clip; None = no clip.")
     replay_window: int = Field(
@@ -79,6 +72,13 @@ class TrainConfig(GameJobConfig):
     init: Literal["production", "scratch"] = Field(
         default="production",
         description="Without parent_model_id: start from the production model if there is one, or from scratch.",
+    )
+    optimizer_from_parent: bool = Field(
+        default=False,
+        description=(
+            "Start from the AdamW moments the parent's run left (one continuous trainer across candidates, as "
+            "KataGo's); fresh moments when it left none. The run leaves its own for its child."
+        ),
     )
     output_model_id: str | None = Field(
         default=None, description="Model id of the result; names its checkpoint and its resumable run."
