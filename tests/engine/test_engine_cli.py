@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.cli.test_selfplay_play_cli import _register_tiny_model
+from tests.tiny_models import register_tiny_model
 
 
 class Client:
@@ -39,7 +39,7 @@ class Client:
 
 
 def test_a_whole_game_against_a_registered_model_over_pipes(settings):
-    _register_tiny_model(settings)
+    register_tiny_model(settings)
     client = Client("--model", "hex5_2p_v1", "--simulations", "8", "--seed", "3")
     try:
         assert client.send("protocol_version") == "= 2\n"

@@ -7,8 +7,8 @@ import pytest
 
 from app.engine.export import FORMATS, export_metadata, export_model, plane_names
 from app.games.registry import make_game
-from tests.cli.test_selfplay_play_cli import _register_tiny_model
 from tests.cli.zl import run_cli
+from tests.tiny_models import register_tiny_model
 
 torch = pytest.importorskip("torch")
 
@@ -29,7 +29,7 @@ def test_torchscript_export_matches_pytorch_and_carries_metadata(settings, tmp_p
     from app.nn.torchscript import load_torchscript
     from app.registry import model_artifact
 
-    _register_tiny_model(settings)
+    register_tiny_model(settings)
     path = tmp_path / "m.pt"
     result = export_model("hex5_2p_v1", "torchscript", path, settings=settings)
     assert result.max_policy_diff <= 1e-4 and result.max_value_diff <= 1e-4
@@ -44,7 +44,7 @@ def test_torchscript_export_matches_pytorch_and_carries_metadata(settings, tmp_p
 
 
 def test_cli_export_and_its_errors(settings, tmp_path, capsys, monkeypatch):
-    _register_tiny_model(settings)
+    register_tiny_model(settings)
     out = tmp_path / "x.pt"
     r = run_cli(capsys, monkeypatch, "export", "hex5_2p_v1", "-f", "torchscript", "-o", str(out))
     assert r.code == 0 and out.exists() and "matches PyTorch within" in r.out
@@ -62,7 +62,7 @@ def test_onnx_export_runs_in_onnxruntime_and_matches_pytorch(settings, tmp_path)
     from app.nn import load_checkpoint
     from app.registry import model_artifact
 
-    _register_tiny_model(settings)
+    register_tiny_model(settings)
     path = tmp_path / "m.onnx"
     result = export_model("hex5_2p_v1", "onnx", path, settings=settings)
     assert result.max_policy_diff <= 1e-4 and result.max_value_diff <= 1e-4
@@ -85,7 +85,7 @@ def test_onnx_export_runs_in_onnxruntime_and_matches_pytorch(settings, tmp_path)
 def test_an_export_that_differs_is_refused_and_not_kept(settings, tmp_path, monkeypatch):
     import app.engine.export as export
 
-    _register_tiny_model(settings)
+    register_tiny_model(settings)
     real = export._run_torchscript
     monkeypatch.setattr(
         export, "_run_torchscript", lambda path, planes: tuple(a + 0.01 for a in real(path, planes))

@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 from app.evaluation import store
 from app.evaluation.arena import PlayedGame
 from app.web.main import create_app
-from tests.cli.test_selfplay_play_cli import _register_tiny_model
 from tests.records.test_records import _random_game
+from tests.tiny_models import register_tiny_model
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def api(settings):
 
 
 def test_a_game_step_by_step_with_the_models_priors_and_value(settings, api):
-    _register_tiny_model(settings)
+    register_tiny_model(settings)
     moves, returns = _random_game("hex5_2p", seed=4)
     store.save_games(
         settings,
