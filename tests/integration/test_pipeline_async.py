@@ -119,7 +119,9 @@ def test_a_kill_in_gate_async_then_a_rerun_finishes_consistently(settings, home)
 
 @pytest.mark.slow
 def test_an_async_latest_selfplay_is_sent_the_candidate_training_beside_it_and_records_who_played(settings):
-    config = _async().model_copy(update={"selfplay_model": "latest", "selfplay_shard_games": 2})
+    config = _async().model_copy(
+        update={"selfplay_model": "latest", "selfplay_switch": True, "selfplay_shard_games": 2}
+    )
     with LocalJobs(settings, slots=2) as jobs:
         cycles = Pipeline(KEY, settings=settings, config=config, jobs=jobs).run(3)
     assert [c.status for c in cycles] == ["done"] * 3

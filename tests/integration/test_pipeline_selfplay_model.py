@@ -61,11 +61,14 @@ def test_selfplay_plays_the_newest_trained_candidate_or_the_production_model(set
 @pytest.mark.parametrize(
     ("update", "switches"),
     [
-        ({"mode": "async", "selfplay_model": "latest"}, True),
-        ({"mode": "gate_async", "selfplay_model": "latest"}, True),
-        ({"mode": "sync", "selfplay_model": "latest"}, False),  # nothing trains beside a synchronous selfplay
-        ({"mode": "async", "selfplay_model": "production"}, False),
-        ({"mode": "async", "selfplay_model": "latest", "selfplay_switch": False}, False),
+        ({"mode": "async", "selfplay_model": "latest", "selfplay_switch": True}, True),
+        ({"mode": "gate_async", "selfplay_model": "latest", "selfplay_switch": True}, True),
+        (
+            {"mode": "sync", "selfplay_model": "latest", "selfplay_switch": True},
+            False,
+        ),  # nothing trains beside it
+        ({"mode": "async", "selfplay_model": "production", "selfplay_switch": True}, False),
+        ({"mode": "async", "selfplay_model": "latest"}, False),  # off by default
     ],
 )
 def test_an_overlapped_latest_selfplay_switches_to_the_candidate_training_beside_it(
