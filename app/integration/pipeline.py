@@ -30,6 +30,7 @@ from app.integration.feedback_types import Action, Recommendation
 from app.integration.manifest import write_manifest
 from app.integration.pipeline_async import run_overlapped
 from app.integration.pipeline_config import CycleSettings, PipelineConfig, apply_overrides, defaults_for
+from app.integration.pipeline_continuous import ContinuousSelfplay
 from app.integration.pipeline_effects import CycleEffects
 from app.integration.pipeline_jobs import Halted, PipelineEvent, PipelineStopped, StepJobs
 from app.integration.pipeline_state import Cycle, PipelineState
@@ -41,7 +42,7 @@ STEPS = ("selfplay", "training", "evaluation", "promotion")
 __all__ = ["STEPS", "Halted", "Pipeline", "PipelineEvent", "PipelineStopped"]
 
 
-class Pipeline(CycleEffects, StepJobs):
+class Pipeline(CycleEffects, StepJobs, ContinuousSelfplay):
     def __init__(
         self,
         config_key: str,
@@ -107,15 +108,19 @@ class Pipeline(CycleEffects, StepJobs):
         done = {c.cycle for c in self.state.cycles() if c.status == "done"}
         todo = [n for n in range(1, cycles + 1) if n not in done]
         budget = _Budget(minutes, first=todo[0] if todo else 0)
-        if self.config.overlapped:
-            run_overlapped(
-                self, todo, after_training=self.config.mode == "gate_async", may_start=budget.allows
-            )
-        else:
-            for number in todo:
-                if not budget.allows(number):
-                    break
-                self._finish_cycle(*self._start_cycle(number))
+        try:
+            if self.config.overlapped:
+                run_overlapped(
+                    self, todo, after_training=self.config.mode == "gate_async", may_start=budget.allows
+                )
+            else:
+                for number in todo:
+                    if not budget.allows(number):
+                        break
+                    self._finish_cycle(*self._start_cycle(number))
+        finally:
+            if self.config.mode == "continuous":
+                self._stop_fleet()
         if budget.spent:
             self._emit(
                 PipelineEvent("budget", 0, message=f"{minutes:g} minutes spent; run again to continue")
@@ -129,7 +134,10 @@ class Pipeline(CycleEffects, StepJobs):
             self._emit(
                 PipelineEvent("cycle_start", number, data={"settings": cycle.settings, "cycle": cycle})
             )
-            selfplay = self._selfplay_step(cycle)
+            if self.config.mode == "continuous":
+                selfplay = self._collect_step(cycle)
+            else:
+                selfplay = self._selfplay_step(cycle)
         except PipelineStopped as exc:
             self._stopped(number, exc)
             raise
@@ -284,7 +292,7 @@ class Pipeline(CycleEffects, StepJobs):
         led to the regression is abandoned.
         """
         player = stages.playing_model(cycle)
-        if self.config.train_from == "production" or _rolled_back(cycle):
+        if self.config.train_from == "production" or cycle.rolled_back:
             return player
         previous = self.state.cycle(cycle.cycle - 1)
         if previous is None or previous.status != "done":
@@ -300,7 +308,7 @@ class Pipeline(CycleEffects, StepJobs):
         later = cycle
         for number in (cycle.cycle - 1, cycle.cycle - 2):
             earlier = self.state.cycle(number)
-            if earlier is None or _rolled_back(later):
+            if earlier is None or later.rolled_back:
                 break
             trained = self._trained(earlier)
             if trained is not None:
@@ -316,7 +324,7 @@ class Pipeline(CycleEffects, StepJobs):
         config = self.config
         if not (config.selfplay_switch and config.selfplay_model == "latest" and config.overlapped):
             return None
-        if _rolled_back(cycle):
+        if cycle.rolled_back:
             return None
         previous = self.state.cycle(cycle.cycle - 1)
         if previous is None or previous.candidate_model_id == playing or self._trained(previous) is not None:
@@ -324,7 +332,11 @@ class Pipeline(CycleEffects, StepJobs):
         return previous.candidate_model_id
 
     def _selfplay_jobs_of(self, number: int) -> int:
-        """How many jobs cycle ``number``'s selfplay was split into (each part is a step ``selfplay:K``)."""
+        """How many jobs cycle ``number``'s selfplay was split into (each part is a step ``selfplay:K``); in
+        ``mode=continuous`` the fleet's size."""
+        if self.config.mode == "continuous":
+            cycle = self.state.cycle(number)
+            return stages.fleet_size(self.config, CycleSettings(**cycle.settings), self.jobs.slots)
         return max(1, sum(1 for name in self.state.steps(number) if name.startswith("selfplay:")))
 
     def _trained(self, cycle: Cycle) -> str | None:
@@ -347,11 +359,6 @@ class _Budget:
         if number != self.first and self.deadline is not None and time.monotonic() >= self.deadline:
             self.spent = True
         return not self.spent
-
-
-def _rolled_back(cycle: Cycle) -> bool:
-    """Whether the cycle began with a rollback: the candidates before it belong to an abandoned line."""
-    return any(c["action"] == "rollback" for c in cycle.changes)
 
 
 def _change(rec: Recommendation, diff: dict) -> dict:

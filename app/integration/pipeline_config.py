@@ -174,14 +174,26 @@ class PipelineConfig(BaseModel):
             "cycle trains new positions x this, however fast selfplay was. None: `epochs` passes over the window."
         ),
     )
-    mode: Literal["sync", "async", "gate_async"] = Field(
+    mode: Literal["sync", "async", "gate_async", "continuous"] = Field(
         default="sync",
         description=(
             "sync: each cycle's selfplay, training and gate run one after another. async: the next cycle's "
             "selfplay runs beside this cycle's training and gate (two job slots; selfplay plays the production "
             "model of one cycle back, and feedback acts one cycle later). gate_async: the same, but the next "
             "selfplay starts once this cycle's candidate is trained, so it runs beside the gate only and the "
-            "trainer has the machine to itself (give it train_threads)."
+            "trainer has the machine to itself (give it train_threads). continuous: selfplay is a fleet of "
+            "long-running jobs (one per selfplay slot) that write shards all along and pick up the newest "
+            "selfplay_model between shards; a cycle's candidate is trained once the fleet has written the "
+            "cycle's selfplay_games new games, on those and the window (sample_reuse per new position)."
+        ),
+    )
+    continuous_job_shards: int = Field(
+        default=16,
+        ge=1,
+        le=10_000,
+        description=(
+            "mode=continuous: shards a fleet job writes before it ends and the next one takes its slot (a job "
+            "of a Ray executor sends its shards back when it ends; a local or node job indexes each as written)."
         ),
     )
     parallel_games: int = Field(default=64, ge=1, description="Selfplay games advanced together.")

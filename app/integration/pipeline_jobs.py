@@ -195,16 +195,16 @@ class StepJobs:
             self.feedback.record(
                 FeedbackType.PIPELINE_ERROR,
                 model_id=cycle.candidate_model_id,
-                metrics={"error": _first_line(error), "attempt": attempts},
+                metrics={"error": first_line(error), "attempt": attempts},
                 context={"stage": stage, "job_id": job_id},
             )
             delay, settings = self._retry_plan(settings)
             if attempts >= self.config.max_step_attempts:
                 raise PipelineStopped(
-                    f"{step} of cycle {number} failed {attempts} times; last error: {_first_line(error)}"
+                    f"{step} of cycle {number} failed {attempts} times; last error: {first_line(error)}"
                 )
             self._emit(
-                PipelineEvent("retry", number, stage, message=f"retry in {delay:.0f}s: {_first_line(error)}")
+                PipelineEvent("retry", number, stage, message=f"retry in {delay:.0f}s: {first_line(error)}")
             )
             time.sleep(delay)
             job_id = None
@@ -244,6 +244,7 @@ def _state(job: Any) -> str:
     return getattr(state, "value", state)
 
 
-def _first_line(text: str) -> str:
-    lines = [line for line in str(text).strip().splitlines() if line.strip()]
-    return lines[-1][:300] if lines else str(text)[:300]
+def first_line(text: str | None) -> str:
+    """The line of an error that says what went wrong (its last), at most 300 characters."""
+    lines = [line for line in str(text or "").strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else str(text or "")[:300]

@@ -19,7 +19,7 @@ from app.evaluation.config import EvalConfig, EvalResult
 from app.integration.feedback_types import TRAINING_METRICS
 from app.integration.pipeline_config import CycleSettings, PipelineConfig
 from app.integration.pipeline_state import Cycle
-from app.selfplay.config import SelfplayConfig, SelfplayResult
+from app.selfplay.config import FollowRule, SelfplayConfig, SelfplayResult
 from app.training.config import TrainConfig, TrainResult
 
 STAGE_RESULTS: dict[str, type[BaseModel]] = {
@@ -114,6 +114,59 @@ def selfplay_config(
         seed=cycle_seed(config, cycle) + PART_SEED_STRIDE * (part - 1),
         shard_name=f"{shard_prefix(cycle)}cycle{cycle.cycle:04d}" + (f"-part{part}" if part > 1 else ""),
         shard_games=config.selfplay_shard_games,
+    )
+
+
+MAX_FLEET_GAMES = 1_000_000  # SelfplayConfig's bound on one job's games
+
+
+def fleet_size(config: PipelineConfig, s: CycleSettings, slots: Callable[[], int]) -> int:
+    """The long-running selfplay jobs of ``mode=continuous``: the cycle's ``selfplay_slots`` (lane_balance's), else
+    ``selfplay_jobs``, else one per slot the job system offers less the trainer's lane."""
+    return max(1, s.selfplay_slots or config.selfplay_jobs or selfplay_slots_max(config, slots))
+
+
+def fleet_shard_games(config: PipelineConfig, s: CycleSettings, jobs: int) -> int:
+    """Games per shard of a fleet job: each job's share of a cycle's games in equal shards of at most
+    ``selfplay_shard_games``, so that the cycle's games are reached without a large overshoot."""
+    share = -(-s.selfplay_games // jobs)
+    most = config.selfplay_shard_games or share
+    return -(-share // -(-share // most))
+
+
+def fleet_name(cycle: Cycle, launch: int) -> str:
+    """The shard name of fleet job ``launch`` of the cycle's run (its shards are ``<name>-<k>``)."""
+    return f"{shard_prefix(cycle)}fleet{launch:04d}"
+
+
+def fleet_job_config(
+    config: PipelineConfig,
+    cycle: Cycle,
+    s: CycleSettings,
+    *,
+    board_type: str,
+    num_players: int,
+    launch: int,
+    jobs: int,
+    model_id: str,
+    follow: FollowRule,
+) -> SelfplayConfig:
+    """Fleet job ``launch`` (``mode=continuous``): the cycle's selfplay settings, ``continuous_job_shards`` shards
+    of ``fleet_shard_games`` games, its own seed and name; it starts with ``model_id`` and plays what ``follow``
+    names before each shard."""
+    base = selfplay_config(
+        config, cycle, s, board_type=board_type, num_players=num_players, model_id=model_id
+    )
+    size = fleet_shard_games(config, s, jobs)
+    return SelfplayConfig.model_validate(
+        {
+            **job_config(base),
+            "games": min(MAX_FLEET_GAMES, size * config.continuous_job_shards),
+            "shard_games": size,
+            "shard_name": fleet_name(cycle, launch),
+            "seed": cycle_seed(config, cycle) + PART_SEED_STRIDE * launch,
+            "follow": follow.model_dump(),
+        }
     )
 
 

@@ -28,6 +28,11 @@ class Cycle:
     error: str | None
     run: str = MAIN_RUN
 
+    @property
+    def rolled_back(self) -> bool:
+        """Whether the cycle began with a rollback: the candidates before it belong to an abandoned line."""
+        return any(c["action"] == "rollback" for c in self.changes)
+
 
 @dataclass(frozen=True)
 class Run:
@@ -156,6 +161,20 @@ class PipelineState:
                 )
             ).all()
             return {row.step: _step(row) for row in rows}
+
+    def steps_like(self, prefix: str) -> list[Step]:
+        """Every step row of the run whose name starts with ``prefix``, in cycle and name order."""
+        with session_scope(self.settings) as s:
+            rows = s.scalars(
+                select(StepRow)
+                .where(
+                    StepRow.config_key == self.config_key,
+                    StepRow.run == self.run,
+                    StepRow.step.startswith(prefix, autoescape=True),
+                )
+                .order_by(StepRow.cycle, StepRow.step)
+            ).all()
+            return [_step(row) for row in rows]
 
     def save_step(
         self,

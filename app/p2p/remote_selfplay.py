@@ -1,7 +1,7 @@
 """The selfplay job's transfer seam: the model's checkpoint goes out, the shards and their game records come back.
 
 Node side, before the task: the model is resolved here (None → the production model of the config key, or
-generation 0; a ``successor`` already registered instead) and pinned in the config, so the task plays exactly the
+generation 0; a ``successor`` already registered, or the model a ``follow`` rule names, instead) and pinned in the config, so the task plays exactly the
 model the node meant; its checkpoint is sent as a blob. Task side: the checkpoint is registered in the scratch
 installation, the stage runs as it always does, and every shard it wrote is sent back with its game records. Node
 side, after: each shard is checked against its sha256 and decoded before anything is written, then indexed as the
@@ -19,10 +19,10 @@ from app.core.errors import ChecksumMismatch
 from app.core.names import UNIFORM
 from app.p2p.remote_models import install_model, model_blob
 from app.p2p.transfer import Blob, RemoteOutcome
-from app.registry import has_checkpoint, production_model_id
+from app.registry import production_model_id
 from app.selfplay.config import SelfplayConfig, SelfplayResult
 from app.selfplay.play import GameRecord
-from app.selfplay.stage import selfplay_result, store_part
+from app.selfplay.stage import next_model, selfplay_result, store_part
 from app.storage.db import session_scope
 from app.storage.models.selfplay import SelfplayGameRow
 from app.storage.shards import ShardStore, decode_shard
@@ -34,11 +34,12 @@ SHARD_PREFIX = "shard:"
 class SelfplayAdapter:
     def prepare(self, settings: Settings, config: dict[str, Any]) -> tuple[dict[str, Any], list[Blob]]:
         cfg = SelfplayConfig.model_validate(config)
-        model_id = cfg.model_id or production_model_id(settings, cfg.config_key) or UNIFORM
-        if cfg.successor is not None and has_checkpoint(settings, cfg.successor):
-            model_id = cfg.successor
-        # The task cannot see a successor registered on the node later: it plays the one model pinned here.
-        pinned = cfg.model_copy(update={"model_id": model_id, "successor": None}).model_dump(mode="json")
+        start = cfg.model_id or production_model_id(settings, cfg.config_key) or UNIFORM
+        model_id = next_model(settings, cfg, start)
+        # The task cannot see the node's registry: it plays the one model pinned here, a successor already
+        # registered or the model a follow rule names now, and switches no more.
+        update = {"model_id": model_id, "successor": None, "follow": None}
+        pinned = cfg.model_copy(update=update).model_dump(mode="json")
         if model_id == UNIFORM:
             return pinned, []
         return pinned, [model_blob(settings, model_id, MODEL_PREFIX)]

@@ -11,6 +11,7 @@ from app.registry.load import (
     has_checkpoint,
     load_registered_net,
     model_artifact,
+    newest_trained,
     production_model_id,
     registered_evaluator,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "has_checkpoint",
     "load_registered_net",
     "model_artifact",
+    "newest_trained",
     "production_model_id",
     "registered_evaluator",
     "stored_artifact_path",

@@ -64,10 +64,30 @@ def has_checkpoint(settings: Settings, model_id: str) -> bool:
     return True
 
 
-def production_model_id(settings: Settings, config_key: str) -> str | None:
-    """The model id in PRODUCTION for a config key, or None before the first promotion."""
+def production_model_id(settings: Settings, config_key: str, run: str | None = None) -> str | None:
+    """The model id in PRODUCTION for a config key (of one run when given), or None before the first promotion."""
     query = select(_M.c.model_id).where(
         _M.c.config_key == config_key, _M.c.stage == ModelStage.PRODUCTION.value
+    )
+    if run is not None:
+        query = query.where(_M.c.run == run)
+    with read_engine(settings).connect() as conn:
+        return conn.scalar(query)
+
+
+def newest_trained(settings: Settings, config_key: str, run: str, *, after_version: int = 0) -> str | None:
+    """The run's model of the highest version above ``after_version`` that has its checkpoint (a candidate
+    still training has none yet), or None."""
+    query = (
+        select(_M.c.model_id)
+        .where(
+            _M.c.config_key == config_key,
+            _M.c.run == run,
+            _M.c.version > after_version,
+            _M.c.artifact_path.is_not(None),
+        )
+        .order_by(_M.c.version.desc())
+        .limit(1)
     )
     with read_engine(settings).connect() as conn:
         return conn.scalar(query)

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, model_validator
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.errors import InvalidConfig
-from app.core.names import UNIFORM, parse_model_id
+from app.core.names import MAIN_RUN, RUN_PATTERN, UNIFORM, parse_model_id
 from app.games.job_config import GameJobConfig
+
+
+class FollowRule(BaseModel):
+    """Which model a long-running selfplay job plays, asked again before each shard (KataGo's selfplay picks up
+    each new network between games): the newest trained candidate of a run, or its production model."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: Literal["latest", "production"] = Field(
+        description="latest: the run's newest model with a checkpoint; production: the run's production model."
+    )
+    run: str = Field(default=MAIN_RUN, pattern=RUN_PATTERN, description="The run whose models are followed.")
+    after_version: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "latest only: follow models above this version only (the pipeline sets the newest one trained when it "
+            "starts the job, so candidates of a line abandoned by a rollback are never picked up)."
+        ),
+    )
 
 
 class SelfplayConfig(GameJobConfig):
@@ -23,6 +45,13 @@ class SelfplayConfig(GameJobConfig):
             "A model expected to be registered while this job plays (the candidate training beside it): from the "
             "first shard begun after its checkpoint is registered, the job plays it instead (shard_games splits "
             "the games into shards; each shard records its model). None: one model throughout."
+        ),
+    )
+    follow: FollowRule | None = Field(
+        default=None,
+        description=(
+            "A long-running job: before each shard (shard_games) it plays the model this rule names now, starting "
+            "with model_id until the rule names another; each shard records its model. None: model_id throughout."
         ),
     )
     num_simulations: int = Field(default=64, ge=1, le=100_000, description="MCTS simulations per move.")
@@ -117,6 +146,8 @@ class SelfplayConfig(GameJobConfig):
         for what, model in (("model_id", self.model_id), ("successor", self.successor)):
             if model not in (None, UNIFORM) and parse_model_id(model).config_key != key:
                 raise InvalidConfig(f"{what} {model!r} is not a model of {key}")
+        if self.follow is not None and self.successor is not None:
+            raise InvalidConfig("set follow or successor, not both: follow already switches between shards")
         if self.successor is not None and self.successor in (self.model_id, UNIFORM):
             raise InvalidConfig(
                 f"successor {self.successor!r} must be a model other than the one the job starts with "

@@ -20,7 +20,7 @@ from app.core.progress import ProgressFn, no_progress
 from app.games.base import Game
 from app.games.registry import make_game
 from app.nn import uniform_evaluator
-from app.registry import has_checkpoint, production_model_id, registered_evaluator
+from app.registry import has_checkpoint, newest_trained, production_model_id, registered_evaluator
 from app.search import MCTSConfig
 from app.search.types import EvaluateFn
 from app.selfplay.config import SelfplayConfig, SelfplayResult
@@ -56,8 +56,9 @@ def run_selfplay(
     for part in parts:
         shard = store.find(cfg.config_key, part.name)
         if shard is None:
-            if _switches(settings, cfg, model_id):
-                model_id, evaluate_fn = cfg.successor, None
+            following = next_model(settings, cfg, model_id)
+            if following != model_id:
+                model_id, evaluate_fn = following, None
             evaluate_fn = evaluate_fn or _evaluator(settings, game, model_id)
             started = time.perf_counter()
             shard = _play_part(settings, cfg, game, evaluate_fn, play, part, model_id, store, done, progress)
@@ -70,10 +71,20 @@ def run_selfplay(
     return selfplay_result(settings, cfg, name, shards, seconds=seconds, reused=reused)
 
 
-def _switches(settings: Settings, cfg: SelfplayConfig, playing: str) -> bool:
-    """Whether the next shard plays ``cfg.successor`` instead of ``playing``: it is registered with its
-    checkpoint by now. Asked before each shard, so a job switches once, between shards, never back."""
-    return cfg.successor is not None and playing != cfg.successor and has_checkpoint(settings, cfg.successor)
+def next_model(settings: Settings, cfg: SelfplayConfig, playing: str) -> str:
+    """Who plays the next shard, asked before each one. ``follow``: the model its rule names now (``playing``
+    while it names none). ``successor``: that model once it is registered with its checkpoint, so the job
+    switches once, never back. Neither: ``playing``."""
+    rule = cfg.follow
+    if rule is not None:
+        if rule.model == "production":
+            named = production_model_id(settings, cfg.config_key, rule.run)
+        else:
+            named = newest_trained(settings, cfg.config_key, rule.run, after_version=rule.after_version)
+        return named or playing
+    if cfg.successor is not None and playing != cfg.successor and has_checkpoint(settings, cfg.successor):
+        return cfg.successor
+    return playing
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,9 @@ def tiny_config() -> PipelineConfig:
     )
 
 
-def check_invariants(settings, cycles: int, parts: int = 1, key: str = KEY) -> None:
-    """``parts``: the jobs each cycle's selfplay was split into (``selfplay_jobs``); ``key``: the config key."""
+def check_invariants(settings, cycles: int, parts: int = 1, key: str = KEY, *, fleet: bool = False) -> None:
+    """``parts``: the jobs each cycle's selfplay was split into (``selfplay_jobs``); ``key``: the config key;
+    ``fleet``: selfplay was a fleet of long-running jobs (``mode=continuous``)."""
     lifecycle, feedback = ModelLifecycle(settings), PipelineFeedback(settings)
     models = lifecycle.list_models(config_key=key)
     assert sorted(m.model_id for m in models) == [f"{key}_v{i}" for i in range(1, cycles + 1)]
@@ -72,15 +73,22 @@ def check_invariants(settings, cycles: int, parts: int = 1, key: str = KEY) -> N
     shards = ShardStore(settings).records(key)
     for shard in shards:  # every indexed shard is whole: its file hashes to what the index recorded
         assert sha256_file(shard.path) == shard.sha256, shard.name
-    assert sorted(s.name for s in shards) == sorted(
-        f"cycle{i:04d}" + (f"-part{k}" if k > 1 else "")
-        for i in range(1, cycles + 1)
-        for k in range(1, parts + 1)
-    )
+    if fleet:
+        check_fleet_shards(settings, shards, cycles, key)
+    else:
+        assert sorted(s.name for s in shards) == sorted(
+            f"cycle{i:04d}" + (f"-part{k}" if k > 1 else "")
+            for i in range(1, cycles + 1)
+            for k in range(1, parts + 1)
+        )
     # Every stage ran to success exactly once per cycle: nothing finished was redone.
     jobs = job_store.list_jobs(settings, config_key=key, limit=1000).data
-    succeeded = Counter(j.type for j in jobs if j.state.value == "succeeded" and j.type != "pipeline")
-    assert succeeded == {"selfplay": cycles * parts, "training": cycles, "evaluation": cycles}
+    succeeded = Counter(
+        j.type for j in jobs if j.state.value == "succeeded" and j.type not in ("pipeline", "selfplay")
+    )
+    assert succeeded == {"training": cycles, "evaluation": cycles}
+    if not fleet:
+        assert sum(j.type == "selfplay" and j.state.value == "succeeded" for j in jobs) == cycles * parts
     # The loop's evaluations are its gates, kept apart from evaluations a person asks for.
     assert {j.config["purpose"] for j in jobs if j.type == "evaluation"} == {"gate"}
     with session_scope(settings) as s:
@@ -94,6 +102,26 @@ def check_invariants(settings, cycles: int, parts: int = 1, key: str = KEY) -> N
 
     rated = {r.name for r in config_ratings(key, settings=settings).ratings}
     assert {m.model_id for m in models} <= rated and "random" in rated
+
+
+def check_fleet_shards(settings, shards, cycles: int, key: str) -> None:
+    """Every shard is a fleet job's, indexed once, and no two cycles took the same one; each cycle took at least
+    its games, and at the end no fleet job is left queued or running."""
+    import re
+
+    assert len({s.name for s in shards}) == len(shards)
+    assert all(re.fullmatch(r"fleet\d{4}(-\d{3,})?", s.name) for s in shards), [s.name for s in shards]
+    by_name = {s.name: s for s in shards}
+    taken: list[str] = []
+    with session_scope(settings) as s:
+        rows = s.scalars(select(StepRow).where(StepRow.config_key == key, StepRow.step == "selfplay")).all()
+        for row in rows:
+            assert sum(by_name[name].games for name in row.result["shards"]) >= row.result["games"] > 0
+            taken += row.result["shards"]
+        fleet = s.scalars(select(StepRow).where(StepRow.config_key == key, StepRow.step.startswith("fleet:")))
+        fleet_jobs = [row.job_id for row in fleet if row.job_id]
+    assert len(rows) == cycles and len(taken) == len(set(taken))
+    assert all(job_store.get_job(settings, job_id).done for job_id in fleet_jobs)
 
 
 @pytest.mark.slow

@@ -280,3 +280,14 @@ def test_a_successor_is_pinned_when_registered_and_dropped_when_not(settings):
     pinned, inputs = SelfplayAdapter().prepare(settings, config)
     assert (pinned["model_id"], pinned["successor"]) == ("hex5_2p_v2", None)
     assert [b.name for b in inputs] == ["model:hex5_2p_v2"]
+
+
+def test_a_follow_rule_is_resolved_on_the_node_and_pinned(settings):
+    """The task cannot ask the node's registry before each shard: it plays the model the rule names when the job
+    is sent, and follows no more."""
+    register_tiny_model(settings)
+    register_tiny_model(settings, "hex5_2p_v2")
+    config = {**SMALL_SELFPLAY, "model_id": "uniform", "follow": {"model": "latest"}, "shard_games": 1}
+    pinned, inputs = SelfplayAdapter().prepare(settings, config)
+    assert (pinned["model_id"], pinned["follow"]) == ("hex5_2p_v2", None)
+    assert [b.name for b in inputs] == ["model:hex5_2p_v2"]

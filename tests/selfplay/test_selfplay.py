@@ -252,10 +252,51 @@ def test_a_successor_never_registered_leaves_one_model_throughout(settings):
     assert run_selfplay(cfg, settings=settings).shard_models == ["hex5_2p_v1", "hex5_2p_v1"]
 
 
+def test_a_following_run_plays_the_newest_trained_model_above_its_version_before_each_shard(settings, monkeypatch):
+    """A long-running job (``follow``): v2 is registered while shard 0 is written, v3 while shard 1 is; v1 is older
+    than the rule's version and never played, a model still without checkpoint is never picked."""
+    import app.selfplay.stage as stage
+    from app.registry import ModelLifecycle
+
+    register_tiny_model(settings, "hex5_2p_v1")
+    ModelLifecycle(settings).register_model("hex5_2p_v4", "TRAINING")  # still training: no checkpoint
+    real = stage.ShardStore.write
+    registered = {"-000": "hex5_2p_v2", "-001": "hex5_2p_v3"}
+
+    def register_while_playing(self, config_key, name, data, model_id=None):
+        record = real(self, config_key, name, data, model_id=model_id)
+        if name[-4:] in registered:
+            register_tiny_model(settings, registered[name[-4:]])
+        return record
+
+    monkeypatch.setattr(stage.ShardStore, "write", register_while_playing)
+    follow = {"model": "latest", "after_version": 1}
+    cfg = _cfg(games=8, shard_games=2, shard_name="fleet", model_id="uniform", follow=follow)
+    result = run_selfplay(cfg, settings=settings)
+    assert result.shard_models == ["uniform", "hex5_2p_v2", "hex5_2p_v3", "hex5_2p_v3"]
+
+
+def test_a_run_following_production_plays_the_production_model_of_its_run(settings):
+    from app.registry import ModelLifecycle
+
+    register_tiny_model(settings, "hex5_2p_v1")
+    register_tiny_model(settings, "hex5_2p_v2")
+    ModelLifecycle(settings).promote_to_production("hex5_2p_v1", reason="test")
+    cfg = _cfg(games=2, shard_games=1, shard_name="fleet", model_id="uniform", follow={"model": "production"})
+    assert run_selfplay(cfg, settings=settings).shard_models == ["hex5_2p_v1", "hex5_2p_v1"]
+    other_run = _cfg(games=2, shard_games=1, shard_name="wide", follow={"model": "production", "run": "wide"})
+    assert run_selfplay(other_run.model_copy(update={"model_id": "hex5_2p_v2"}), settings=settings).shard_models == [
+        "hex5_2p_v2",
+        "hex5_2p_v2",
+    ]  # no production in run "wide": the model it started with
+
+
 @pytest.mark.parametrize(
     ("update", "message"),
     [
         ({"model_id": "hex5_2p_v1", "successor": "hex5_2p_v1"}, "other than the one the job starts with"),
+        ({"successor": "hex5_2p_v2", "follow": {"model": "latest"}}, "follow or successor, not both"),
+        ({"follow": {"model": "newest"}}, "'latest' or 'production'"),
         ({"successor": "uniform"}, "not 'uniform'"),
         ({"successor": "hex6_2p_v3"}, "successor 'hex6_2p_v3' is not a model of hex5_2p"),
     ],
