@@ -130,11 +130,19 @@ def run(args, config, home: Path) -> None:
         cycle = pipeline.state.cycle(number)
         return {k: v for k, v in cycle.settings.items() if k in KNOBS} if cycle else {}
 
+    made: dict[str, float] = defaultdict(
+        float
+    )  # positions played, samples trained, gate games, over the loop
+
     def on_event(event) -> None:
         nonlocal cycles
+        if event.kind == "step_done" and event.step == "training":
+            made["samples"] += event.data.get("samples_trained", 0)
         if event.kind != "cycle_done":
             return
         cycles, summary, loop_s = event.cycle, event.data, time.perf_counter() - started
+        made["positions"] += summary["positions"]
+        made["gate games"] += summary["gate_games"]
         for stage, seconds in summary["seconds"].items():
             stage_s[stage] += seconds or 0.0
         knobs = cycle_knobs(event.cycle)
@@ -172,6 +180,7 @@ def run(args, config, home: Path) -> None:
         "cycles": cycles,
         "stage_s": dict(stage_s),
         "busy": (busy1 - busy0) / max(1, total1 - total0),
+        "made": dict(made),
     }
     if args.defer_checks:
         (home / POINTS_FILE).write_text(json.dumps(saved))
@@ -199,6 +208,7 @@ def check_and_report(args, settings, game, anchors: list[str], saved: dict) -> N
         defaultdict(float, saved["stage_s"]),
         saved["busy"],
         time.perf_counter() - check_started,
+        saved.get("made", {}),
     )
 
 
@@ -212,9 +222,14 @@ def thinned(points: list, every: float) -> list:
     return kept + [points[-1]]
 
 
-def report(loop_s: float, cycles: int, stage_s, busy: float, check_s: float) -> None:
+def report(
+    loop_s: float, cycles: int, stage_s, busy: float, check_s: float, made: dict | None = None
+) -> None:
     job_s = sum(stage_s.values())
     print(f"\n{loop_s:.0f}s of loop over {cycles} cycles; CPU busy {busy:.2f} of all cores (/proc/stat):")
+    if made:
+        rates = ", ".join(f"{what}/s {count / max(loop_s, 1e-9):.1f}" for what, count in made.items())
+        print(f"  made over the loop's wall-clock: {rates}")
     for stage in STAGES:
         print(f"  {stage:<10} {stage_s[stage]:7.1f}s  ({stage_s[stage] / max(loop_s, 1e-9):.0%} of the loop)")
     print(
