@@ -8,6 +8,9 @@ job with its state in the database, so a kill anywhere resumes where it stopped,
 
 ``mode="gate_async"`` starts cycle k's selfplay once cycle k-1's candidate is trained instead: selfplay runs beside
 the gate and promotion only, and the training job has the machine to itself (``train_threads``).
+
+``mode="continuous"`` uses the same two lanes, but a cycle's selfplay step there plays nothing: it takes the
+shards the selfplay fleet wrote meanwhile (``pipeline_continuous``).
 """
 
 from __future__ import annotations
