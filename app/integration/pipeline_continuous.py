@@ -6,8 +6,9 @@ new network reaches selfplay within a shard rather than a cycle (KataGo's selfpl
 between games). A job writes ``continuous_job_shards`` shards and ends; the next one takes its slot.
 
 A cycle's selfplay step is no job: it waits until the fleet has indexed the cycle's ``selfplay_games`` games that
-no cycle has taken yet, and takes all of them. So with ``sample_reuse`` the trainer trains a fixed number of
-samples per new position however fast selfplay is, and waits whenever selfplay is behind.
+no cycle has taken yet, and takes all of them, up to ``BACKLOG_CYCLES`` cycles' worth (the newest). So with
+``sample_reuse`` the trainer trains a fixed number of samples per new position it takes however fast selfplay is,
+and waits whenever selfplay is behind.
 
 State: each fleet job is a step row ``fleet:<launch>`` of the cycle that launched it (its job id, its slot and
 the settings it plays with); a cycle's selfplay step lists the shards it took. After a kill anywhere the jobs are
@@ -50,6 +51,11 @@ FLEET = "fleet:"
 """Step-name prefix of a fleet job's row: ``fleet:0007`` is the run's seventh launch."""
 
 COLLECT_POLL_S = 0.5
+BACKLOG_CYCLES = 2
+"""A cycle takes at most this many cycles' games, the newest: when selfplay runs ahead of the trainer (the
+generation-0 player needs no network and plays hundreds of games a second), the older shards are skipped, so the
+trainer stays on fresh data at its reuse ratio. Skipped shards stay in the replay window (their positions are
+trained on, at less than the ratio); the step lists them, so no later cycle takes them."""
 _UNSHARED = ("model_id", "shard_name", "seed", "follow")  # a launch's own: not what makes two fleets differ
 
 
@@ -109,18 +115,21 @@ class ContinuousSelfplay:
                 self._emit(PipelineEvent("progress", number, "selfplay", games / s.selfplay_games, message))
             time.sleep(COLLECT_POLL_S)
         seconds = _span(ours, fresh, time.monotonic() - started)
+        written = sum(r.positions for r in fresh)
+        fresh, skipped = _newest(fresh, BACKLOG_CYCLES * s.selfplay_games)
+        seconds *= sum(r.positions for r in fresh) / max(1, written)  # the fleet's rate over what it wrote
         cfg = stages.selfplay_config(self.config, cycle, s, **self._game)  # the key and players it counts for
         result = selfplay_result(self.settings, cfg, fresh[0].name, fresh, seconds=seconds, reused=False)
-        stored = result.model_dump(mode="json")
+        stored = {**result.model_dump(mode="json"), "skipped": [r.name for r in skipped]}
         self.state.save_step(number, "selfplay", status="done", result=stored)
         self._emit(PipelineEvent("step_done", number, "selfplay", 1.0, data=stored))
         return result
 
     def _taken_shards(self) -> set[str]:
         """The shards the run's cycles took (their finished selfplay steps)."""
-        steps = self.state.steps_like("selfplay")
-        return {name for step in steps if step.step == "selfplay" and step.status == "done"
-                for name in step.result.get("shards", [])}  # fmt: skip
+        steps = [step for step in self.state.steps_like("selfplay") if step.step == "selfplay"]
+        return {name for step in steps if step.status == "done"
+                for name in (*step.result.get("shards", []), *step.result.get("skipped", []))}  # fmt: skip
 
     def _keep_fleet(self, cycle: Cycle, s: CycleSettings) -> list[_Launch]:
         """The fleet as the cycle wants it: ended jobs noted, jobs of other settings (or of the line a rollback
@@ -234,6 +243,16 @@ def _launch_of(step: Step) -> _Launch:
 
 def _number(step: Step) -> int:
     return int(step.step.removeprefix(FLEET))
+
+
+def _newest(fresh: list[ShardRecord], most: int) -> tuple[list[ShardRecord], list[ShardRecord]]:
+    """(taken, skipped): the newest of ``fresh`` (oldest first) while their games stay within ``most`` (at least
+    the newest shard), and the older ones."""
+    games, start = 0, len(fresh)
+    while start > 0 and (start == len(fresh) or games + fresh[start - 1].games <= most):
+        start -= 1
+        games += fresh[start].games
+    return fresh[start:], fresh[:start]
 
 
 def _span(ours: list[ShardRecord], fresh: list[ShardRecord], waited: float) -> float:

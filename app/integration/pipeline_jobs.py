@@ -40,7 +40,9 @@ class Halted(Exception):
 class PipelineEvent:
     """What the pipeline reports while it runs (the CLI turns these into progress bars and tables)."""
 
-    kind: str  # cycle_start | step_start | progress | step_done | change | cycle_done | retry | stopped | fleet
+    kind: (
+        str  # cycle_start | step_start | progress | step_done | change | cycle_done | retry | stopped | fleet
+    )
     cycle: int
     step: str | None = None
     fraction: float = 0.0

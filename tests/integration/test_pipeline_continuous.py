@@ -191,6 +191,28 @@ def test_after_a_rollback_the_fleet_is_replaced_and_follows_only_candidates_trai
     }
 
 
+def test_a_cycle_takes_the_newest_two_cycles_of_games_and_skips_older_ones_for_good(settings):
+    """Selfplay far ahead of the trainer (the generation-0 player needs no network): the cycle trains on fresh data
+    at its ratio; the older shards stay in the window, and no later cycle takes them."""
+    import numpy as np
+
+    from app.storage.shards import ShardData
+
+    pipeline, jobs, cycle = _pipeline_with_fake_jobs(settings, cycle=CycleSettings(selfplay_games=8))
+    store = ShardStore(settings)
+    for k in range(5):
+        data = ShardData(
+            np.zeros((4, 3, 5, 5), np.float32), np.full((4, 25), 0.04, np.float32), np.zeros((4, 2), np.float32),
+            np.arange(4),
+        )  # fmt: skip
+        store.write(KEY, f"fleet0001-{k:03d}", data)
+    result = pipeline._collect_step(cycle)
+    assert result.shards == [f"fleet0001-{k:03d}" for k in (1, 2, 3, 4)] and result.positions == 16
+    assert pipeline.state.step(1, "selfplay").result["skipped"] == ["fleet0001-000"]
+    assert pipeline._taken_shards() == {f"fleet0001-{k:03d}" for k in range(5)}
+    pipeline._stop_fleet()
+
+
 @pytest.mark.slow
 def test_a_kill_of_the_process_group_anywhere_in_a_continuous_run_then_a_rerun_finishes_consistently(
     settings, home

@@ -38,7 +38,9 @@ def main(home: str) -> None:
         def run(job_type: str, config: dict, timeout: float = 240, **kw) -> dict:
             job = store.submit(settings, JobCreate(type=job_type, config=config, **kw))
             node.wake()
-            return wait_for(lambda i: store.get_job(settings, i), job.id, timeout=timeout).model_dump(mode="json")
+            return wait_for(lambda i: store.get_job(settings, i), job.id, timeout=timeout).model_dump(
+                mode="json"
+            )
 
         findings["sleep"] = run("sleep", {"seconds": 0.2, "progress_steps": 2})
         findings["failing"] = run("sleep", {"seconds": 0, "fail": True})

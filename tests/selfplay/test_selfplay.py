@@ -252,7 +252,9 @@ def test_a_successor_never_registered_leaves_one_model_throughout(settings):
     assert run_selfplay(cfg, settings=settings).shard_models == ["hex5_2p_v1", "hex5_2p_v1"]
 
 
-def test_a_following_run_plays_the_newest_trained_model_above_its_version_before_each_shard(settings, monkeypatch):
+def test_a_following_run_plays_the_newest_trained_model_above_its_version_before_each_shard(
+    settings, monkeypatch
+):
     """A long-running job (``follow``): v2 is registered while shard 0 is written, v3 while shard 1 is; v1 is older
     than the rule's version and never played, a model still without checkpoint is never picked."""
     import app.selfplay.stage as stage
@@ -285,7 +287,9 @@ def test_a_run_following_production_plays_the_production_model_of_its_run(settin
     cfg = _cfg(games=2, shard_games=1, shard_name="fleet", model_id="uniform", follow={"model": "production"})
     assert run_selfplay(cfg, settings=settings).shard_models == ["hex5_2p_v1", "hex5_2p_v1"]
     other_run = _cfg(games=2, shard_games=1, shard_name="wide", follow={"model": "production", "run": "wide"})
-    assert run_selfplay(other_run.model_copy(update={"model_id": "hex5_2p_v2"}), settings=settings).shard_models == [
+    assert run_selfplay(
+        other_run.model_copy(update={"model_id": "hex5_2p_v2"}), settings=settings
+    ).shard_models == [
         "hex5_2p_v2",
         "hex5_2p_v2",
     ]  # no production in run "wide": the model it started with
