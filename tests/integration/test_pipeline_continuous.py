@@ -78,6 +78,17 @@ def test_a_continuous_run_trains_each_candidate_on_new_fleet_shards_at_the_reuse
     assert any(s.model_id for s in store.records(KEY))
 
 
+@pytest.mark.slow
+def test_a_three_player_config_runs_continuously_for_a_few_candidates(settings):
+    key = "connect4_3p"
+    config = continuous_config().model_copy(update={"gate_max_games": 6, "anchors_games": 3})
+    with LocalJobs(settings, slots=config.job_slots) as jobs:
+        cycles = Pipeline(key, settings=settings, config=config, jobs=jobs).run(3)
+    assert [c.status for c in cycles] == ["done"] * 3
+    check_invariants(settings, 3, key=key, fleet=True)
+    assert all(len(c.summary["ratings"]) >= 2 for c in cycles)  # three-player games are rated too
+
+
 def test_fleet_jobs_split_a_cycles_games_into_shards_and_each_launch_has_its_own_name_and_seed():
     from .test_pipeline_fleet import _cycle
 
