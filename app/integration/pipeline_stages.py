@@ -8,6 +8,7 @@ new field with a default.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -129,9 +130,9 @@ def fleet_size(config: PipelineConfig, s: CycleSettings, slots: Callable[[], int
 def fleet_shard_games(config: PipelineConfig, s: CycleSettings, jobs: int) -> int:
     """Games per shard of a fleet job: each job's share of a cycle's games in equal shards of at most
     ``selfplay_shard_games``, so that the cycle's games are reached without a large overshoot."""
-    share = -(-s.selfplay_games // jobs)
-    most = config.selfplay_shard_games or share
-    return -(-share // -(-share // most))
+    share = math.ceil(s.selfplay_games / jobs)
+    shards = math.ceil(share / (config.selfplay_shard_games or share))
+    return math.ceil(share / shards)
 
 
 def fleet_name(cycle: Cycle, launch: int) -> str:
