@@ -145,6 +145,11 @@ def rules(
         console.print(
             f"#{v.id} {v.context.get('rule')} ({v.context.get('action')}): {word}: "
             f"{v.context.get('metric')} {v.metrics.get('before'):.4g} -> {v.metrics.get('after'):.4g}"
+            + (
+                f" (standard error {v.metrics['standard_error']:.2g})"
+                if "standard_error" in v.metrics
+                else ""
+            )
         )
 
 

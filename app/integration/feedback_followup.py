@@ -3,7 +3,9 @@
 A tuning rule's change is judged ``followup_cycles`` cycles after it was applied (a cycle ends with its
 PROMOTION_DECISION event) on the quantity the rule meant to move: the gate's Elo after a learning-rate decay, the
 train/validation gap after an anti-overfitting change, the gate's Elo or score after more selfplay or search,
-the promotion rate after a rejection streak. The verdict, with both numbers, is stored as a FOLLOW_UP event. A
+the promotion rate after a rejection streak. With ``followup_z`` above 0 (0 by default, until measured), a gate's
+Elo or score improved only beyond that many standard errors of the difference (the gates' own, from their games
+and Elo intervals): within them the change showed nothing; the standard error is recorded with the verdict. The verdict, with both numbers, is stored as a FOLLOW_UP event. A
 rule whose last ``backoff_failures`` verdicts all say "did not help" is skipped for ``backoff_cycles`` cycles; any
 tuning rule waits ``cooldown_cycles`` cycles after one of its changes was applied. Everything here is a pure
 function of the stored history, like the rules themselves.
@@ -11,6 +13,7 @@ function of the stored history, like the rules themselves.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import fmean
@@ -18,7 +21,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from app.integration.feedback_rules import FeedbackThresholds, lane_ratio, train_loss
+from app.integration.feedback_rules import FeedbackThresholds, lane_ratio, standard_error, train_loss
 from app.integration.feedback_types import FeedbackEvent, FeedbackType
 from app.integration.pipeline_config import TuningRule
 
@@ -58,14 +61,16 @@ class Verdict:
     before: float
     after: float
     cycles: int
+    noise: float = 0.0  # the standard error of after - before, where the evaluations carry one
 
     def metrics(self) -> dict[str, float]:
-        return {
+        out = {
             "improved": 1.0 if self.improved else 0.0,
             "before": self.before,
             "after": self.after,
             "cycles": float(self.cycles),
         }
+        return out | ({"standard_error": self.noise} if self.noise else {})
 
     def context(self) -> dict[str, str]:
         a = self.applied
@@ -90,7 +95,9 @@ class RuleStatus(BaseModel):
         return self.backoff_cycles_left > 0
 
 
-Judged = tuple[str, float, float, bool]  # metric, before, after, improved
+Judged = tuple[
+    str, float, float, bool, float
+]  # metric, before, after, improved, the difference's standard error
 Expectation = Callable[
     [Sequence[FeedbackEvent], Sequence[FeedbackEvent], Sequence[FeedbackEvent]], Judged | None
 ]
@@ -107,15 +114,22 @@ def _gate_gains(before, after, cited) -> Judged | None:
     selfplay a smaller step lowers the loss of data that keeps changing, stronger or not. In bench/loop.py runs the
     decays were never backed off, and the runs they decayed deepest were the weakest."""
     models = {e.model_id for e in cited}
-    old = [
-        e.metric("elo_delta")
-        for e in _of(before, F.EVALUATION_RESULT)
-        if e.model_id in models and "elo_delta" in e.metrics
-    ]
-    new = [e.metric("elo_delta") for e in _of(after, F.EVALUATION_RESULT) if "elo_delta" in e.metrics]
+    old = [e for e in _of(before, F.EVALUATION_RESULT) if e.model_id in models and "elo_delta" in e.metrics]
+    return _compared("elo_delta", old, _of(after, F.EVALUATION_RESULT))
+
+
+def _compared(metric: str, old: Sequence[FeedbackEvent], after: Sequence[FeedbackEvent]) -> Judged | None:
+    """The mean ``metric`` of the evaluations ``after`` against that of ``old``, with the standard error of the
+    difference of the two means (each evaluation's own, from its games or Elo interval)."""
+    old = [e for e in old if metric in e.metrics]
+    new = [e for e in after if metric in e.metrics]
     if not old or not new:
         return None
-    return "elo_delta", fmean(old), fmean(new), fmean(new) > fmean(old)
+    before, now = fmean(e.metric(metric) for e in old), fmean(e.metric(metric) for e in new)
+    noise = math.sqrt(
+        sum(standard_error(e, metric) ** 2 / len(group) ** 2 for group in (old, new) for e in group)
+    )
+    return metric, before, now, now > before, noise
 
 
 def _gap(e: FeedbackEvent) -> float | None:
@@ -128,16 +142,12 @@ def _gap_shrinks(before, after, cited) -> Judged | None:
     nxt = [g for g in map(_gap, _of(after, F.TRAINING_COMPLETE)) if g is not None]
     if not prev or not nxt:
         return None
-    return "val_loss - loss", prev[-1], fmean(nxt), fmean(nxt) < prev[-1]
+    return "val_loss - loss", prev[-1], fmean(nxt), fmean(nxt) < prev[-1], 0.0
 
 
 def _rises(metric: str) -> Expectation:
     def judge(before, after, cited) -> Judged | None:
-        old = [e.metric(metric) for e in _of(cited, F.EVALUATION_RESULT) if metric in e.metrics]
-        new = [e.metric(metric) for e in _of(after, F.EVALUATION_RESULT) if metric in e.metrics]
-        if not old or not new:
-            return None
-        return metric, fmean(old), fmean(new), fmean(new) > fmean(old)
+        return _compared(metric, _of(cited, F.EVALUATION_RESULT), _of(after, F.EVALUATION_RESULT))
 
     return judge
 
@@ -148,7 +158,7 @@ def _promotions_resume(before, after, cited) -> Judged | None:
     if not new:
         return None
     rate = fmean(old) if old else 0.0
-    return "promotion_rate", rate, fmean(new), fmean(new) > rate
+    return "promotion_rate", rate, fmean(new), fmean(new) > rate, 0.0
 
 
 def _promotions_hold(before, after, cited) -> Judged | None:
@@ -157,7 +167,7 @@ def _promotions_hold(before, after, cited) -> Judged | None:
     if not new:
         return None
     old = [e.metric("promoted") for e in _of(cited, F.PROMOTION_DECISION)]
-    return "promotion_rate", fmean(old) if old else 1.0, fmean(new), fmean(new) >= 0.5
+    return "promotion_rate", fmean(old) if old else 1.0, fmean(new), fmean(new) >= 0.5, 0.0
 
 
 def _seconds_per_position(e: FeedbackEvent) -> float | None:
@@ -177,7 +187,7 @@ def _cycles_cheaper(before, after, cited) -> Judged | None:
     new = [v for v in map(_seconds_per_position, _of(after, F.PROMOTION_DECISION)) if v is not None]
     if not old or not new:
         return None
-    return "cycle seconds per selfplay position", fmean(old), fmean(new), fmean(new) < fmean(old)
+    return "cycle seconds per selfplay position", fmean(old), fmean(new), fmean(new) < fmean(old), 0.0
 
 
 EXPECTATIONS: dict[str, Expectation] = {
@@ -219,8 +229,11 @@ def pending_verdicts(
         cited = [by_id[i] for i in a.evidence_ids if i in by_id]
         judged = judge(before, after, cited)
         if judged is not None:
-            metric, old, new, improved = judged
-            out.append(Verdict(a, improved, metric, float(old), float(new), t.followup_cycles))
+            metric, old, new, improved, noise = judged
+            improved = (
+                improved and abs(new - old) >= t.followup_z * noise
+            )  # a gain within the gates' noise is none
+            out.append(Verdict(a, improved, metric, float(old), float(new), t.followup_cycles, noise))
     return out
 
 

@@ -117,14 +117,32 @@ def elo_plateau(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
     )  # fmt: skip
 
 
+def _score_name(e: FeedbackEvent) -> str:
+    return "win_rate" if "win_rate" in e.metrics else "score"
+
+
 def _win_rate(e: FeedbackEvent) -> float | None:
-    for name in ("win_rate", "score"):
-        if name in e.metrics:
-            return e.metric(name)
-    return None
+    name = _score_name(e)
+    return e.metric(name) if name in e.metrics else None
+
+
+def standard_error(e: FeedbackEvent, metric: str) -> float:
+    """The standard error an evaluation's ``metric`` carries: a score's (binomial, over its ``games``) or an Elo
+    difference's (from its 95% interval); 0 where the event does not say."""
+    if metric in ("score", "win_rate") and e.metric("games"):
+        p = min(max(e.metric(metric), 0.0), 1.0)
+        return math.sqrt(p * (1 - p) / e.metric("games"))
+    if metric == "elo_delta" and "elo_ci_low" in e.metrics and "elo_ci_high" in e.metrics:
+        return max(e.metric("elo_ci_high") - e.metric("elo_ci_low"), 0.0) / (2 * 1.96)
+    return 0.0
 
 
 def weak_win_rate(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]:
+    """A score surely below ``min_win_rate`` (by ``weak_win_rate_z`` standard errors of its games) against an
+    opponent: search more. A candidate level with production scores about 0.5 against it, half of the time below;
+    without a margin the rule grows search after such gates (bench/loop.py --minutes 60, hex6, seed 0, continuous:
+    from 54 to 400 simulations between minutes 12 and 52, on gate scores of 0.44-0.48 over 64 games, with no
+    promotion after minute 17). The margin is 0 by default until a run at equal wall-clock shows it helps."""
     latest: dict[str, FeedbackEvent] = {}
     for e in inp.of_type(F.EVALUATION_RESULT):
         if "opponent" in e.context and _win_rate(e) is not None:
@@ -133,7 +151,7 @@ def weak_win_rate(inp: RuleInput, t: FeedbackThresholds) -> list[Recommendation]
         e
         for _, e in sorted(latest.items())
         if inp.fresh(e)
-        and _win_rate(e) < t.min_win_rate
+        and _win_rate(e) + t.weak_win_rate_z * standard_error(e, _score_name(e)) < t.min_win_rate
         and (e.metric("games") is None or e.metric("games") >= t.win_rate_min_games)
     ]
     if not weak:

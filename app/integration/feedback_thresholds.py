@@ -46,6 +46,11 @@ class FeedbackThresholds(BaseSettings):
     win_rate_min_games: int = Field(
         default=20, ge=1, description="Fewer games than this are too noisy to judge."
     )
+    weak_win_rate_z: float = Field(
+        default=0.0,
+        ge=0,
+        description="A score is weak only this many standard errors (of its games) below min_win_rate.",
+    )
     weak_search_growth: float = Field(
         default=1.5, gt=1, description="Simulations multiplier on a weak matchup."
     )
@@ -107,3 +112,11 @@ class FeedbackThresholds(BaseSettings):
         default=2, ge=1, description="Verdicts in a row of 'did not help' that back a rule off."
     )
     backoff_cycles: int = Field(default=6, ge=1, description="Cycles a backed-off rule is skipped.")
+    followup_z: float = Field(
+        default=0.0,
+        ge=0,
+        description=(
+            "A gate Elo or score improved only by more than this many standard errors of the difference (from "
+            "the gates' Elo intervals and games); within them, noise says 'did not help'. 0: any gain."
+        ),
+    )

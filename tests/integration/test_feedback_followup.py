@@ -5,6 +5,7 @@ decision that closes the cycle."""
 import pytest
 
 from app.integration.feedback import Action, FeedbackType, PipelineFeedback
+from app.integration.feedback_thresholds import FeedbackThresholds
 
 F = FeedbackType
 KEY = "hex8_2p"
@@ -17,12 +18,20 @@ class Loop:
         self.fb, self.version = fb, 0
 
     def cycle(
-        self, *, loss: float = 1.0, val_loss: float = 1.0, promoted: int = 1, elo_delta: float = 50.0
+        self,
+        *,
+        loss: float = 1.0,
+        val_loss: float = 1.0,
+        promoted: int = 1,
+        elo_delta: float = 50.0,
+        ci: float | None = None,
     ) -> None:
+        """``ci``: the half-width of the gate's 95% Elo interval (None: the gate recorded none)."""
         self.version += 1
         model = f"{KEY}_v{self.version}"
         self.fb.record(F.TRAINING_COMPLETE, model, {"loss": loss, "val_loss": val_loss})
-        self.fb.record(F.EVALUATION_RESULT, model, {"elo_delta": elo_delta})
+        interval = {} if ci is None else {"elo_ci_low": elo_delta - ci, "elo_ci_high": elo_delta + ci}
+        self.fb.record(F.EVALUATION_RESULT, model, {"elo_delta": elo_delta, **interval})
         self.fb.record(F.PROMOTION_DECISION, model, {"promoted": promoted})
         self.fb.follow_up(KEY)
 
@@ -117,6 +126,24 @@ def test_an_applied_change_gets_a_verdict_with_the_numbers(fb):
     assert fb.follow_up(KEY) == []  # recorded once
     [status] = [s for s in fb.rule_status(KEY) if s.rule == "loss_plateau"]
     assert (status.improved, status.failed, status.backed_off) == (1, 0, False)
+
+
+@pytest.mark.parametrize(("after", "improved"), [(45.0, 0.0), (120.0, 1.0)])
+def test_a_gain_within_the_gates_noise_did_not_help(settings, after, improved):
+    fb = PipelineFeedback(settings, thresholds=FeedbackThresholds(followup_z=1))
+    loop = Loop(fb)
+    for elo in (20, 30, 40, 50):
+        loop.cycle(elo_delta=elo, ci=60)  # 64-game gates: +-60 Elo, a standard error of 30.6
+    fb.mark_applied(loop.rules()["loss_plateau"])
+    loop.cycle(elo_delta=after, ci=60)
+    [verdict] = fb.history(KEY, feedback_type=F.FOLLOW_UP)
+    # The difference of the 4 cited gates' mean (35) and the next one's: sqrt(4 x 30.6^2 / 16 + 30.6^2) = 34.2.
+    assert verdict.metrics["standard_error"] == pytest.approx(60 / 1.96 * (1.25**0.5), rel=1e-6)
+    assert (verdict.metrics["before"], verdict.metrics["after"], verdict.metrics["improved"]) == (
+        35,
+        after,
+        improved,
+    )
 
 
 def test_a_learning_rate_decay_is_judged_on_strength_not_on_the_loss_it_lowers_anyway(fb):

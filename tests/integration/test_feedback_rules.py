@@ -188,6 +188,17 @@ def test_weak_win_rate_uses_the_latest_result_per_opponent_and_enough_games(h):
     assert h.run(weak_win_rate) == []
 
 
+def test_a_score_within_its_games_noise_of_even_is_not_weak(h):
+    # A candidate level with production scores 0.45 over 64 games as often as 0.55: no reason to search more.
+    margin = FeedbackThresholds(weak_win_rate_z=1)
+    h.add(F.EVALUATION_RESULT, "hex8_2p_v3", score=0.45, games=64, context={"opponent": "hex8_2p_v2"})
+    assert h.run(weak_win_rate, thresholds=margin) == []
+    assert len(h.run(weak_win_rate)) == 1  # the default has no margin
+    h.add(F.EVALUATION_RESULT, "hex8_2p_v4", score=0.35, games=64, context={"opponent": "hex8_2p_v2"})
+    [rec] = h.run(weak_win_rate, thresholds=margin)  # 0.35 + 1 x 0.06 is still below 0.5
+    assert rec.evidence_ids == (2,)
+
+
 # -- promotion rejections -----------------------------------------------------------------------------------
 
 
