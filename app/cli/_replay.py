@@ -39,6 +39,12 @@ def replay(path: Path, config_key: str | None, *, view, conflicting: list[str]) 
             "zeroloop --home NEW run --from-manifest FILE"
         )
     config = PipelineConfig.model_validate(manifest["settings"])
+    if config.mode == "continuous":
+        raise InvalidConfig(
+            f"--from-manifest {path} records a mode=continuous run: which shards each candidate trained on, and "
+            "which model played them, follow its selfplay fleet's timing, so no replay reproduces it (the manifest "
+            "still names each cycle's settings, shards and weights)\nreplay a run made with --set mode=sync"
+        )
     cycles = {c["cycle"]: c["settings"] for c in manifest["cycles"]}
     console.print(
         f"[bold]replaying {key}[/] ({len(cycles)} cycles from {path}) into {settings.home.resolve()}"

@@ -314,7 +314,12 @@ def defaults_for(config_key: str) -> PipelineConfig:
     # Not taken: selfplay_opening_moves=2 over one hour (seed 0) kept selfplay varied (value loss 0.08, not 0.008)
     # and promoting until 51 minutes, but ended at 89% against rollout_mcts_10000 where the default ended at 88%;
     # with net="b6c32" as well, 61% at 14 minutes (83% with 4x32) and 89% at the end.
+    # Selfplay as a fleet of long-running jobs beside the trainer and the gate (mode=continuous), not one cycle's
+    # stages after another: same bench, one session's arms, last production vs rollout_mcts_1000 (~3 minutes in):
+    # seed 1 99% (91%) where the synchronous loop reached 93% (11%), CPU busy 0.91 instead of 0.79; seed 0 98% (87%),
+    # with selfplay_model=latest 98% (78%); async with latest 86% (12%), CPU busy 0.78.
     return PipelineConfig(
+        mode="continuous",
         sample_reuse=8.0,
         gumbel=True,
         feedback_rules_off=["loss_plateau"],

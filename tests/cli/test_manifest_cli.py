@@ -34,7 +34,10 @@ def test_a_run_writes_a_manifest_and_a_replay_into_a_new_home_reproduces_it(
 ):
     first, second = tmp_path / "first", tmp_path / "second"
     runner = CliRunner()
-    result = runner.invoke(app, ["--home", str(first), "run", KEY, "--cycles", "2", *_sets(TINY)])
+    # The synchronous loop: a continuous run's shards depend on its fleet's timing (its replay is refused below).
+    result = runner.invoke(
+        app, ["--home", str(first), "run", KEY, "--cycles", "2", *_sets([*TINY, "mode=sync"])]
+    )
     assert result.exit_code == 0, result.output
     path = first / "models" / KEY / "manifest.json"
     manifest = json.loads(path.read_text())
@@ -82,6 +85,11 @@ def test_replays_that_cannot_be_are_refused(tmp_path, settings, capsys, monkeypa
     assert "its cycles are [2], not 1..N" in refused("--from-manifest", str(path))
     path.write_text(json.dumps(fork | {"run": "main", "fork_model_id": None}))
     assert "is a run of hex5_2p, not hex6_2p" in refused("--from-manifest", str(path), "hex6_2p")
+    path.write_text(
+        json.dumps(fork | {"run": "main", "fork_model_id": None, "settings": {"mode": "continuous"}})
+    )
+    assert "records a mode=continuous run" in refused("--from-manifest", str(path))
+    path.write_text(json.dumps(fork | {"run": "main", "fork_model_id": None}))
     said = refused("--from-manifest", str(path), "--set", "seed=2")
     assert "--from-manifest replays the settings it records; --set would change them" in said
     assert "needs a CONFIG_KEY" in refused()

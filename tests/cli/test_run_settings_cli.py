@@ -83,12 +83,13 @@ def test_refusals_are_two_lines_and_exit_2(capsys, monkeypatch, tmp_path):
 def test_a_tiny_run_stores_the_settings_it_was_given(settings, tmp_path):
     path = tmp_path / "run.toml"
     path.write_text("seed = 3\n[cycle]\nepochs = 2\n", encoding="utf-8")
-    args = ["run", KEY, "--cycles", "1", "--config", str(path), *_sets(TINY)]
+    # mode=sync: the cycle's own selfplay job plays its 8 games (a continuous fleet job plays shards of them).
+    args = ["run", KEY, "--cycles", "1", "--config", str(path), *_sets([*TINY, "mode=sync"])]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())  # rich wraps long lines at the runner's width
     assert (
-        'settings given: parallel_games=8, selfplay_jobs=1, gate_max_games=4, anchors=["random"], anchors_games=2, '
+        'settings given: mode="sync", parallel_games=8, selfplay_jobs=1, gate_max_games=4, anchors=["random"], anchors_games=2, '
         "seed=3, " in said
     )
     assert "cycle.epochs=1, " in said and "cycle.epochs=2" not in said

@@ -22,6 +22,7 @@ TINY = [
     "--set", "cycle.batch_size=32", "--set", "cycle.replay_window=5000", "--set", "parallel_games=4",
     "--set", "selfplay_shard_games=4", "--set", "gate_max_games=4", "--set", 'anchors=["random"]',
     "--set", "anchors_games=2", "--set", "selfplay_jobs=1",  # one selfplay job: its shards are the ones resumed
+    "--set", "mode=sync",  # the cycle's own selfplay job is handed back (a continuous run's fleet is cancelled)
 ]  # fmt: skip
 
 

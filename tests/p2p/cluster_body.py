@@ -93,6 +93,7 @@ TINY_RUN = {  # tests/integration/test_pipeline.py's tiny_config, as `zeroloop r
     "cycle.selfplay_games": 8, "cycle.num_simulations": 4, "cycle.epochs": 1, "cycle.batch_size": 32,
     "cycle.replay_window": 5000, "parallel_games": 8, "gate_max_games": 4, "anchors": ["random"], "anchors_games": 2,
     "selfplay_jobs": 0,  # one selfplay job per node slot (--slots 2): one per worker host, as the README says
+    "mode": "sync",  # each cycle's own selfplay parts, so that a kill lands in a known cycle's job
 }  # fmt: skip
 TOKEN = "cluster-test-token"
 # Selfplay long enough on one CPU to be caught half-way: each of a cycle's two jobs plays 48 games at 48 simulations.
