@@ -59,6 +59,7 @@ def test_precedence_default_then_per_game_then_file_then_flag(tmp_path):
     }  # fmt: skip
     plain = resolve(KEY)
     assert plain.config == PipelineConfig(
+        mode="continuous",
         sample_reuse=8.0,
         gumbel=True,
         feedback_rules_off=["loss_plateau"],
@@ -66,7 +67,8 @@ def test_precedence_default_then_per_game_then_file_then_flag(tmp_path):
         cycle=CycleSettings(num_simulations=16, learning_rate=6e-3),
     )
     per_game = {
-        "sample_reuse", "gumbel", "feedback_rules_off", "selfplay_jobs", "cycle.num_simulations", "cycle.learning_rate"
+        "mode", "sample_reuse", "gumbel", "feedback_rules_off", "selfplay_jobs", "cycle.num_simulations",
+        "cycle.learning_rate",
     }  # fmt: skip
     assert {k for k, v in plain.sources.items() if v != "default"} == per_game
     assert {plain.sources[k] for k in per_game} == {"per-game default"}
