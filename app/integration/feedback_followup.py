@@ -5,10 +5,10 @@ PROMOTION_DECISION event) on the quantity the rule meant to move: the gate's Elo
 train/validation gap after an anti-overfitting change, the gate's Elo or score after more selfplay or search,
 the promotion rate after a rejection streak. With ``followup_z`` above 0 (0 by default, until measured), a gate's
 Elo or score improved only beyond that many standard errors of the difference (the gates' own, from their games
-and Elo intervals): within them the change showed nothing; the standard error is recorded with the verdict. The verdict, with both numbers, is stored as a FOLLOW_UP event. A
-rule whose last ``backoff_failures`` verdicts all say "did not help" is skipped for ``backoff_cycles`` cycles; any
-tuning rule waits ``cooldown_cycles`` cycles after one of its changes was applied. Everything here is a pure
-function of the stored history, like the rules themselves.
+and Elo intervals): within them the change showed nothing. The verdict, with both numbers (and that standard
+error), is stored as a FOLLOW_UP event. A rule whose last ``backoff_failures`` verdicts all say "did not help"
+is skipped for ``backoff_cycles`` cycles; any tuning rule waits ``cooldown_cycles`` cycles after one of its changes
+was applied. Everything here is a pure function of the stored history, like the rules themselves.
 """
 
 from __future__ import annotations
@@ -95,9 +95,8 @@ class RuleStatus(BaseModel):
         return self.backoff_cycles_left > 0
 
 
-Judged = tuple[
-    str, float, float, bool, float
-]  # metric, before, after, improved, the difference's standard error
+# metric, before, after, improved, the difference's standard error (0: the events carry none)
+Judged = tuple[str, float, float, bool, float]
 Expectation = Callable[
     [Sequence[FeedbackEvent], Sequence[FeedbackEvent], Sequence[FeedbackEvent]], Judged | None
 ]
@@ -230,9 +229,8 @@ def pending_verdicts(
         judged = judge(before, after, cited)
         if judged is not None:
             metric, old, new, improved, noise = judged
-            improved = (
-                improved and abs(new - old) >= t.followup_z * noise
-            )  # a gain within the gates' noise is none
+            # A gain within the gates' noise is none.
+            improved = improved and abs(new - old) >= t.followup_z * noise
             out.append(Verdict(a, improved, metric, float(old), float(new), t.followup_cycles, noise))
     return out
 
