@@ -3,17 +3,18 @@
     python bench/loop.py --minutes 10 [--config hex6_2p] [--check-games 100] [--check-simulations 100]
                          [--anchors rollout_mcts_200,rollout_mcts_1000] [--set KEY=VALUE ...] [--home DIR]
 
-Runs the pipeline in a fresh data directory with the embedded defaults (``defaults_for``), changed by each
-``--set`` (a PipelineConfig field, ``cycle.FIELD`` for the first cycle's settings; values are JSON, else text),
-e.g. ``--set solver=true --set full_search_fraction=0.25 --set cycle.num_simulations=64``. Cycles start until
-``--minutes`` of loop time have passed. Every model that became production (at ``--check-simulations`` a move)
-then plays a fixed match against each anchor: the same openings at every point and in every run, colours
-alternating over each opening. Each point prints the loop's elapsed seconds when that model was promoted, the
-model, its score against each anchor with a 95% Wilson interval, the seconds spent in each stage so far, and the
-feedback loop's knobs (``KNOBS``) in the cycle that trained it; each cycle's line names the knobs that differ from
-the first cycle's. The checks run after the loop, so they never pause it (``--set mode=async`` keeps selfplay
-running beside the other stages). The report ends with the CPU busy fraction of the loop from /proc/stat (the whole
-machine: run it on a quiet one).
+Runs the pipeline in a fresh data directory with the embedded defaults (``defaults_for``), changed by each ``--set``
+(a PipelineConfig field, ``cycle.FIELD`` for the first cycle's settings; values are JSON, else text), e.g.
+``--set solver=true --set full_search_fraction=0.25 --set cycle.num_simulations=64``; the feedback rules'
+thresholds come from the environment (``ZEROLOOP_FEEDBACK_FOLLOWUP_Z=1``), and the report names those that differ
+from their defaults. Cycles start until ``--minutes`` of loop time have passed. Every model that became production
+(at ``--check-simulations`` a move) then plays a fixed match against each anchor: the same openings at every point
+and in every run, colours alternating over each opening. Each point prints the loop's elapsed seconds when that
+model was promoted, the model, its score against each anchor with a 95% Wilson interval, the seconds spent in each
+stage so far, and the feedback loop's knobs (``KNOBS``) in the cycle that trained it; each cycle's line names the
+knobs that differ from the first cycle's. The checks run after the loop, so they never pause it
+(``--set mode=async`` keeps selfplay running beside the other stages). The report ends with the CPU busy fraction
+of the loop from /proc/stat (the whole machine: run it on a quiet one).
 
 ``--check-every S`` checks only the last production of each S seconds of loop time (and the final one).
 ``--defer-checks --home DIR`` runs the loop only and keeps its points in ``DIR/bench_points.json``; a later
@@ -93,6 +94,14 @@ class _Budget(Exception):
     """The loop's wall-clock budget is spent (raised from the pipeline's event callback)."""
 
 
+def thresholds_changed() -> dict[str, float]:
+    """The feedback thresholds this process's environment sets away from their defaults."""
+    from app.integration.feedback_thresholds import FeedbackThresholds
+
+    fields = FeedbackThresholds.model_fields
+    return {k: v for k, v in FeedbackThresholds().model_dump().items() if v != fields[k].default}
+
+
 def cpu_times() -> tuple[int, int]:
     """(busy, total) jiffies of all cores since boot, from /proc/stat."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -116,6 +125,8 @@ def run(args, config, home: Path) -> None:
     print(
         f"strength over time on {args.config}, {args.minutes:g} min of loop; settings changed: {changed or 'none'}"
     )
+    if not args.checks_only:
+        print(f"feedback thresholds changed (ZEROLOOP_FEEDBACK_*): {thresholds_changed() or 'none'}")
     solver = " with the MCTS-solver" if args.check_solver else ""
     print(
         f"checks: production at {args.check_simulations} simulations{solver}, {args.check_games} games per anchor"
@@ -164,6 +175,7 @@ def run(args, config, home: Path) -> None:
     if args.checks_only:
         saved = json.loads((home / POINTS_FILE).read_text())
         print(f"checks of the deferred run in {home}; settings changed: {saved['changed'] or 'none'}")
+        print(f"feedback thresholds changed: {saved.get('thresholds') or 'none'}")
         check_and_report(args, settings, game, anchors, saved)
         return
     busy0, total0 = cpu_times()
@@ -175,6 +187,7 @@ def run(args, config, home: Path) -> None:
         busy1, total1 = cpu_times()
     saved = {
         "changed": changed,
+        "thresholds": thresholds_changed(),
         "points": points,
         "loop_s": loop_s,
         "cycles": cycles,
