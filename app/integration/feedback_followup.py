@@ -2,13 +2,13 @@
 
 A tuning rule's change is judged ``followup_cycles`` cycles after it was applied (a cycle ends with its
 PROMOTION_DECISION event) on the quantity the rule meant to move: the gate's Elo after a learning-rate decay, the
-train/validation gap after an anti-overfitting change, the gate's Elo or score after more selfplay or search,
-the promotion rate after a rejection streak. With ``followup_z`` above 0 (0 by default, until measured), a gate's
-Elo or score improved only beyond that many standard errors of the difference (the gates' own, from their games
-and Elo intervals): within them the change showed nothing. The verdict, with both numbers (and that standard
-error), is stored as a FOLLOW_UP event. A rule whose last ``backoff_failures`` verdicts all say "did not help"
-is skipped for ``backoff_cycles`` cycles; any tuning rule waits ``cooldown_cycles`` cycles after one of its changes
-was applied. Everything here is a pure function of the stored history, like the rules themselves.
+train/validation gap after an anti-overfitting change, the gate's Elo or score after more selfplay or search, the
+promotion rate after a rejection streak. With ``followup_z`` above 0 (0 by default: see FeedbackThresholds), a
+gate's Elo or score improved only beyond that many standard errors of the difference (the gates' own, from their
+games and Elo intervals): within them the change showed nothing. The verdict, with both numbers (and that standard
+error), is stored as a FOLLOW_UP event. A rule whose last ``backoff_failures`` verdicts all say "did not help" is
+skipped for ``backoff_cycles`` cycles; any tuning rule waits ``cooldown_cycles`` cycles after one of its changes was
+applied. Everything here is a pure function of the stored history, like the rules themselves.
 """
 
 from __future__ import annotations
