@@ -125,8 +125,9 @@ def run(args, config, home: Path) -> None:
     print(
         f"strength over time on {args.config}, {args.minutes:g} min of loop; settings changed: {changed or 'none'}"
     )
+    thresholds = thresholds_changed()
     if not args.checks_only:
-        print(f"feedback thresholds changed (ZEROLOOP_FEEDBACK_*): {thresholds_changed() or 'none'}")
+        print(f"feedback thresholds changed (ZEROLOOP_FEEDBACK_*): {thresholds or 'none'}")
     solver = " with the MCTS-solver" if args.check_solver else ""
     print(
         f"checks: production at {args.check_simulations} simulations{solver}, {args.check_games} games per anchor"
@@ -187,7 +188,7 @@ def run(args, config, home: Path) -> None:
         busy1, total1 = cpu_times()
     saved = {
         "changed": changed,
-        "thresholds": thresholds_changed(),
+        "thresholds": thresholds,
         "points": points,
         "loop_s": loop_s,
         "cycles": cycles,
