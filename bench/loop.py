@@ -10,8 +10,9 @@ thresholds come from the environment (``ZEROLOOP_FEEDBACK_FOLLOWUP_Z=1``), and t
 from their defaults. Cycles start until ``--minutes`` of loop time have passed. Every model that became production
 (at ``--check-simulations`` a move) then plays a fixed match against each anchor: the same openings at every point
 and in every run, colours alternating over each opening. Each point prints the loop's elapsed seconds when that
-model was promoted, the model, its score against each anchor with a 95% Wilson interval, the seconds spent in each
-stage so far, and the feedback loop's knobs (``KNOBS``) in the cycle that trained it; each cycle's line names the
+model was promoted, the model, its score against each anchor with a 95% Wilson interval and by seat (moving first
+after the opening / second: a score that holds in one seat and not the other points to openings decided by the
+colour, which no model can turn), the seconds spent in each stage so far, and the feedback loop's knobs (``KNOBS``) in the cycle that trained it; each cycle's line names the
 knobs that differ from the first cycle's. The checks run after the loop, so they never pause it
 (``--set mode=async`` keeps selfplay running beside the other stages). The report ends with the CPU busy fraction
 of the loop from /proc/stat (the whole machine: run it on a quiet one).
@@ -253,12 +254,18 @@ def report(
 
 
 def point_line(
-    loop_s: float, model_id: str, anchors: list[str], scores: list[tuple[float, int]], stage_s, knobs
+    loop_s: float,
+    model_id: str,
+    anchors: list[str],
+    scores: list[tuple[float, int, list[float]]],
+    stage_s,
+    knobs,
 ) -> str:
     against = []
-    for anchor, (score, games) in zip(anchors, scores, strict=True):
+    for anchor, (score, games, by_seat) in zip(anchors, scores, strict=True):
         low, high = wilson_interval(score, games)
-        against.append(f"{anchor} {score:.1%} [{low:.0%}, {high:.0%}]")
+        seats = " / ".join(f"{s:.0%}" for s in by_seat)
+        against.append(f"{anchor} {score:.1%} [{low:.0%}, {high:.0%}] (by seat {seats})")
     stages = ", ".join(f"{s} {stage_s[s]:.0f}s" for s in STAGES)
     line = f"  t={loop_s:.0f}s {model_id}: " + "; ".join(against) + f" | stages so far: {stages}"
     return line + (" | knobs: " + " ".join(f"{k}={v:g}" for k, v in knobs.items()) if knobs else "")
@@ -275,9 +282,10 @@ def wilson_interval(score: float, games: int, z: float = 1.96) -> tuple[float, f
 
 def match_score(
     settings, game, model_id: str, anchor: str, games: int, simulations: int, solver: bool = False
-) -> tuple[float, int]:
-    """(mean points of ``model_id`` against ``anchor``, games played): ``games // 2`` random two-move openings,
-    each played twice with the colours swapped, drawn from a fixed seed."""
+) -> tuple[float, int, list[float]]:
+    """(mean points of ``model_id`` against ``anchor``, games played, its mean points in each seat):
+    ``games // 2`` random two-move openings, each played twice with the colours swapped, drawn from a fixed seed.
+    Seat 0 moves first after the opening."""
     import numpy as np
 
     from app.evaluation.arena import play_rotated
@@ -291,12 +299,13 @@ def match_score(
     ]
     openings = random_openings(game, max(1, games // 2), num_moves=2, rng=rng)
     played = [g for group in play_rotated(game, lineup, openings, rng=rng) for g in group]
-    points = []
+    by_seat: dict[int, list[float]] = defaultdict(list)
     for g in played:
         seat = g.players.index(model_id)
         best, worst = max(g.returns), min(g.returns)
-        points.append(0.5 if best == worst else float(g.returns[seat] == best))
-    return float(np.mean(points)), len(points)
+        by_seat[seat].append(0.5 if best == worst else float(g.returns[seat] == best))
+    points = [p for seat in sorted(by_seat) for p in by_seat[seat]]
+    return float(np.mean(points)), len(points), [float(np.mean(by_seat[s])) for s in sorted(by_seat)]
 
 
 if __name__ == "__main__":
