@@ -162,8 +162,10 @@ def run(args, config, home: Path) -> None:
         if not first:
             first.update(knobs)
         moved = " ".join(f"{k}={v:g}" for k, v in knobs.items() if v != first[k])
+        pairs = summary.get("gate_pentanomial")
         print(
             f"cycle {event.cycle}: {summary['candidate']} {summary['decision']}, loop {loop_s:.0f}s"
+            + (f", gate pairs scoring 0/0.5/1/1.5/2: {'/'.join(map(str, pairs))}" if pairs else "")
             + (f" | {moved}" if moved else ""),
             flush=True,
         )
@@ -280,12 +282,12 @@ def wilson_interval(score: float, games: int, z: float = 1.96) -> tuple[float, f
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def match_score(
-    settings, game, model_id: str, anchor: str, games: int, simulations: int, solver: bool = False
-) -> tuple[float, int, list[float]]:
-    """(mean points of ``model_id`` against ``anchor``, games played, its mean points in each seat):
-    ``games // 2`` random two-move openings, each played twice with the colours swapped, drawn from a fixed seed.
-    Seat 0 moves first after the opening."""
+def check_match(
+    settings, game, players: list[str], games: int, simulations: int, solver: bool = False
+) -> list:
+    """The check's games (``PlayedGame``, grouped by opening, in opening order): ``games // 2`` random two-move
+    openings drawn from a fixed seed, each played once per seat rotation of ``players``. A model searches
+    ``simulations`` a move (with the MCTS-solver if ``solver``); an anchor plays as named."""
     import numpy as np
 
     from app.evaluation.arena import play_rotated
@@ -293,19 +295,29 @@ def match_score(
     from app.games.base import random_openings
 
     rng = np.random.default_rng(MATCH_SEED)
-    lineup = [
-        make_agent(model_id, game, settings, num_simulations=simulations, solver=solver),
-        make_agent(anchor, game, settings, num_simulations=0),
-    ]
+    lineup = [make_agent(p, game, settings, num_simulations=simulations, solver=solver) for p in players]
     openings = random_openings(game, max(1, games // 2), num_moves=2, rng=rng)
-    played = [g for group in play_rotated(game, lineup, openings, rng=rng) for g in group]
+    return play_rotated(game, lineup, openings, rng=rng)
+
+
+def points_of(played, player: str) -> float:
+    """``player``'s points in one game: 1 for a win, 0.5 when every seat scored the same, else 0."""
+    seat = played.players.index(player)
+    best, worst = max(played.returns), min(played.returns)
+    return 0.5 if best == worst else float(played.returns[seat] == best)
+
+
+def match_score(
+    settings, game, model_id: str, anchor: str, games: int, simulations: int, solver: bool = False
+) -> tuple[float, int, list[float]]:
+    """(mean points of ``model_id`` against ``anchor`` over ``check_match``, games played, its mean points in
+    each seat; seat 0 moves first after the opening)."""
     by_seat: dict[int, list[float]] = defaultdict(list)
-    for g in played:
-        seat = g.players.index(model_id)
-        best, worst = max(g.returns), min(g.returns)
-        by_seat[seat].append(0.5 if best == worst else float(g.returns[seat] == best))
+    for group in check_match(settings, game, [model_id, anchor], games, simulations, solver):
+        for g in group:
+            by_seat[g.players.index(model_id)].append(points_of(g, model_id))
     points = [p for seat in sorted(by_seat) for p in by_seat[seat]]
-    return float(np.mean(points)), len(points), [float(np.mean(by_seat[s])) for s in sorted(by_seat)]
+    return sum(points) / len(points), len(points), [sum(v) / len(v) for _, v in sorted(by_seat.items())]
 
 
 if __name__ == "__main__":

@@ -17,6 +17,11 @@ console = Console()
 M = TypeVar("M", bound=BaseModel)
 
 
+def pairs_scoring(pentanomial: list[int]) -> str:
+    """A paired gate's pairs by the candidate's points: when nearly all score 1, the openings decide the games."""
+    return f"pairs scoring 0/0.5/1/1.5/2: {'/'.join(map(str, pentanomial))}"
+
+
 def build_config(model: type[M], fields: Mapping[str, Any], options: Mapping[str, str] | None = None) -> M:
     """``model(**fields)``; a validation error becomes ``InvalidConfig`` naming each bad field by its option.
 

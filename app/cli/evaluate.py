@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from app.cli._common import console, stage_progress
+from app.cli._common import console, pairs_scoring, stage_progress
 from app.cli._options import ConfigOptions
 from app.core.errors import InvalidConfig
 from app.core.names import parse_config_key, parse_model_id
@@ -95,7 +95,7 @@ def evaluate(
     )
     counts = f"W/D/L {result.wins}/{result.draws}/{result.losses}"
     if result.pentanomial is not None:
-        counts += f", pairs scoring 0/0.5/1/1.5/2: {'/'.join(map(str, result.pentanomial))}"
+        counts += f", {pairs_scoring(result.pentanomial)}"
     console.print(counts)
     if result.ratings:
         console.print(_table(f"ratings on {result.config_key} (random = 0)", result.ratings))

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from app.cli._common import console
+from app.cli._common import console, pairs_scoring
 from app.cli._replay import replay
 from app.core.errors import InvalidConfig
 from app.core.names import MAIN_RUN, parse_run
@@ -266,9 +266,14 @@ def _cycle_line(s: dict) -> str:
     return (
         f"[bold]cycle {s['cycle']}[/] {s['candidate']} | loss {_fmt(s.get('train/loss'), '.3f')} train / "
         f"{_fmt(s.get('val/loss'), '.3f')} val | vs {s.get('opponent')} {_fmt(s.get('elo_delta'), '+.0f')} "
-        f"[{_fmt(lo, '+.0f')}, {_fmt(hi, '+.0f')}] | Elo {_fmt(s.get('elo'))} [{_fmt(anchored[0])}, "
+        f"[{_fmt(lo, '+.0f')}, {_fmt(hi, '+.0f')}]{_pairs(s.get('gate_pentanomial'))} | "
+        f"Elo {_fmt(s.get('elo'))} [{_fmt(anchored[0])}, "
         f"{_fmt(anchored[1])}] (anchors: {anchors or '-'}) | [{colour}]{s['decision']}[/] | feedback applied: {changes}"
     )
+
+
+def _pairs(pentanomial: list[int] | None) -> str:
+    return f", {pairs_scoring(pentanomial)}" if pentanomial else ""  # none when the gate was unpaired
 
 
 def _final_report(settings, config_key: str, run: str = MAIN_RUN) -> None:

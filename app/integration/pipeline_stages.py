@@ -333,6 +333,8 @@ def cycle_summary(
         "ratings": [r.model_dump() for r in evaluation.ratings],
         "llr": evaluation.llr,
         "gate_games": evaluation.games,
+        # Pairs scoring 0/0.5/1/1.5/2: when nearly all score 1, the openings decide the games, not the models.
+        "gate_pentanomial": evaluation.pentanomial,
         "decision": decision,
         "changes": cycle.changes,
         "seconds": {

@@ -11,6 +11,7 @@ CYCLE = {
     "cycle": 1, "candidate": "hex5_2p_v1", "train/loss": 1.23456, "val/loss": 1.3, "opponent": "uniform_mcts_8",
     "elo_delta": 40.0, "elo_ci": [10.0, 70.0], "elo": 300.0, "elo_ci_anchored": [250.0, 350.0],
     "ratings": [{"name": "rollout_mcts_50", "elo": 420.0}], "changes": [], "decision": "promoted",
+    "gate_pentanomial": [1, 0, 6, 0, 9],
 }  # fmt: skip
 
 
@@ -39,6 +40,7 @@ def test_a_pipe_gets_whole_lines_in_order_and_no_progress_bars():
     assert lines[2].startswith("cycle 1 hex5_2p_v1 | loss 1.235 train") and lines[2].endswith(
         "feedback applied: -"
     )
+    assert "vs uniform_mcts_8 +40 [+10, +70], pairs scoring 0/0.5/1/1.5/2: 1/0/6/0/9 |" in lines[2]
     assert lines[3].startswith("  cycle 2 selfplay:") and len(lines) == 4
     assert "%" not in buffer.getvalue() and "━" not in buffer.getvalue()  # no bar drawn when it stops
 
