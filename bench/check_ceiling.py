@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loop import check_match, points_of, wilson_interval  # noqa: E402  (bench/loop.py: the check itself)
+from loop import check_match, wilson_interval  # noqa: E402  (bench/loop.py: the check itself)
 
 
 def main() -> None:
@@ -65,7 +65,7 @@ def main() -> None:
     )
     model = args.model or judges[0]
     played = check_match(settings, game, [model, args.anchor], args.check_games, args.simulations)
-    by_opening, own, score, games = losses_by_opening(played, decided, model)
+    by_opening, own, score, games = losses_by_opening(played, decided)
     low, high = wilson_interval(score, games)
     print(
         f"{model} at {args.simulations} simulations against {args.anchor}: {score:.1%} [{low:.0%}, {high:.0%}] "
@@ -84,16 +84,15 @@ def opening_verdicts(groups: list) -> list[int | None]:
     return verdicts
 
 
-def losses_by_opening(groups: list, decided: list[int | None], model: str) -> tuple[float, float, float, int]:
-    """(points lost where the opening was decided against ``model``'s seat, points lost elsewhere, its mean
-    score, games)."""
+def losses_by_opening(groups: list, decided: list[int | None]) -> tuple[float, float, float, int]:
+    """(points lost where the opening was decided against the seat of the lineup's first player, points it lost
+    elsewhere, its mean score, games)."""
     against = own = total = 0.0
     games = 0
     for verdict, group in zip(decided, groups, strict=True):
         for g in group:
-            lost = 1.0 - points_of(g, model)
-            seat = g.players.index(model)
-            if verdict is not None and verdict != seat:
+            lost = 1.0 - g.points()  # the model is lineup[0]
+            if verdict is not None and verdict != g.seat_of(0):
                 against += lost
             else:
                 own += lost

@@ -12,8 +12,9 @@ from their defaults. Cycles start until ``--minutes`` of loop time have passed. 
 and in every run, colours alternating over each opening. Each point prints the loop's elapsed seconds when that
 model was promoted, the model, its score against each anchor with a 95% Wilson interval and by seat (moving first
 after the opening / second: a score that holds in one seat and not the other points to openings decided by the
-colour, which no model can turn), the seconds spent in each stage so far, and the feedback loop's knobs (``KNOBS``) in the cycle that trained it; each cycle's line names the
-knobs that differ from the first cycle's. The checks run after the loop, so they never pause it
+colour, which no model can turn), the seconds spent in each stage so far, and the feedback loop's knobs
+(``KNOBS``) in the cycle that trained it; each cycle's line names the gate's pairs by points and the knobs that
+differ from the first cycle's. The checks run after the loop, so they never pause it
 (``--set mode=async`` keeps selfplay running beside the other stages). The report ends with the CPU busy fraction
 of the loop from /proc/stat (the whole machine: run it on a quiet one).
 
@@ -37,6 +38,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from app.cli._common import pairs_scoring
 from app.integration.pipeline_config import CycleSettings
 
 STAGES = ("selfplay", "training", "evaluation")
@@ -165,7 +167,7 @@ def run(args, config, home: Path) -> None:
         pairs = summary.get("gate_pentanomial")
         print(
             f"cycle {event.cycle}: {summary['candidate']} {summary['decision']}, loop {loop_s:.0f}s"
-            + (f", gate pairs scoring 0/0.5/1/1.5/2: {'/'.join(map(str, pairs))}" if pairs else "")
+            + (f", gate {pairs_scoring(pairs)}" if pairs else "")
             + (f" | {moved}" if moved else ""),
             flush=True,
         )
@@ -300,13 +302,6 @@ def check_match(
     return play_rotated(game, lineup, openings, rng=rng)
 
 
-def points_of(played, player: str) -> float:
-    """``player``'s points in one game: 1 for a win, 0.5 when every seat scored the same, else 0."""
-    seat = played.players.index(player)
-    best, worst = max(played.returns), min(played.returns)
-    return 0.5 if best == worst else float(played.returns[seat] == best)
-
-
 def match_score(
     settings, game, model_id: str, anchor: str, games: int, simulations: int, solver: bool = False
 ) -> tuple[float, int, list[float]]:
@@ -315,8 +310,8 @@ def match_score(
     by_seat: dict[int, list[float]] = defaultdict(list)
     for group in check_match(settings, game, [model_id, anchor], games, simulations, solver):
         for g in group:
-            by_seat[g.players.index(model_id)].append(points_of(g, model_id))
-    points = [p for seat in sorted(by_seat) for p in by_seat[seat]]
+            by_seat[g.seat_of(0)].append(g.points())  # the model is lineup[0]
+    points = [p for seated in by_seat.values() for p in seated]
     return sum(points) / len(points), len(points), [sum(v) / len(v) for _, v in sorted(by_seat.items())]
 
 
